@@ -1,0 +1,468 @@
+"""The Matrix side of the bot: login, the sync loop, invites, and sending notices.
+
+This is the only module that knows nio. It turns Matrix events into the neutral types of
+`bot.context` and hands them to the router, so handlers never see a Matrix object.
+
+We run our own sync loop instead of nio's `sync_forever`, because that one saves the sync
+token before callbacks run and awaits callbacks inline: a crash would then lose events and a
+slow handler would stall every room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    Event,
+    InviteMemberEvent,
+    JoinError,
+    LoginResponse,
+    MatrixRoom,
+    MessageDirection,
+    RoomCreateResponse,
+    RoomMemberEvent,
+    RoomMessagesResponse,
+    RoomMessageText,
+    RoomPreset,
+    RoomResolveAliasResponse,
+    RoomSendResponse,
+    RoomUpgradeEvent,
+    SyncResponse,
+    WhoamiResponse,
+)
+
+from bot.adapters.sync_progress import SyncProgress
+from bot.config import Settings
+from bot.context import Actor, IncomingMessage, Message, Place
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "matrix"
+SYNC_TIMEOUT_MS = 30_000
+TIMELINE_LIMIT = 50
+MAX_BACKOFF_SECONDS = 4.0
+SEND_ATTEMPTS = 10
+CREATOR_POWER_LEVEL = 2**53 - 1
+FIRST_PRIVILEGED_CREATOR_VERSION = 12
+TXN_NAMESPACE = uuid.UUID("1f0e3c55-8d6e-4f52-9a3b-5c1a7e4d2b90")
+
+MessageSink = Callable[[IncomingMessage], Awaitable[None]]
+
+
+class MatrixError(Exception):
+    """The homeserver refused something the bot cannot do without (e.g. login)."""
+
+
+def backoff_delays() -> Iterator[float]:
+    """0.25 s doubling up to a few seconds: quick to recover, gentle on a struggling server."""
+    delay = 0.25
+    while True:
+        yield delay
+        delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
+class MatrixAdapter:
+    """A Matrix account the bot lives in; implements `bot.context.ChatAdapter`."""
+
+    platform = PLATFORM
+
+    def __init__(self, settings: Settings, unit_of_work: Callable[[], UnitOfWork]) -> None:
+        self.settings = settings
+        self.unit_of_work = unit_of_work
+        self.on_message: MessageSink | None = None
+        self.client = AsyncClient(
+            settings.homeserver,
+            settings.user_id,
+            device_id=settings.device_id or "",
+            config=AsyncClientConfig(
+                max_limit_exceeded=None,  # nio waits retry_after_ms and resends on 429
+                max_timeouts=0,  # connection failures come back to our own backoff
+                request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
+            ),
+        )
+        self._progress = SyncProgress()
+        self._stopping = asyncio.Event()
+        self._room_ids: dict[str, str] = {}
+        self._direct_rooms: dict[str, str] = {}
+        self._creators: dict[str, frozenset[str]] = {}
+        self._saved_token: str | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self.ready = asyncio.Event()
+        """Set once the first sync is handled: from then on the bot hears every message."""
+
+    @property
+    def user_id(self) -> str:
+        return self.settings.user_id
+
+    async def __aenter__(self) -> MatrixAdapter:
+        await self.login()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ----------------------------------------------------------------- session
+
+    async def login(self) -> None:
+        """Log in, reusing the stored device so restarts do not pile up devices."""
+        settings = self.settings
+        if settings.access_token:
+            self.client.restore_login(
+                settings.user_id, settings.device_id or "", settings.access_token
+            )
+            whoami = await self._retrying(self.client.whoami)
+            if not isinstance(whoami, WhoamiResponse):
+                raise MatrixError(f"The access token was refused: {whoami}")
+            self.client.device_id = whoami.device_id or settings.device_id or ""
+            return
+        async with self.unit_of_work() as uow:
+            stored = await uow.credentials.get(settings.user_id)
+        if stored is not None:
+            self.client.restore_login(settings.user_id, stored.device_id, stored.access_token)
+            whoami = await self._retrying(self.client.whoami)
+            if isinstance(whoami, WhoamiResponse):
+                logger.info("Resumed the stored session on device %s", stored.device_id)
+                return
+            logger.warning("The stored session is no longer valid; logging in with the password")
+            self.client.access_token = ""
+        response = await self._retrying(
+            lambda: self.client.login(settings.password or "", device_name="smartregion-bot")
+        )
+        if not isinstance(response, LoginResponse):
+            raise MatrixError(f"Login as {settings.user_id} failed: {response.message}")
+        async with self.unit_of_work() as uow:
+            await uow.credentials.save(settings.user_id, response.device_id, response.access_token)
+            await uow.commit()
+        logger.info("Logged in on device %s", response.device_id)
+
+    async def close(self) -> None:
+        self._stopping.set()
+        await self._progress.drain(seconds=10)
+        await self._save_token()
+        self._progress.cancel_all()
+        for task in self._background:
+            task.cancel()
+        await self.client.close()
+
+    def stop(self) -> None:
+        """Ask `run` to return after the current sync."""
+        self._stopping.set()
+
+    # --------------------------------------------------------------- sync loop
+
+    async def run(self) -> None:
+        """Sync until `stop()`: retries with backoff when the homeserver is unreachable."""
+        async with self.unit_of_work() as uow:
+            token = await uow.sync.get(self.user_id)
+        self._saved_token = token
+        first_start = token is None
+        full_state = True
+        delays = backoff_delays()
+        while not self._stopping.is_set():
+            response = await self._sync(token, full_state, first_start)
+            if self._stopping.is_set():
+                break
+            if not isinstance(response, SyncResponse):
+                delay = next(delays)
+                logger.warning("Sync failed (%s); retrying in %.2f s", response, delay)
+                await self._sleep_unless_stopping(delay)
+                continue
+            delays = backoff_delays()
+            self._progress.begin(response.next_batch)
+            await self._handle_sync(response, since=token, first_start=first_start)
+            token = response.next_batch
+            first_start = full_state = False
+            await self._save_token()
+            self.ready.set()
+
+    async def _sync(self, token: str | None, full_state: bool, first_start: bool) -> Any:
+        timeline_limit = 1 if first_start else TIMELINE_LIMIT
+        sync_filter = {"room": {"timeline": {"limit": timeline_limit}}}
+        stop = asyncio.ensure_future(self._stopping.wait())
+        sync = asyncio.ensure_future(
+            self.client.sync(
+                timeout=0 if first_start else SYNC_TIMEOUT_MS,
+                sync_filter=sync_filter,
+                since=token,
+                full_state=full_state,
+            )
+        )
+        try:
+            done, _ = await asyncio.wait({stop, sync}, return_when=asyncio.FIRST_COMPLETED)
+            if sync not in done:
+                return "stopping"
+            return sync.result()
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+        finally:
+            for future in (stop, sync):
+                if not future.done():
+                    future.cancel()
+
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _save_token(self) -> None:
+        token = self._progress.safe_token()
+        if token is None or token == self._saved_token:
+            return
+        async with self.unit_of_work() as uow:
+            await uow.sync.set(self.user_id, token)
+            await uow.commit()
+        self._saved_token = token
+
+    async def _handle_sync(
+        self, response: SyncResponse, since: str | None, first_start: bool
+    ) -> None:
+        for room_id, info in response.rooms.invite.items():
+            self._spawn_background(self._answer_invite(room_id, info.invite_state))
+        for room_id, info in response.rooms.join.items():
+            for event in [*info.state, *info.timeline.events]:
+                # Read the raw event: nio rejects v12 create events of upgraded rooms.
+                if event.source.get("type") == "m.room.create":
+                    self._remember_creators(room_id, event.source)
+            if first_start:
+                continue  # history from before the bot's first start is never replayed
+            events = list(info.timeline.events)
+            if info.timeline.limited and since and info.timeline.prev_batch:
+                events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            for event in self._events_after_own_join(events):
+                self._dispatch(room, event)
+
+    async def _backfill(self, room_id: str, prev_batch: str, since: str) -> list[Event]:
+        """Fetch events a limited timeline left out, so downtime loses nothing."""
+        older: list[Event] = []
+        start = prev_batch
+        while True:
+            response = await self._retrying(
+                lambda start=start: self.client.room_messages(
+                    room_id, start=start, end=since, direction=MessageDirection.back, limit=100
+                )
+            )
+            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
+                break
+            older.extend(response.chunk)
+            if not response.end or response.end == start:
+                break
+            start = response.end
+        older.reverse()
+        if older:
+            logger.info("Backfilled %d events in %s after a gap", len(older), room_id)
+        return older
+
+    def _events_after_own_join(self, events: list[Event]) -> list[Event]:
+        """Skip what was said in a room before the bot joined it."""
+        for index in range(len(events) - 1, -1, -1):
+            event = events[index]
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"
+            ):
+                return events[index + 1 :]
+        return events
+
+    def _dispatch(self, room: MatrixRoom, event: Event) -> None:
+        if event.sender == self.user_id:
+            return
+        if isinstance(event, RoomUpgradeEvent):
+            self._progress.spawn(self._follow_upgrade(room.room_id, event.replacement_room))
+        elif isinstance(event, RoomMessageText) and not _is_edit(event) and self.on_message:
+            message = IncomingMessage(
+                event_id=event.event_id,
+                actor=Actor(PLATFORM, event.sender, room.user_name(event.sender) or event.sender),
+                place=Place(room.room_id, self._is_direct(room)),
+                text=event.body,
+            )
+            self._progress.spawn(self.on_message(message), name=f"event {event.event_id}")
+
+    def _spawn_background(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # ------------------------------------------------------------------ rooms
+
+    async def _answer_invite(self, room_id: str, invite_state: list[Any]) -> None:
+        """Join when a user of an allowed server invites the bot; decline otherwise."""
+        invite = next(
+            (
+                e
+                for e in invite_state
+                if isinstance(e, InviteMemberEvent)
+                and e.state_key == self.user_id
+                and e.membership == "invite"
+            ),
+            None,
+        )
+        inviter = invite.sender if invite else ""
+        server = inviter.split(":", 1)[1] if ":" in inviter else ""
+        if server not in self.settings.allowed_servers:
+            logger.info("Declining an invite to %s from a server that is not allowed", room_id)
+            await self._retrying(lambda: self.client.room_leave(room_id))
+            return
+        response = await self._retrying(lambda: self.client.join(room_id))
+        if isinstance(response, JoinError):
+            logger.warning("Could not join %s: %s", room_id, response.message)
+            return
+        if invite is not None and invite.content.get("is_direct"):
+            self._direct_rooms[room_id] = inviter
+        logger.info("Joined %s", room_id)
+
+    async def _follow_upgrade(self, old_room_id: str, new_room_id: str) -> None:
+        """Move to the replacement room of an upgrade and point stored references at it."""
+        if not new_room_id or new_room_id == old_room_id:
+            return
+        async with self.unit_of_work() as uow:
+            await uow.rooms.record_replacement(old_room_id, new_room_id)
+            await uow.commit()
+        self._room_ids.clear()
+        response = await self._retrying(lambda: self.client.join(new_room_id))
+        if isinstance(response, JoinError):
+            # Invite-only rooms: the bot joins when the upgrader's client invites it.
+            logger.info("Waiting for an invite to the upgraded room of %s", old_room_id)
+            return
+        logger.info("Followed the upgrade of %s to %s", old_room_id, new_room_id)
+
+    def _remember_creators(self, room_id: str, create_event: dict[str, Any]) -> None:
+        content = create_event.get("content", {})
+        try:
+            version = int(content.get("room_version", "1"))
+        except ValueError:
+            version = 0
+        if version < FIRST_PRIVILEGED_CREATOR_VERSION:
+            self._creators.pop(room_id, None)
+            return
+        additional = content.get("additional_creators", [])
+        self._creators[room_id] = frozenset({create_event.get("sender", ""), *additional})
+
+    def _is_direct(self, room: MatrixRoom) -> bool:
+        """A direct chat: invited as such, or an unnamed room of the bot and one person."""
+        if room.room_id in self._direct_rooms:
+            return True
+        return room.name is None and room.canonical_alias is None and room.member_count <= 2
+
+    async def resolve_room(self, reference: str) -> str:
+        """Room id for an id or alias, following recorded upgrades."""
+        cached = self._room_ids.get(reference)
+        if cached is not None:
+            return cached
+        room_id = reference
+        if reference.startswith("#"):
+            response = await self._retrying(lambda: self.client.room_resolve_alias(reference))
+            if not isinstance(response, RoomResolveAliasResponse):
+                raise MatrixError(f"The room alias {reference} cannot be resolved: {response}")
+            room_id = response.room_id
+        async with self.unit_of_work() as uow:
+            room_id = await uow.rooms.resolve(room_id)
+        self._room_ids[reference] = room_id
+        return room_id
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        room = self.client.rooms.get(await self.resolve_room(room_id))
+        if room is None:
+            return 0
+        if user_id in self._creators.get(room.room_id, frozenset()):
+            return CREATOR_POWER_LEVEL  # room v12: creators are above every power level
+        return room.power_levels.get_user_level(user_id)
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        room = self.client.rooms.get(await self.resolve_room(room_id))
+        return room is not None and user_id in room.users and user_id not in room.invited_users
+
+    async def direct_room(self, user_id: str) -> str:
+        """The direct chat with `user_id`, opened on first use."""
+        for room_id, partner in self._direct_rooms.items():
+            if partner == user_id and room_id in self.client.rooms:
+                return room_id
+        for room in self.client.rooms.values():
+            if self._is_direct(room) and user_id in room.users:
+                self._direct_rooms[room.room_id] = user_id
+                return room.room_id
+        response = await self._retrying(
+            lambda: self.client.room_create(
+                is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+            )
+        )
+        if not isinstance(response, RoomCreateResponse):
+            raise MatrixError(f"Could not open a direct chat: {response}")
+        self._direct_rooms[response.room_id] = user_id
+        return response.room_id
+
+    # ---------------------------------------------------------------- sending
+
+    async def send(
+        self,
+        room_id: str,
+        message: Message,
+        *,
+        reply_to: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        content: dict[str, Any] = {
+            "msgtype": "m.notice",
+            "body": message.body,
+            "format": "org.matrix.custom.html",
+            "formatted_body": message.html,
+            "m.mentions": {"user_ids": list(message.mentions)} if message.mentions else {},
+        }
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self.send_event(
+            await self.resolve_room(room_id), "m.room.message", content, dedupe_key
+        )
+
+    async def send_direct(
+        self, user_id: str, message: Message, *, dedupe_key: str | None = None
+    ) -> str:
+        return await self.send(await self.direct_room(user_id), message, dedupe_key=dedupe_key)
+
+    async def send_event(
+        self, room_id: str, event_type: str, content: dict[str, Any], dedupe_key: str | None
+    ) -> str:
+        """Send with retries; the transaction id makes a resend after a crash a no-op."""
+        txn_id = str(uuid.uuid5(TXN_NAMESPACE, dedupe_key) if dedupe_key else uuid.uuid4())
+        delays = backoff_delays()
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                response = await self.client.room_send(
+                    room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+                )
+            except Exception as error:
+                response = f"{type(error).__name__}: {error}"
+            if isinstance(response, RoomSendResponse):
+                return response.event_id
+            logger.warning("Sending to %s failed (attempt %d): %s", room_id, attempt, response)
+            await asyncio.sleep(next(delays))
+        raise MatrixError(f"Could not send to {room_id} after {SEND_ATTEMPTS} attempts")
+
+    async def _retrying(self, request: Callable[[], Awaitable[Any]]) -> Any:
+        """Repeat a request while the homeserver is unreachable; errors it answers are kept."""
+        delays = backoff_delays()
+        while True:
+            try:
+                return await request()
+            except Exception as error:
+                if self._stopping.is_set():
+                    raise
+                delay = next(delays)
+                logger.warning("Homeserver unreachable (%s); retrying in %.2f s", error, delay)
+                await asyncio.sleep(delay)
+
+
+def _is_edit(event: RoomMessageText) -> bool:
+    relates = event.source.get("content", {}).get("m.relates_to", {})
+    return relates.get("rel_type") == "m.replace"

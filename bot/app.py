@@ -1,0 +1,81 @@
+"""Composition root: the one place that builds and connects every part of the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from types import ModuleType
+
+from bot.adapters.matrix import MatrixAdapter
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import Services
+from bot.i18n import Catalog
+from bot.roles import RoleResolver
+from bot.router import CommandRegistry, Router
+from bot.scheduler import Scheduler
+from handlers import help as help_commands
+from storage.db import create_engine, create_session_factory, upgrade_schema
+from storage.uow import UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+
+HANDLER_MODULES: tuple[ModuleType, ...] = (help_commands,)
+
+
+class App:
+    """A running bot: storage, scheduler and chat adapter, entered and left together.
+
+    Tests build it with a fake clock and stop it to simulate restarts.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        handler_modules: tuple[ModuleType, ...] = HANDLER_MODULES,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock(settings.timezone)
+        self.handler_modules = handler_modules
+        self._stack = AsyncExitStack()
+        self._run_task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> App:
+        settings = self.settings
+        engine = create_engine(settings.database_url)
+        self._stack.push_async_callback(engine.dispose)
+        await upgrade_schema(engine)
+        unit_of_work = UnitOfWorkFactory(create_session_factory(engine), now=self.clock.now)
+        self.unit_of_work = unit_of_work
+        self.scheduler = await self._stack.enter_async_context(Scheduler(self.clock))
+        self.adapter = await self._stack.enter_async_context(MatrixAdapter(settings, unit_of_work))
+        registry = CommandRegistry.from_modules(self.handler_modules)
+        self.services = Services(
+            settings=settings,
+            catalog=Catalog.load(default=settings.language),
+            clock=self.clock,
+            unit_of_work=unit_of_work,
+            adapter=self.adapter,
+            commands=registry,
+        )
+        self.router = Router(self.services, registry, RoleResolver(settings, self.adapter))
+        self.adapter.on_message = self.router.handle
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.adapter.stop()
+        if self._run_task is not None:
+            await asyncio.gather(self._run_task, return_exceptions=True)
+        await self._stack.aclose()
+
+    async def run(self) -> None:
+        """Sync until stopped."""
+        logger.info("smartregion-bot is running as %s", self.settings.user_id)
+        await self.adapter.run()
+
+    def start_background(self) -> asyncio.Task[None]:
+        """Run the sync loop as a task (for tests and the demo); stopped by leaving the App."""
+        self._run_task = asyncio.create_task(self.run(), name="smartregion-bot sync")
+        return self._run_task

@@ -1,0 +1,101 @@
+"""`smartregion-bot` console script: run the bot, the local demo, or check settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+
+logger = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smartregion-bot", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot with settings from the environment")
+    run.add_argument("--env-file", type=Path, help="read settings from this .env file")
+    check = commands.add_parser("check-config", help="name every problem in the settings")
+    check.add_argument("--env-file", type=Path, help="read settings from this .env file")
+    demo = commands.add_parser("demo", help="local homeserver, demo users and rooms, and the bot")
+    demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
+    demo.add_argument("--port", type=int, default=8008, help="homeserver port on 127.0.0.1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.debug:
+        # nio logs every event at INFO and schema mismatches of error replies as warnings;
+        # alembic narrates every migration step. Keep the log about the bot.
+        logging.getLogger("nio").setLevel(logging.WARNING)
+        logging.getLogger("nio.responses").setLevel(logging.ERROR)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    if args.command == "check-config":
+        return check_config(args.env_file)
+    if args.command == "run":
+        try:
+            settings = Settings.from_env(env_file=args.env_file)
+        except ConfigError as error:
+            print_problems(error)
+            return 2
+        return run_until_interrupted(run_bot(settings))
+    from bot.demo import run_demo
+
+    data_dir = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return run_until_interrupted(run_demo(data_dir, args.port))
+
+
+def check_config(env_file: Path | None) -> int:
+    try:
+        settings = Settings.from_env(env_file=env_file)
+    except ConfigError as error:
+        print_problems(error)
+        return 2
+    print(
+        f"The settings are fine: {settings.user_id} on {settings.homeserver}, "
+        f"{len(settings.departments)} departments."
+    )
+    return 0
+
+
+def print_problems(error: ConfigError) -> None:
+    print("The settings have problems:", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+async def run_bot(settings: Settings) -> None:
+    from bot.app import App
+
+    async with App(settings) as app:
+        await app.run()
+
+
+def run_until_interrupted(main_coroutine: object) -> int:
+    """Run until done or Ctrl-C / SIGTERM, then let every `async with` clean up."""
+
+    async def runner() -> None:
+        task = asyncio.ensure_future(main_coroutine)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            logger.info("Stopped.")
+
+    asyncio.run(runner())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Neutral types the civic logic talks through, so handlers never see a chat library.
+
+A second platform (Discord) implements `ChatAdapter` and produces these same types.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.i18n import Catalog
+    from bot.router import CommandRegistry
+    from storage.uow import UnitOfWork
+
+
+class Role(IntEnum):
+    """Who someone is to the bot; a higher role may do everything a lower one may."""
+
+    CITIZEN = 0
+    EXPERT = 1
+    STAFF = 2
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind an incoming event, as the platform identifies them."""
+
+    platform: str
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an event happened; direct rooms relax the command prefix."""
+
+    room_id: str
+    is_direct: bool
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A text message someone sent in a room the bot is in."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    text: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """Outgoing text in both forms a chat client may show; `html` is already safe."""
+
+    body: str
+    html: str
+    mentions: tuple[str, ...] = ()
+
+
+class ChatAdapter(Protocol):
+    """What the civic logic needs from a chat platform (implemented in `bot.adapters`)."""
+
+    platform: str
+
+    async def send(
+        self,
+        room_id: str,
+        message: Message,
+        *,
+        reply_to: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Send a notice (optionally replying to an event) and return its event id.
+
+        `dedupe_key` lets a retried send after a restart be recognised as the same message.
+        """
+        ...
+
+    async def send_direct(
+        self, user_id: str, message: Message, *, dedupe_key: str | None = None
+    ) -> str:
+        """Send a notice in the direct room with `user_id`, opening one if needed."""
+        ...
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        """The user's power level in the room, treating room creators as unlimited."""
+        ...
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        """Whether the user has joined the room."""
+        ...
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def render(template: str, **params: Any) -> Message:
+    """Fill a catalog template twice: as plain text and as escaped HTML.
+
+    Parameters are always escaped for HTML, so user text (an idea with `<script>`) shows as
+    text. Templates may mark emphasis as `**…**`, which becomes `<strong>` in HTML only.
+    """
+    plain = _BOLD.sub(r"\1", template).format(**params)
+    safe_params = {key: html.escape(str(value)) for key, value in params.items()}
+    html_template = _BOLD.sub(r"<strong>\1</strong>", html.escape(template, quote=False))
+    body_html = html_template.format(**safe_params).replace("\n", "<br>")
+    return Message(body=plain, html=body_html)
+
+
+@dataclass
+class Services:
+    """Dependencies handed from `bot.app` to every handler; no module holds globals."""
+
+    settings: Settings
+    catalog: Catalog
+    clock: Clock
+    unit_of_work: Callable[[], UnitOfWork]
+    adapter: ChatAdapter
+    commands: CommandRegistry
+
+
+@dataclass
+class Context:
+    """One command invocation: who asked, where, in which language, and how to answer."""
+
+    services: Services
+    message: IncomingMessage
+    language: str
+    role: Role
+    command_name: str
+    _sent: list[str] = field(default_factory=list)
+
+    @property
+    def actor(self) -> Actor:
+        return self.message.actor
+
+    @property
+    def place(self) -> Place:
+        return self.message.place
+
+    @property
+    def event_id(self) -> str:
+        return self.message.event_id
+
+    def t(self, key: str, **params: Any) -> str:
+        """A catalog message in the asker's language, as plain text."""
+        return self.services.catalog.text(self.language, key, **params)
+
+    def render(self, key: str, *, language: str | None = None, **params: Any) -> Message:
+        """A catalog message in both forms, in the asker's language unless told otherwise."""
+        template = self.services.catalog.raw(language or self.language, key)
+        return render(template, **params)
+
+    async def reply(self, key: str, *, mentions: Sequence[str] = (), **params: Any) -> str:
+        """Answer the command with a notice that replies to it."""
+        message = self.render(key, **params)
+        return await self.reply_message(
+            Message(message.body, message.html, tuple(mentions)),
+        )
+
+    async def reply_message(self, message: Message) -> str:
+        """Answer with an already rendered message (for replies assembled from parts)."""
+        dedupe_key = f"{self.event_id}/{len(self._sent)}"
+        event_id = await self.services.adapter.send(
+            self.place.room_id, message, reply_to=self.event_id, dedupe_key=dedupe_key
+        )
+        self._sent.append(event_id)
+        return event_id

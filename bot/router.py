@@ -1,0 +1,194 @@
+"""Command registry and dispatch: one place turns a chat message into a handler call.
+
+Commands are declared once on their handler (`@command`, `@requires`); the router parses
+arguments, checks permissions, picks the reply language and turns every error into a
+friendly answer, so handlers contain only civic logic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from bot.arguments import Option, Param, parse_arguments
+from bot.context import Context, IncomingMessage, Message, Role, Services
+from bot.errors import AlreadyProcessed, NotPermitted, UsageError
+from bot.roles import RoleResolver
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command's names, arguments, permission and help, declared together."""
+
+    name: str
+    alias: str
+    handler: Handler
+    params: tuple[Param, ...]
+    options: tuple[Option, ...]
+    role: Role
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return self.name, self.alias
+
+    def name_in(self, language: str) -> str:
+        """The command's name as a speaker of `language` would type it."""
+        return self.name if language == "de" else self.alias
+
+    def language_of_name(self, used: str, default: str) -> str:
+        """German for the German name, English for the English alias."""
+        if self.name == self.alias:
+            return default
+        return "de" if used == self.name else "en"
+
+
+def command(
+    name: str, alias: str, *params: Param, options: Sequence[Option] = ()
+) -> Callable[[Handler], Handler]:
+    """Declare a handler as the command `name` (German) with the English `alias`.
+
+    Its help lives in the catalogs under `commands.<name>.summary|usage|help`.
+    """
+
+    def mark(handler: Handler) -> Handler:
+        handler.__command__ = (name, alias, tuple(params), tuple(options))  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def requires(role: Role) -> Callable[[Handler], Handler]:
+    """Restrict a command to `role` and above; the router refuses everyone else."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.__required_role__ = role  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+class CommandRegistry:
+    """All commands of the handler modules the app was built with."""
+
+    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+        self.specs = tuple(specs)
+        self._by_name: dict[str, CommandSpec] = {}
+        for spec in self.specs:
+            for name in spec.names:
+                existing = self._by_name.get(name)
+                if existing is not None and existing is not spec:
+                    raise ValueError(f"Command name {name!r} is declared twice")
+                self._by_name[name] = spec
+
+    @classmethod
+    def from_modules(cls, modules: Iterable[ModuleType]) -> CommandRegistry:
+        specs = []
+        for module in modules:
+            for value in vars(module).values():
+                declared = getattr(value, "__command__", None)
+                if declared is None:
+                    continue
+                name, alias, params, options = declared
+                role = getattr(value, "__required_role__", Role.CITIZEN)
+                specs.append(CommandSpec(name, alias, value, params, options, role))
+        return cls(specs)
+
+    def find(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(name.casefold())
+
+    def closest(self, name: str) -> str | None:
+        matches = difflib.get_close_matches(name.casefold(), self._by_name, n=1, cutoff=0.6)
+        return matches[0] if matches else None
+
+
+class Router:
+    """Turns incoming messages into command calls and errors into friendly replies."""
+
+    def __init__(self, services: Services, registry: CommandRegistry, roles: RoleResolver):
+        self.services = services
+        self.registry = registry
+        self.roles = roles
+
+    async def handle(self, message: IncomingMessage) -> None:
+        """Handle one message; never raises, so one bad command cannot stop the sync loop."""
+        prefix = self.services.settings.command_prefix
+        text = message.text.strip()
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+        elif not message.place.is_direct:
+            return
+        name, _, raw_args = text.partition(" ")
+        if not name:
+            return
+        name = name.casefold()
+        platform = message.actor.platform
+        async with self.services.unit_of_work() as uow:
+            if await uow.events.is_processed(platform, message.event_id):
+                logger.debug("Skipping already processed event %s", message.event_id)
+                return
+            chosen_language = await uow.people.language_of(platform, message.actor.id)
+        default_language = self.services.settings.language
+        spec = self.registry.find(name)
+        language = chosen_language or (
+            spec.language_of_name(name, default_language) if spec else default_language
+        )
+        role = await self.roles.role_of(message.actor.id)
+        ctx = Context(self.services, message, language, role, spec.name if spec else name)
+        try:
+            await self._run(ctx, spec, name, raw_args)
+        except AlreadyProcessed:
+            return
+        except Exception:
+            logger.exception("Command %r failed for event %s", name, message.event_id)
+            await self._safely(ctx.reply("errors.internal"))
+        async with self.services.unit_of_work() as uow:
+            await uow.events.mark_processed(platform, message.event_id)
+            await uow.commit()
+
+    async def _run(self, ctx: Context, spec: CommandSpec | None, name: str, raw: str) -> None:
+        if spec is None:
+            suggestion = self.registry.closest(name)
+            prefix = self.services.settings.command_prefix
+            if suggestion:
+                await ctx.reply(
+                    "errors.unknown_command_suggest", command=name, suggestion=prefix + suggestion
+                )
+            else:
+                help_name = prefix + ctx.t("help.command_name")
+                await ctx.reply("errors.unknown_command", command=name, help=help_name)
+            return
+        try:
+            if ctx.role < spec.role:
+                raise NotPermitted(spec.role)
+            arguments = parse_arguments(raw, spec.params, spec.options)
+            await spec.handler(ctx, **arguments)
+        except NotPermitted as refusal:
+            await ctx.reply(refusal.key, role=ctx.t(f"roles.{refusal.required.name.lower()}"))
+        except UsageError as error:
+            await ctx.reply_message(self.usage_message(ctx, spec, error))
+
+    def usage_message(self, ctx: Context, spec: CommandSpec, error: UsageError) -> Message:
+        """The error followed by the command's usage line, in the asker's language."""
+        prefix = self.services.settings.command_prefix
+        problem = ctx.render(error.key, **error.params)
+        usage = ctx.render(
+            "errors.usage_line",
+            usage=f"{prefix}{spec.name_in(ctx.language)} {ctx.t(f'commands.{spec.name}.usage')}",
+            help=f"{prefix}{ctx.t('help.command_name')} {spec.name_in(ctx.language)}",
+        )
+        return Message(f"{problem.body}\n{usage.body}", f"{problem.html}<br>{usage.html}")
+
+    @staticmethod
+    async def _safely(reply: Awaitable[Any]) -> None:
+        try:
+            await reply
+        except Exception:
+            logger.exception("Could not send the apology for a failed command")

@@ -1,0 +1,136 @@
+"""Timed jobs: a thin wrapper over APScheduler 3's AsyncIOScheduler.
+
+The database is the source of truth: jobs live in memory only, are derived from stored
+state at start-up, and carry plain ids (``str``/``int``), never clients or ORM objects. A
+job looks its subject up and decides, in one transaction, whether the effect still happens
+and records that it did.
+
+Two ways jobs fire:
+
+* Production: a :class:`~bot.clock.SystemClock` and the started AsyncIOScheduler, which
+  fires jobs on the real wall clock by itself. :meth:`Scheduler.run_due` can additionally
+  run whatever is already due before :meth:`Scheduler.start`.
+* Tests: a :class:`~bot.clock.FakeClock`; the scheduler is *not* started, so APScheduler
+  never looks at the real clock, and the test calls ``await scheduler.run_due()`` after
+  moving the fake clock. Nothing sleeps.
+"""
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.clock import Clock
+
+logger = logging.getLogger(__name__)
+
+JobFunction = Callable[..., Awaitable[object]]
+
+
+class Scheduler:
+    """One-shot jobs at given times, identified by stable job ids such as ``"poll-close:17"``.
+
+    Job defaults: ``misfire_grace_time=None`` runs a late job however late it is. APScheduler
+    3 would otherwise silently drop a job more than a second late (after a busy event loop,
+    a suspended machine or a slow start), and dropping is never right here: the job asks the
+    database whether its effect is still due, so only the database decides to skip.
+    ``coalesce=True`` and ``max_instances=1``: a job never runs twice at once or in a burst.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._scheduler = AsyncIOScheduler(
+            timezone=clock.tz,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+
+    def schedule_at(self, job_id: str, when: datetime, func: JobFunction, *args: str | int) -> None:
+        """Run ``await func(*args)`` at ``when``, replacing any job with the same id.
+
+        ``when`` must be timezone-aware; a time in the past runs as soon as possible.
+        ``func`` must be a coroutine function (``async def``, a bound async method or a
+        ``functools.partial`` of one): APScheduler runs anything else in a thread pool, where
+        an object with an async ``__call__`` would only create a coroutine and drop it.
+        ``args`` must be plain ids, so a job never holds on to a client or a session.
+        """
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"job {job_id}: {func!r} is not a coroutine function")
+        if when.utcoffset() is None:
+            raise ValueError(f"naive datetime {when!r}: pass a timezone-aware datetime")
+        for arg in args:
+            if not isinstance(arg, str | int):
+                raise TypeError(f"job {job_id}: arguments must be str or int ids, got {arg!r}")
+        # A scheduler that is not started yet queues jobs without de-duplicating ids, so
+        # replace_existing alone would not replace there.
+        self.cancel(job_id)
+        self._scheduler.add_job(
+            func, DateTrigger(run_date=when), args=args, id=job_id, replace_existing=True
+        )
+        logger.debug("Scheduled job %s at %s", job_id, when.isoformat())
+
+    def cancel(self, job_id: str) -> bool:
+        """Remove the job; False if there was none."""
+        try:
+            self._scheduler.remove_job(job_id)
+        except JobLookupError:
+            return False
+        logger.debug("Cancelled job %s", job_id)
+        return True
+
+    def job_ids(self) -> list[str]:
+        """The ids of all jobs not yet run, sorted."""
+        return sorted(job.id for job in self._scheduler.get_jobs())
+
+    async def run_due(self) -> int:
+        """Run every job due by the injected clock, earliest first; returns how many ran.
+
+        Each job is removed before it runs, so APScheduler cannot run it as well. A job that
+        fails is logged and the others still run, as under APScheduler. Jobs that an earlier
+        job cancels or replaces are skipped; jobs it schedules wait for the next call.
+        """
+        now = self._clock.now()
+        due = sorted(
+            (job for job in self._scheduler.get_jobs() if job.trigger.run_date <= now),
+            key=lambda job: (job.trigger.run_date, job.id),
+        )
+        ran = 0
+        for job in due:
+            if self._scheduler.get_job(job.id) is not job:
+                continue
+            self._scheduler.remove_job(job.id)
+            ran += 1
+            try:
+                await job.func(*job.args)
+            except Exception:
+                logger.exception("Scheduled job %s failed", job.id)
+        return ran
+
+    def start(self) -> None:
+        """Start firing jobs on the real wall clock (production only)."""
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        """Stop firing jobs; running jobs are cancelled. A no-op if not started.
+
+        APScheduler completes the shutdown on the next event-loop iteration.
+        """
+        if self._scheduler.running:
+            self._scheduler.shutdown()
+
+    async def __aenter__(self) -> Self:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()

@@ -1,0 +1,124 @@
+"""Database engine, session factory and schema upgrades.
+
+Supported URLs: ``sqlite+aiosqlite:///relative/or/absolute.db`` (``sqlite+aiosqlite://``
+for an in-memory database in tests) and ``postgresql+asyncpg://user@host/db``.
+"""
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIRECTORY = Path(__file__).with_name("migrations")
+
+# How long a SQLite writer waits for another writer's lock before "database is locked".
+# Generous, because the bot's transactions are short and failing is worse than waiting.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+_SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def create_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> AsyncEngine:
+    """An async engine for ``url``, configured for the bot's needs.
+
+    SQLite: the database's directory is created, and every connection uses WAL (readers do
+    not block the writer), enforces foreign keys (off by default in SQLite) and waits
+    :data:`SQLITE_BUSY_TIMEOUT_MS` for locks. PostgreSQL: connections are pinged before use,
+    so a restarted server costs a reconnect instead of a failed command.
+
+    ``connect_args`` go to the driver, e.g. ``{"server_settings": {"search_path": "s"}}``
+    for asyncpg.
+    """
+    parsed = make_url(url)
+    if parsed.drivername not in _SUPPORTED_DRIVERS:
+        raise ValueError(
+            f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+            f"use one of {', '.join(d + '://' for d in _SUPPORTED_DRIVERS)}"
+        )
+    args = dict(connect_args or {})
+    if parsed.drivername == "postgresql+asyncpg":
+        return create_async_engine(parsed, connect_args=args, pool_pre_ping=True)
+    _create_sqlite_directory(parsed)
+    engine = create_async_engine(parsed, connect_args=args)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _create_sqlite_directory(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay usable after commit.
+
+    ``expire_on_commit=False`` because an expired attribute would be reloaded lazily, and
+    lazy IO is not possible with an AsyncSession (it raises ``MissingGreenlet``).
+    """
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic config for the packaged migrations that runs on ``connection``.
+
+    Built in code so migrations work from an installed package and any working directory;
+    no alembic.ini is involved. ``migrations/env.py`` takes the connection from
+    ``config.attributes["connection"]``.
+    """
+    config = Config()
+    # Alembic's config is a ConfigParser: "%" must be doubled.
+    config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY).replace("%", "%%"))
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+async def upgrade_schema(engine: AsyncEngine) -> None:
+    """Bring the schema to the latest revision; a no-op when it is already there.
+
+    On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by dropping
+    it, and with foreign keys on that drop would cascade into (or be refused by) the rows
+    that reference it. The connection is discarded if the upgrade fails, so it never goes
+    back to the pool with foreign keys off.
+    """
+    logger.info("Upgrading the database schema to the latest revision")
+    async with engine.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        try:
+            if is_sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.run_sync(_upgrade_to_head)
+            await connection.commit()
+            if is_sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        except BaseException:
+            await connection.invalidate()
+            raise

@@ -1,0 +1,246 @@
+"""Repositories: the queries of the storage foundation.
+
+Repositories take an :class:`AsyncSession` and never commit: the caller's unit of work
+decides when a transaction ends, so an effect and the record that it happened are committed
+together (or not at all). Writes that may collide (same person, same event, same account)
+use ``INSERT ... ON CONFLICT``, which SQLite and PostgreSQL both support; a conflict then
+neither raises nor aborts the surrounding transaction (PostgreSQL would abort it after an
+IntegrityError).
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from storage.models import (
+    ROOM_REFERENCE_COLUMNS,
+    Base,
+    BotCredential,
+    Person,
+    ProcessedEvent,
+    RoomReplacement,
+    SyncState,
+)
+
+logger = logging.getLogger(__name__)
+
+Now = Callable[[], datetime]
+"""Source of the current, timezone-aware time (e.g. ``clock.now``); injectable for tests."""
+
+
+def utc_now() -> datetime:
+    """Default :data:`Now`: the system time in UTC."""
+    return datetime.now(UTC)
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for ``model`` that supports ``on_conflict_*`` on the session's backend."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"upserts are not implemented for the {dialect} dialect")
+
+
+class PeopleRepository:
+    """People by their platform identity, and their chosen language."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def get_or_create(self, platform: str, external_id: str) -> Person:
+        """The person with this identity; created on first contact.
+
+        Safe against a concurrent transaction creating the same person: the insert does
+        nothing on conflict and the row is read back.
+        """
+        query = select(Person).where(Person.platform == platform, Person.external_id == external_id)
+        person = await self._session.scalar(query)
+        if person is not None:
+            return person
+        await self._session.execute(
+            _insert(self._session, Person)
+            .values(platform=platform, external_id=external_id, created_at=self._now())
+            .on_conflict_do_nothing(index_elements=[Person.platform, Person.external_id])
+        )
+        return (await self._session.scalars(query)).one()
+
+    async def language_of(self, platform: str, external_id: str) -> str | None:
+        """The language the person chose, or None (unknown person or no choice made)."""
+        return await self._session.scalar(
+            select(Person.language).where(
+                Person.platform == platform, Person.external_id == external_id
+            )
+        )
+
+    async def set_language(self, platform: str, external_id: str, language: str | None) -> None:
+        """Record the person's language; None returns them to the default language.
+
+        Which languages exist is the catalog's business (bot.i18n), not the schema's.
+        """
+        person = await self.get_or_create(platform, external_id)
+        person.language = language
+
+
+class EventLogRepository:
+    """Which incoming chat events were handled, for at-most-once processing."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def is_processed(self, platform: str, event_id: str) -> bool:
+        """Whether the event was already handled (committed, or marked in this transaction)."""
+        found = await self._session.scalar(
+            select(ProcessedEvent.event_id).where(
+                ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id
+            )
+        )
+        return found is not None
+
+    async def mark_processed(self, platform: str, event_id: str) -> bool:
+        """Mark the event handled; False if it already was.
+
+        Call it in the transaction that stores what the event caused: if that transaction
+        rolls back, the event counts as unhandled again.
+        """
+        result = await self._session.execute(
+            _insert(self._session, ProcessedEvent)
+            .values(platform=platform, event_id=event_id, processed_at=self._now())
+            .on_conflict_do_nothing(
+                index_elements=[ProcessedEvent.platform, ProcessedEvent.event_id]
+            )
+            .returning(ProcessedEvent.event_id)
+        )
+        return result.first() is not None
+
+
+class SyncStateRepository:
+    """The persisted sync token per bot account."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def get(self, account: str) -> str | None:
+        """The stored sync token, or None before the first sync."""
+        return await self._session.scalar(
+            select(SyncState.token).where(SyncState.account == account)
+        )
+
+    async def set(self, account: str, token: str) -> None:
+        """Store the sync token, replacing the previous one."""
+        statement = _insert(self._session, SyncState).values(
+            account=account, token=token, updated_at=self._now()
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[SyncState.account],
+                set_={
+                    "token": statement.excluded.token,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+
+
+class CredentialRepository:
+    """Device id and access token per bot account."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def get(self, account: str) -> BotCredential | None:
+        """The stored credential, or None before the first login."""
+        # populate_existing: save() writes with a Core upsert, which bypasses the identity
+        # map, so an object loaded earlier in this session could otherwise be stale.
+        return await self._session.scalar(
+            select(BotCredential)
+            .where(BotCredential.account == account)
+            .execution_options(populate_existing=True)
+        )
+
+    async def save(self, account: str, device_id: str, access_token: str) -> None:
+        """Store the credential of a (new) login, replacing the previous one."""
+        statement = _insert(self._session, BotCredential).values(
+            account=account, device_id=device_id, access_token=access_token, updated_at=self._now()
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[BotCredential.account],
+                set_={
+                    "device_id": statement.excluded.device_id,
+                    "access_token": statement.excluded.access_token,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+
+
+class RoomRepository:
+    """Room upgrades (tombstones): where a room went and where its references go."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        now: Now = utc_now,
+        room_columns: Iterable[InstrumentedAttribute[Any]] = ROOM_REFERENCE_COLUMNS,
+    ) -> None:
+        self._session = session
+        self._now = now
+        self._room_columns = tuple(room_columns)
+
+    async def record_replacement(self, old_room_id: str, new_room_id: str) -> None:
+        """Record that ``old_room_id`` was replaced and move stored references to the new room.
+
+        The references moved are those in :data:`storage.models.ROOM_REFERENCE_COLUMNS`.
+        Recording the same replacement again is harmless.
+        """
+        if old_room_id == new_room_id:
+            raise ValueError(f"room {old_room_id} cannot replace itself")
+        statement = _insert(self._session, RoomReplacement).values(
+            old_room_id=old_room_id, new_room_id=new_room_id, replaced_at=self._now()
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[RoomReplacement.old_room_id],
+                set_={
+                    "new_room_id": statement.excluded.new_room_id,
+                    "replaced_at": statement.excluded.replaced_at,
+                },
+            )
+        )
+        for column in self._room_columns:
+            await self._session.execute(
+                update(column.class_).where(column == old_room_id).values({column.key: new_room_id})
+            )
+        logger.info("Room %s was replaced by %s", old_room_id, new_room_id)
+
+    async def resolve(self, room_id: str) -> str:
+        """The current room for ``room_id``, following chains of replacements.
+
+        A room never replaced resolves to itself. A cycle (which a misbehaving homeserver
+        could produce) stops at the last room before the cycle repeats.
+        """
+        seen = {room_id}
+        current = room_id
+        while True:
+            successor = await self._session.scalar(
+                select(RoomReplacement.new_room_id).where(RoomReplacement.old_room_id == current)
+            )
+            if successor is None:
+                return current
+            if successor in seen:
+                logger.warning("Room replacements form a cycle at %s; using %s", successor, current)
+                return current
+            seen.add(successor)
+            current = successor

@@ -1,0 +1,86 @@
+"""Settings: defaults, and every problem named in plain words at once."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = {
+    "MATRIX_HOMESERVER": "http://127.0.0.1:8008",
+    "MATRIX_USER_ID": "@bot:localhost",
+    "MATRIX_PASSWORD": "secret",
+}
+
+
+def test_defaults():
+    settings = Settings.from_env(env=MINIMAL)
+    assert settings.database_url == "sqlite+aiosqlite:///data/smartregion.db"
+    assert settings.command_prefix == "!"
+    assert settings.language == "de"
+    assert str(settings.timezone) == "Europe/Berlin"
+    assert settings.allowed_servers == {"localhost"}
+    assert settings.departments == ()
+
+
+def test_every_problem_is_named():
+    env = {
+        "MATRIX_USER_ID": "bot",
+        "BOT_STAFF_ROOM": "staff",
+        "BOT_LANGUAGE": "fr",
+        "BOT_TIMEZONE": "Mars/Olympus",
+        "BOT_DEPARTMENTS_FILE": "/nonexistent/departments.toml",
+    }
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env=env)
+    text = str(error.value)
+    for fragment in (
+        "MATRIX_HOMESERVER is missing",
+        "MATRIX_USER_ID 'bot' is not a Matrix user id",
+        "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN",
+        "BOT_STAFF_ROOM contains 'staff'",
+        "BOT_LANGUAGE must be one of de, en",
+        "BOT_TIMEZONE 'Mars/Olympus'",
+        "departments file /nonexistent/departments.toml cannot be read",
+    ):
+        assert fragment in text
+
+
+def test_shipped_departments_file_has_the_reference_ids():
+    settings = Settings.from_env(
+        env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(PROJECT_ROOT / "departments.example.toml")}
+    )
+    ids = [d.id for d in settings.departments]
+    assert ids == [
+        "mobilitaet",
+        "umwelt",
+        "digitales",
+        "soziales",
+        "bildung",
+        "wirtschaft",
+        "bauen",
+        "kultur",
+        "gesundheit",
+    ]
+    reference = PROJECT_ROOT.parent / "shared" / "data" / "departments.toml"
+    if reference.exists():  # the reference data sits beside the clone in CI and here
+        assert ids == [d["id"] for d in tomllib.loads(reference.read_text("utf-8"))["department"]]
+
+
+def test_malformed_departments_file(tmp_path):
+    path = tmp_path / "departments.toml"
+    path.write_text('[[department]]\nid = "Mobilität"\nname = "M"\nroom = "nowhere"\n', "utf-8")
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(path)})
+    assert "use lower-case letters" in str(error.value)
+    assert "neither a room id" in str(error.value)
+
+
+def test_env_file_values_are_overridden_by_the_environment(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_LANGUAGE=en\nBOT_COMMAND_PREFIX=?\n", "utf-8")
+    settings = Settings.from_env(env={**MINIMAL, "BOT_LANGUAGE": "de"}, env_file=env_file)
+    assert settings.language == "de"
+    assert settings.command_prefix == "?"

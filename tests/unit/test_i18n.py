@@ -1,0 +1,43 @@
+"""The catalogs: every language has every message, with the same placeholders."""
+
+import pytest
+
+from bot.context import render
+from bot.i18n import Catalog, placeholders
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+def test_german_and_english_are_both_there(catalog):
+    assert set(catalog.languages) == {"de", "en"}
+
+
+def test_every_language_has_every_key(catalog):
+    german, english = catalog.keys("de"), catalog.keys("en")
+    assert german - english == set(), "missing in English"
+    assert english - german == set(), "missing in German"
+
+
+def test_placeholders_match_across_languages(catalog):
+    for key in catalog.keys("de"):
+        assert placeholders(catalog.raw("de", key)) == placeholders(catalog.raw("en", key)), key
+
+
+def test_every_command_has_summary_usage_and_help(catalog):
+    from bot.app import HANDLER_MODULES
+    from bot.router import CommandRegistry
+
+    for spec in CommandRegistry.from_modules(HANDLER_MODULES).specs:
+        for part in ("summary", "usage", "help"):
+            assert catalog.has(f"commands.{spec.name}.{part}"), (spec.name, part)
+
+
+def test_render_escapes_user_text_and_keeps_emphasis():
+    message = render("**Idee** {text}\nDanke", text="<script>alert(1)</script> [x](http://a)")
+    assert message.body == "Idee <script>alert(1)</script> [x](http://a)\nDanke"
+    assert message.html == (
+        "<strong>Idee</strong> &lt;script&gt;alert(1)&lt;/script&gt; [x](http://a)<br>Danke"
+    )
