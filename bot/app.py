@@ -61,7 +61,7 @@ class App:
             commands=registry,
         )
         self.router = Router(self.services, registry, RoleResolver(settings, self.adapter))
-        self.adapter.on_message = self.router.handle
+        self.adapter.on_event = self.router.dispatch
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,12 +48,90 @@ class Place:
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    """A text message someone sent in a room the bot is in."""
+    """A text message someone sent in a room the bot is in.
+
+    `reply_to` and `thread_root` say what it answers, so an expert's reply in a question's
+    thread can be recognised without knowing how a platform encodes threads.
+    """
 
     event_id: str
     actor: Actor
     place: Place
     text: str
+    sent_at: datetime | None = None
+    reply_to: str | None = None
+    thread_root: str | None = None
+
+
+@dataclass(frozen=True)
+class IncomingReaction:
+    """Someone reacted to a message with `key` (usually an emoji such as 👍 or ✅)."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    target_event_id: str
+    key: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class IncomingRedaction:
+    """Someone took back (redacted) an earlier event, e.g. a reaction."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    redacted_event_id: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class IncomingPollResponse:
+    """A vote on a native poll: the answer ids as sent, before any counting rule."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    poll_event_id: str
+    answer_ids: tuple[str, ...]
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class IncomingPollEnd:
+    """Someone (a client, not this bot) ended a native poll."""
+
+    event_id: str
+    actor: Actor
+    place: Place
+    poll_event_id: str
+    sent_at: datetime
+
+
+IncomingEvent = (
+    IncomingMessage | IncomingReaction | IncomingRedaction | IncomingPollResponse | IncomingPollEnd
+)
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    """A poll to post natively; answer ids are ours, so votes map back to answers."""
+
+    question: str
+    answers: tuple[tuple[str, str], ...]
+    max_selections: int
+    disclosed: bool
+    fallback: Message
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """A file to hand to people in a room (exports, calendar files, data requests)."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -75,9 +154,10 @@ class ChatAdapter(Protocol):
         message: Message,
         *,
         reply_to: str | None = None,
+        thread_root: str | None = None,
         dedupe_key: str | None = None,
     ) -> str:
-        """Send a notice (optionally replying to an event) and return its event id.
+        """Send a notice (optionally replying to an event or in a thread); returns its id.
 
         `dedupe_key` lets a retried send after a restart be recognised as the same message.
         """
@@ -87,6 +167,31 @@ class ChatAdapter(Protocol):
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:
         """Send a notice in the direct room with `user_id`, opening one if needed."""
+        ...
+
+    async def edit(self, room_id: str, event_id: str, message: Message) -> str:
+        """Replace the text of a message the bot sent earlier (e.g. a live count)."""
+        ...
+
+    async def upload(
+        self,
+        room_id: str,
+        upload: FileUpload,
+        *,
+        reply_to: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Post a file into the room and return the event id of the file message."""
+        ...
+
+    async def send_poll(self, room_id: str, poll: PollDraft, *, dedupe_key: str) -> str:
+        """Post a native poll (with a text fallback for clients without polls)."""
+        ...
+
+    async def end_poll(
+        self, room_id: str, poll_event_id: str, results: Message, *, dedupe_key: str
+    ) -> str:
+        """Close a native poll, carrying the results text."""
         ...
 
     async def power_level(self, room_id: str, user_id: str) -> int:
@@ -124,6 +229,16 @@ class Services:
     unit_of_work: Callable[[], UnitOfWork]
     adapter: ChatAdapter
     commands: CommandRegistry
+
+    async def language_of(self, actor: Actor) -> str:
+        """The language someone chose, else the deployment's default."""
+        async with self.unit_of_work() as uow:
+            chosen = await uow.people.language_of(actor.platform, actor.id)
+        return chosen or self.settings.language
+
+    def render(self, language: str, key: str, **params: Any) -> Message:
+        """A catalog message for someone who is not the asker of a command (e.g. a DM)."""
+        return render(self.catalog.raw(language, key), **params)
 
 
 @dataclass

@@ -15,13 +15,14 @@ from types import ModuleType
 from typing import Any
 
 from bot.arguments import Option, Param, parse_arguments
-from bot.context import Context, IncomingMessage, Message, Role, Services
+from bot.context import Context, IncomingEvent, IncomingMessage, Message, Role, Services
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.roles import RoleResolver
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
+Listener = Callable[[Services, Any], Awaitable[bool | None]]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,20 @@ def command(
     return mark
 
 
+def listens(event_type: type) -> Callable[[Listener], Listener]:
+    """Call this function with `(services, event)` for every incoming `event_type`.
+
+    Message listeners see messages that are not commands (e.g. an expert's answer in a
+    thread) and return True when they handled one, so nothing else answers it.
+    """
+
+    def mark(listener: Listener) -> Listener:
+        listener.__listens_to__ = event_type  # type: ignore[attr-defined]
+        return listener
+
+    return mark
+
+
 def requires(role: Role) -> Callable[[Handler], Handler]:
     """Restrict a command to `role` and above; the router refuses everyone else."""
 
@@ -78,8 +93,13 @@ def requires(role: Role) -> Callable[[Handler], Handler]:
 class CommandRegistry:
     """All commands of the handler modules the app was built with."""
 
-    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+    def __init__(
+        self, specs: Iterable[CommandSpec], listeners: Iterable[tuple[type, Listener]] = ()
+    ) -> None:
         self.specs = tuple(specs)
+        self.listeners: dict[type, list[Listener]] = {}
+        for event_type, listener in listeners:
+            self.listeners.setdefault(event_type, []).append(listener)
         self._by_name: dict[str, CommandSpec] = {}
         for spec in self.specs:
             for name in spec.names:
@@ -91,15 +111,18 @@ class CommandRegistry:
     @classmethod
     def from_modules(cls, modules: Iterable[ModuleType]) -> CommandRegistry:
         specs = []
+        listeners = []
         for module in modules:
             for value in vars(module).values():
+                if (event_type := getattr(value, "__listens_to__", None)) is not None:
+                    listeners.append((event_type, value))
                 declared = getattr(value, "__command__", None)
                 if declared is None:
                     continue
                 name, alias, params, options = declared
                 role = getattr(value, "__required_role__", Role.CITIZEN)
                 specs.append(CommandSpec(name, alias, value, params, options, role))
-        return cls(specs)
+        return cls(specs, listeners)
 
     def find(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.casefold())
@@ -117,23 +140,39 @@ class Router:
         self.registry = registry
         self.roles = roles
 
+    async def dispatch(self, event: IncomingEvent) -> None:
+        """Handle any incoming event; never raises, so nothing can stop the sync loop."""
+        if isinstance(event, IncomingMessage):
+            await self.handle(event)
+            return
+        listeners = self.registry.listeners.get(type(event), [])
+        if not listeners or await self._already_processed(event.actor.platform, event.event_id):
+            return
+        for listener in listeners:
+            await self._notify(listener, event)
+        await self._mark_processed(event.actor.platform, event.event_id)
+
     async def handle(self, message: IncomingMessage) -> None:
-        """Handle one message; never raises, so one bad command cannot stop the sync loop."""
+        """Handle one message: a command, or something a listener (a thread answer) takes."""
         prefix = self.services.settings.command_prefix
         text = message.text.strip()
+        platform = message.actor.platform
+        if await self._already_processed(platform, message.event_id):
+            return
         if text.startswith(prefix):
             text = text[len(prefix) :]
-        elif not message.place.is_direct:
-            return
+        else:
+            for listener in self.registry.listeners.get(IncomingMessage, []):
+                if await self._notify(listener, message):
+                    await self._mark_processed(platform, message.event_id)
+                    return
+            if not message.place.is_direct:
+                return
         name, _, raw_args = text.partition(" ")
         if not name:
             return
         name = name.casefold()
-        platform = message.actor.platform
         async with self.services.unit_of_work() as uow:
-            if await uow.events.is_processed(platform, message.event_id):
-                logger.debug("Skipping already processed event %s", message.event_id)
-                return
             chosen_language = await uow.people.language_of(platform, message.actor.id)
         default_language = self.services.settings.language
         spec = self.registry.find(name)
@@ -149,9 +188,29 @@ class Router:
         except Exception:
             logger.exception("Command %r failed for event %s", name, message.event_id)
             await self._safely(ctx.reply("errors.internal"))
+        await self._mark_processed(platform, message.event_id)
+
+    async def _already_processed(self, platform: str, event_id: str) -> bool:
         async with self.services.unit_of_work() as uow:
-            await uow.events.mark_processed(platform, message.event_id)
+            if await uow.events.is_processed(platform, event_id):
+                logger.debug("Skipping already processed event %s", event_id)
+                return True
+        return False
+
+    async def _mark_processed(self, platform: str, event_id: str) -> None:
+        async with self.services.unit_of_work() as uow:
+            await uow.events.mark_processed(platform, event_id)
             await uow.commit()
+
+    async def _notify(self, listener: Listener, event: IncomingEvent) -> bool:
+        """Run one listener; its failure is logged and never reaches the sync loop."""
+        try:
+            return bool(await listener(self.services, event))
+        except AlreadyProcessed:
+            return True
+        except Exception:
+            logger.exception("Listener %s failed for event %s", listener.__name__, event.event_id)
+            return False
 
     async def _run(self, ctx: Context, spec: CommandSpec | None, name: str, raw: str) -> None:
         if spec is None:

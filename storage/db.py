@@ -98,7 +98,8 @@ def alembic_config(connection: Connection) -> Config:
 
 
 def _upgrade_to_head(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    # Features add revisions on their own branches off the foundation; "heads" runs them all.
+    command.upgrade(alembic_config(connection), "heads")
 
 
 async def upgrade_schema(engine: AsyncEngine) -> None:

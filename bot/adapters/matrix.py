@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -29,18 +30,27 @@ from nio import (
     RoomCreateResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
-    RoomMessageText,
     RoomPreset,
     RoomResolveAliasResponse,
     RoomSendResponse,
     RoomUpgradeEvent,
     SyncResponse,
+    UploadResponse,
     WhoamiResponse,
 )
 
+from bot.adapters.matrix_events import (
+    POLL_END_TYPES,
+    POLL_START_TYPES,
+    edit_content,
+    notice_content,
+    parse_event,
+    poll_end_content,
+    poll_start_content,
+)
 from bot.adapters.sync_progress import SyncProgress
 from bot.config import Settings
-from bot.context import Actor, IncomingMessage, Message, Place
+from bot.context import FileUpload, IncomingEvent, Message, Place, PollDraft
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -54,7 +64,7 @@ CREATOR_POWER_LEVEL = 2**53 - 1
 FIRST_PRIVILEGED_CREATOR_VERSION = 12
 TXN_NAMESPACE = uuid.UUID("1f0e3c55-8d6e-4f52-9a3b-5c1a7e4d2b90")
 
-MessageSink = Callable[[IncomingMessage], Awaitable[None]]
+EventSink = Callable[[IncomingEvent], Awaitable[None]]
 
 
 class MatrixError(Exception):
@@ -77,7 +87,7 @@ class MatrixAdapter:
     def __init__(self, settings: Settings, unit_of_work: Callable[[], UnitOfWork]) -> None:
         self.settings = settings
         self.unit_of_work = unit_of_work
-        self.on_message: MessageSink | None = None
+        self.on_event: EventSink | None = None
         self.client = AsyncClient(
             settings.homeserver,
             settings.user_id,
@@ -280,14 +290,11 @@ class MatrixAdapter:
             return
         if isinstance(event, RoomUpgradeEvent):
             self._progress.spawn(self._follow_upgrade(room.room_id, event.replacement_room))
-        elif isinstance(event, RoomMessageText) and not _is_edit(event) and self.on_message:
-            message = IncomingMessage(
-                event_id=event.event_id,
-                actor=Actor(PLATFORM, event.sender, room.user_name(event.sender) or event.sender),
-                place=Place(room.room_id, self._is_direct(room)),
-                text=event.body,
-            )
-            self._progress.spawn(self.on_message(message), name=f"event {event.event_id}")
+            return
+        place = Place(room.room_id, self._is_direct(room))
+        incoming = parse_event(event.source, place, room.user_name(event.sender) or event.sender)
+        if incoming is not None and self.on_event is not None:
+            self._progress.spawn(self.on_event(incoming), name=f"event {event.event_id}")
 
     def _spawn_background(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -410,17 +417,10 @@ class MatrixAdapter:
         message: Message,
         *,
         reply_to: str | None = None,
+        thread_root: str | None = None,
         dedupe_key: str | None = None,
     ) -> str:
-        content: dict[str, Any] = {
-            "msgtype": "m.notice",
-            "body": message.body,
-            "format": "org.matrix.custom.html",
-            "formatted_body": message.html,
-            "m.mentions": {"user_ids": list(message.mentions)} if message.mentions else {},
-        }
-        if reply_to:
-            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        content = notice_content(message, reply_to, thread_root)
         return await self.send_event(
             await self.resolve_room(room_id), "m.room.message", content, dedupe_key
         )
@@ -429,6 +429,55 @@ class MatrixAdapter:
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:
         return await self.send(await self.direct_room(user_id), message, dedupe_key=dedupe_key)
+
+    async def edit(self, room_id: str, event_id: str, message: Message) -> str:
+        room = await self.resolve_room(room_id)
+        return await self.send_event(room, "m.room.message", edit_content(event_id, message), None)
+
+    async def upload(
+        self,
+        room_id: str,
+        upload: FileUpload,
+        *,
+        reply_to: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        response, _ = await self._retrying(
+            lambda: self.client.upload(
+                io.BytesIO(upload.data),
+                content_type=upload.content_type,
+                filename=upload.filename,
+                filesize=len(upload.data),
+            )
+        )
+        if not isinstance(response, UploadResponse):
+            raise MatrixError(f"Uploading {upload.filename} failed: {response}")
+        content: dict[str, Any] = {
+            "msgtype": "m.file",
+            "body": upload.filename,
+            "filename": upload.filename,
+            "url": response.content_uri,
+            "info": {"mimetype": upload.content_type, "size": len(upload.data)},
+            "m.mentions": {},
+        }
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self.send_event(
+            await self.resolve_room(room_id), "m.room.message", content, dedupe_key
+        )
+
+    async def send_poll(self, room_id: str, poll: PollDraft, *, dedupe_key: str) -> str:
+        room = await self.resolve_room(room_id)
+        return await self.send_event(
+            room, POLL_START_TYPES[0], poll_start_content(poll), dedupe_key
+        )
+
+    async def end_poll(
+        self, room_id: str, poll_event_id: str, results: Message, *, dedupe_key: str
+    ) -> str:
+        room = await self.resolve_room(room_id)
+        content = poll_end_content(poll_event_id, results)
+        return await self.send_event(room, POLL_END_TYPES[0], content, dedupe_key)
 
     async def send_event(
         self, room_id: str, event_type: str, content: dict[str, Any], dedupe_key: str | None
@@ -461,8 +510,3 @@ class MatrixAdapter:
                 delay = next(delays)
                 logger.warning("Homeserver unreachable (%s); retrying in %.2f s", error, delay)
                 await asyncio.sleep(delay)
-
-
-def _is_edit(event: RoomMessageText) -> bool:
-    relates = event.source.get("content", {}).get("m.relates_to", {})
-    return relates.get("rel_type") == "m.replace"

@@ -31,7 +31,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from storage.models import Base, UtcDateTime
+from storage.models import UtcDateTime
+from storage.schema import metadata
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
@@ -48,7 +49,7 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 def _run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=_render_item,

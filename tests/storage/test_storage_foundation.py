@@ -21,8 +21,9 @@ from storage.db import (
     create_session_factory,
     upgrade_schema,
 )
-from storage.models import Base, Person
+from storage.models import Person
 from storage.repositories import RoomRepository
+from storage.schema import metadata
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 ALICE = ("matrix", "@alice:localhost")
@@ -33,7 +34,7 @@ def _table_names(connection: Connection) -> set[str]:
 
 
 def _schema_differences(connection: Connection) -> list[object]:
-    return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    return compare_metadata(MigrationContext.configure(connection), metadata)
 
 
 async def _count_people(uow: UnitOfWork) -> int:
@@ -47,7 +48,7 @@ async def test_upgrade_schema_twice_creates_the_tables_once(engine: AsyncEngine)
     async with engine.connect() as connection:
         tables = await connection.run_sync(_table_names)
         versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
-    assert tables == {
+    assert tables >= {
         "alembic_version",
         "people",
         "processed_events",
@@ -55,8 +56,8 @@ async def test_upgrade_schema_twice_creates_the_tables_once(engine: AsyncEngine)
         "bot_credentials",
         "room_replacements",
     }
-    head = ScriptDirectory(str(MIGRATIONS_DIRECTORY)).get_current_head()
-    assert [version for (version,) in versions] == [head]
+    heads = set(ScriptDirectory(str(MIGRATIONS_DIRECTORY)).get_heads())
+    assert {version for (version,) in versions} == heads
 
 
 async def test_migrations_produce_the_schema_the_models_describe(engine: AsyncEngine) -> None:
