@@ -27,7 +27,9 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (help_commands,)
 class App:
     """A running bot: storage, scheduler and chat adapter, entered and left together.
 
-    Tests build it with a fake clock and stop it to simulate restarts.
+    Tests build it with a fake clock and `start_scheduler=False`, then fire due jobs with
+    `await app.scheduler.run_due()` after moving the clock; they stop and re-enter it to
+    simulate restarts.
     """
 
     def __init__(
@@ -35,8 +37,10 @@ class App:
         settings: Settings,
         clock: Clock | None = None,
         handler_modules: tuple[ModuleType, ...] = HANDLER_MODULES,
+        start_scheduler: bool = True,
     ) -> None:
         self.settings = settings
+        self.start_scheduler = start_scheduler
         self.clock = clock or SystemClock(settings.timezone)
         self.handler_modules = handler_modules
         self._stack = AsyncExitStack()
@@ -49,7 +53,8 @@ class App:
         await upgrade_schema(engine)
         unit_of_work = UnitOfWorkFactory(create_session_factory(engine), now=self.clock.now)
         self.unit_of_work = unit_of_work
-        self.scheduler = await self._stack.enter_async_context(Scheduler(self.clock))
+        self.scheduler = Scheduler(self.clock)
+        self._stack.callback(self.scheduler.shutdown)
         self.adapter = await self._stack.enter_async_context(MatrixAdapter(settings, unit_of_work))
         registry = CommandRegistry.from_modules(self.handler_modules)
         self.services = Services(
@@ -59,9 +64,14 @@ class App:
             unit_of_work=unit_of_work,
             adapter=self.adapter,
             commands=registry,
+            scheduler=self.scheduler,
         )
         self.router = Router(self.services, registry, RoleResolver(settings, self.adapter))
         self.adapter.on_event = self.router.dispatch
+        for hook in registry.start_hooks:
+            await hook(self.services)
+        if self.start_scheduler:
+            self.scheduler.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.i18n import Catalog
     from bot.router import CommandRegistry
+    from bot.scheduler import Scheduler
     from storage.uow import UnitOfWork
 
 
@@ -229,6 +230,7 @@ class Services:
     unit_of_work: Callable[[], UnitOfWork]
     adapter: ChatAdapter
     commands: CommandRegistry
+    scheduler: Scheduler
 
     async def language_of(self, actor: Actor) -> str:
         """The language someone chose, else the deployment's default."""

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
 Listener = Callable[[Services, Any], Awaitable[bool | None]]
+StartHook = Callable[[Services], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,16 @@ def listens(event_type: type) -> Callable[[Listener], Listener]:
     return mark
 
 
+def on_start(hook: StartHook) -> StartHook:
+    """Run `hook(services)` once when the bot starts, before the scheduler fires anything.
+
+    Features rebuild their scheduler jobs from the database here (the database is the
+    source of truth; jobs live in memory only).
+    """
+    hook.__on_start__ = True  # type: ignore[attr-defined]
+    return hook
+
+
 def requires(role: Role) -> Callable[[Handler], Handler]:
     """Restrict a command to `role` and above; the router refuses everyone else."""
 
@@ -94,9 +105,13 @@ class CommandRegistry:
     """All commands of the handler modules the app was built with."""
 
     def __init__(
-        self, specs: Iterable[CommandSpec], listeners: Iterable[tuple[type, Listener]] = ()
+        self,
+        specs: Iterable[CommandSpec],
+        listeners: Iterable[tuple[type, Listener]] = (),
+        start_hooks: Iterable[StartHook] = (),
     ) -> None:
         self.specs = tuple(specs)
+        self.start_hooks = tuple(start_hooks)
         self.listeners: dict[type, list[Listener]] = {}
         for event_type, listener in listeners:
             self.listeners.setdefault(event_type, []).append(listener)
@@ -112,8 +127,11 @@ class CommandRegistry:
     def from_modules(cls, modules: Iterable[ModuleType]) -> CommandRegistry:
         specs = []
         listeners = []
+        start_hooks = []
         for module in modules:
             for value in vars(module).values():
+                if getattr(value, "__on_start__", False):
+                    start_hooks.append(value)
                 if (event_type := getattr(value, "__listens_to__", None)) is not None:
                     listeners.append((event_type, value))
                 declared = getattr(value, "__command__", None)
@@ -122,7 +140,7 @@ class CommandRegistry:
                 name, alias, params, options = declared
                 role = getattr(value, "__required_role__", Role.CITIZEN)
                 specs.append(CommandSpec(name, alias, value, params, options, role))
-        return cls(specs, listeners)
+        return cls(specs, listeners, start_hooks)
 
     def find(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.casefold())

@@ -53,7 +53,12 @@ class RunningBot:
         )
 
     async def start(self, wait_ready: bool = True) -> App:
-        app = App(self.settings, clock=self.clock, handler_modules=self.handler_modules)
+        app = App(
+            self.settings,
+            clock=self.clock,
+            handler_modules=self.handler_modules,
+            start_scheduler=self.clock is None,
+        )
         await app.__aenter__()
         self.app = app
         app.start_background()

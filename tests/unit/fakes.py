@@ -9,19 +9,36 @@ from types import ModuleType
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.context import Actor, IncomingMessage, Message, Place, Services
+from bot.context import (
+    Actor,
+    FileUpload,
+    IncomingMessage,
+    Message,
+    Place,
+    PollDraft,
+    Services,
+)
 from bot.i18n import Catalog
 from bot.roles import RoleResolver
 from bot.router import CommandRegistry, Router
+from bot.scheduler import Scheduler
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.uow import UnitOfWorkFactory
 
 
 @dataclass
 class Sent:
+    """One thing the bot sent; `kind` is notice, edit, file, poll or poll_end."""
+
     room_id: str
     message: Message
     reply_to: str | None
+    kind: str = "notice"
+    event_id: str = ""
+    thread_root: str | None = None
+    edits: str | None = None
+    upload: FileUpload | None = None
+    poll: PollDraft | None = None
 
 
 @dataclass
@@ -34,12 +51,31 @@ class FakeAdapter:
     members: set[tuple[str, str]] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=itertools.count)
 
-    async def send(self, room_id, message, *, reply_to=None, dedupe_key=None) -> str:
-        self.sent.append(Sent(room_id, message, reply_to))
-        return f"$sent{next(self._ids)}"
+    def _record(self, sent: Sent) -> str:
+        sent.event_id = f"$sent{next(self._ids)}"
+        self.sent.append(sent)
+        return sent.event_id
+
+    async def send(
+        self, room_id, message, *, reply_to=None, thread_root=None, dedupe_key=None
+    ) -> str:
+        return self._record(Sent(room_id, message, reply_to, thread_root=thread_root))
 
     async def send_direct(self, user_id, message, *, dedupe_key=None) -> str:
         return await self.send(f"!dm-{user_id}", message)
+
+    async def edit(self, room_id, event_id, message) -> str:
+        return self._record(Sent(room_id, message, None, kind="edit", edits=event_id))
+
+    async def upload(self, room_id, upload, *, reply_to=None, dedupe_key=None) -> str:
+        message = Message(upload.filename, upload.filename)
+        return self._record(Sent(room_id, message, reply_to, kind="file", upload=upload))
+
+    async def send_poll(self, room_id, poll, *, dedupe_key) -> str:
+        return self._record(Sent(room_id, poll.fallback, None, kind="poll", poll=poll))
+
+    async def end_poll(self, room_id, poll_event_id, results, *, dedupe_key) -> str:
+        return self._record(Sent(room_id, results, None, kind="poll_end", edits=poll_event_id))
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         return self.power_levels.get((room_id, user_id), 0)
@@ -98,14 +134,16 @@ async def make_fake_bot(
     engine = create_engine(settings.database_url)
     await upgrade_schema(engine)
     adapter = FakeAdapter()
+    clock = FakeClock()
     registry = CommandRegistry.from_modules(modules)
     services = Services(
         settings=settings,
         catalog=catalog_with(extra_messages or {}),
-        clock=FakeClock(),
+        clock=clock,
         unit_of_work=UnitOfWorkFactory(create_session_factory(engine)),
         adapter=adapter,
         commands=registry,
+        scheduler=Scheduler(clock),
     )
     router = Router(services, registry, RoleResolver(settings, adapter))
     return FakeBot(router, adapter, services)
