@@ -231,6 +231,9 @@ class Services:
     adapter: ChatAdapter
     commands: CommandRegistry
     scheduler: Scheduler
+    state: dict[str, Any] = field(default_factory=dict)
+    """In-memory caches features build at start (e.g. the similar-ideas index), keyed by
+    feature name. Always derived from the database, never the source of truth."""
 
     async def language_of(self, actor: Actor) -> str:
         """The language someone chose, else the deployment's default."""
