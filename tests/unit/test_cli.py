@@ -1,0 +1,36 @@
+"""The console script: check-config names problems and exits non-zero."""
+
+from pathlib import Path
+
+from bot.cli import main
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_check_config_names_every_problem(tmp_path, capsys, monkeypatch):
+    for name in ("MATRIX_HOMESERVER", "MATRIX_USER_ID", "MATRIX_PASSWORD", "MATRIX_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "bad.env"
+    env_file.write_text("MATRIX_USER_ID=bot\nBOT_STAFF_ROOM=staff\n", "utf-8")
+    assert main(["check-config", "--env-file", str(env_file)]) == 2
+    errors = capsys.readouterr().err
+    assert "MATRIX_HOMESERVER is missing" in errors
+    assert "BOT_STAFF_ROOM contains 'staff'" in errors
+
+
+def test_check_config_accepts_the_example_with_credentials(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MATRIX_ACCESS_TOKEN", raising=False)
+    env_file = tmp_path / "good.env"
+    example = (PROJECT_ROOT / "config.example.env").read_text("utf-8")
+    env_file.write_text(
+        example.replace("MATRIX_PASSWORD=\n", "MATRIX_PASSWORD=secret\n")
+        + f"BOT_DEPARTMENTS_FILE={PROJECT_ROOT / 'departments.example.toml'}\n",
+        "utf-8",
+    )
+    assert main(["check-config", "--env-file", str(env_file)]) == 0
+    assert "9 departments" in capsys.readouterr().out
+
+
+def test_missing_env_file_is_named(tmp_path, capsys):
+    assert main(["check-config", "--env-file", str(tmp_path / "nope.env")]) == 2
+    assert "does not exist" in capsys.readouterr().err
