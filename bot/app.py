@@ -16,12 +16,13 @@ from bot.roles import RoleResolver
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
 from handlers import help as help_commands
+from handlers import unreadable
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (help_commands,)
+HANDLER_MODULES: tuple[ModuleType, ...] = (help_commands, unreadable)
 
 
 class App:

@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +66,23 @@ class Settings:
     departments_file: Path | None
     departments: tuple[Department, ...]
     allowed_servers: frozenset[str]
+    idea_rate: int = 5
+    """Ideas one person may submit per hour; 0 means no limit."""
+    idea_report_threshold: int = 3
+    """Distinct reports after which an idea is hidden until staff decide."""
+    ideas_review: bool = False
+    """New ideas wait in the staff room for `!freigeben` before they are published."""
+    workshop_announce_offsets: tuple[timedelta, ...] = (timedelta(days=7), timedelta(days=1))
+    """How long before a workshop it is announced again (besides on creation)."""
+    workshop_remind_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    """How long before a workshop registered people get a reminder by direct message."""
+    crypto_store: Path = Path("data/crypto")
+    """Directory of the end-to-end encryption keys; losing it makes encrypted rooms unreadable
+    for the bot's device, so it belongs in backups together with the database."""
+    question_remind: timedelta = timedelta(hours=24)
+    """How long a routed question may wait for an expert's answer before its thread is nudged."""
+    question_sla: timedelta = timedelta(hours=72)
+    """How long before an unanswered question is escalated to the staff room."""
 
     @property
     def server_name(self) -> str:
@@ -157,6 +175,49 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     server_name = user_id.split(":", 1)[1] if ":" in user_id else ""
     allowed = frozenset(_split(get("BOT_ALLOWED_SERVERS"))) or frozenset({server_name} - {""})
 
+    idea_numbers: dict[str, int] = {}
+    for name, default, minimum in (("BOT_IDEA_RATE", 5, 0), ("BOT_IDEA_REPORT_THRESHOLD", 3, 1)):
+        raw = get(name) or str(default)
+        idea_numbers[name] = int(raw) if raw.isdigit() and int(raw) >= minimum else default
+        if not raw.isdigit() or int(raw) < minimum:
+            problems.append(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
+    ideas_review_raw = (get("BOT_IDEAS_REVIEW", "false") or "false").casefold()
+    ideas_review = ideas_review_raw in ("true", "1", "yes", "ja")
+    if ideas_review_raw not in ("true", "1", "yes", "ja", "false", "0", "no", "nein"):
+        problems.append(f"BOT_IDEAS_REVIEW must be true or false, not {ideas_review_raw!r}.")
+    if ideas_review and not staff_room:
+        problems.append("BOT_IDEAS_REVIEW=true needs BOT_STAFF_ROOM: ideas are reviewed there.")
+
+    workshop_offsets: dict[str, tuple[timedelta, ...]] = {}
+    for name, default in (("BOT_WORKSHOP_ANNOUNCE", "7d,1d"), ("BOT_WORKSHOP_REMIND", "24h,1h")):
+        offsets: set[timedelta] = set()
+        for part in _split(get(name, default)):
+            match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", part.casefold())
+            if match is None:
+                problems.append(f"{name} contains {part!r}; write offsets like 7d, 24h or 30m.")
+                continue
+            unit = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}[match[2]]
+            offsets.add(timedelta(**{unit: int(match[1])}))
+        workshop_offsets[name] = tuple(sorted(offsets, reverse=True))
+
+    crypto_store = Path(get("BOT_CRYPTO_STORE", "data/crypto") or "data/crypto")
+
+    question_times: dict[str, timedelta] = {}
+    for name, default in (("BOT_QUESTION_REMIND", 24), ("BOT_QUESTION_SLA", 72)):
+        raw = get(name, f"{default}h") or f"{default}h"
+        match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", raw.casefold())
+        if match is None or int(match[1]) == 0:
+            problems.append(f"{name} must be a duration like 24h, 3d or 90m, not {raw!r}.")
+            question_times[name] = timedelta(hours=default)
+            continue
+        unit = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}[match[2]]
+        question_times[name] = timedelta(**{unit: int(match[1])})
+    if question_times["BOT_QUESTION_REMIND"] >= question_times["BOT_QUESTION_SLA"]:
+        problems.append(
+            "BOT_QUESTION_REMIND must be shorter than BOT_QUESTION_SLA: the thread is "
+            "reminded before the question is escalated to the staff room."
+        )
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -176,6 +237,14 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         departments_file=departments_file,
         departments=departments,
         allowed_servers=allowed,
+        idea_rate=idea_numbers["BOT_IDEA_RATE"],
+        idea_report_threshold=idea_numbers["BOT_IDEA_REPORT_THRESHOLD"],
+        ideas_review=ideas_review,
+        workshop_announce_offsets=workshop_offsets["BOT_WORKSHOP_ANNOUNCE"],
+        workshop_remind_offsets=workshop_offsets["BOT_WORKSHOP_REMIND"],
+        crypto_store=crypto_store,
+        question_remind=question_times["BOT_QUESTION_REMIND"],
+        question_sla=question_times["BOT_QUESTION_SLA"],
     )
 
 

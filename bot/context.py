@@ -110,8 +110,26 @@ class IncomingPollEnd:
     sent_at: datetime
 
 
+@dataclass(frozen=True)
+class IncomingUnreadable:
+    """A message the bot could not decrypt even after asking for the keys.
+
+    The sender deserves to know the bot did not read it, instead of silence.
+    """
+
+    event_id: str
+    actor: Actor
+    place: Place
+    sent_at: datetime
+
+
 IncomingEvent = (
-    IncomingMessage | IncomingReaction | IncomingRedaction | IncomingPollResponse | IncomingPollEnd
+    IncomingMessage
+    | IncomingReaction
+    | IncomingRedaction
+    | IncomingPollResponse
+    | IncomingPollEnd
+    | IncomingUnreadable
 )
 
 
@@ -193,6 +211,20 @@ class ChatAdapter(Protocol):
         self, room_id: str, poll_event_id: str, results: Message, *, dedupe_key: str
     ) -> str:
         """Close a native poll, carrying the results text."""
+        ...
+
+    async def poll_responses(
+        self, room_id: str, poll_event_id: str
+    ) -> Sequence[IncomingPollResponse]:
+        """Every response to a native poll the platform still has (Matrix: `/relations`).
+
+        Lets a poll that closes right after a restart count votes sent while the bot was
+        down, before the catch-up sync has delivered them.
+        """
+        ...
+
+    async def resolve_room(self, reference: str) -> str:
+        """The room id for a room id or alias (e.g. `#forum:example.org`)."""
         ...
 
     async def power_level(self, room_id: str, user_id: str) -> int:

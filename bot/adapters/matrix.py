@@ -16,16 +16,20 @@ import io
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
     Event,
     InviteMemberEvent,
     JoinError,
+    LocalProtocolError,
     LoginResponse,
     MatrixRoom,
+    MegolmEvent,
     MessageDirection,
     RoomCreateResponse,
     RoomMemberEvent,
@@ -38,6 +42,8 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+from nio.api import RelationshipType
+from nio.crypto import ENCRYPTION_ENABLED
 
 from bot.adapters.matrix_events import (
     POLL_END_TYPES,
@@ -50,7 +56,16 @@ from bot.adapters.matrix_events import (
 )
 from bot.adapters.sync_progress import SyncProgress
 from bot.config import Settings
-from bot.context import FileUpload, IncomingEvent, Message, Place, PollDraft
+from bot.context import (
+    Actor,
+    FileUpload,
+    IncomingEvent,
+    IncomingPollResponse,
+    IncomingUnreadable,
+    Message,
+    Place,
+    PollDraft,
+)
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -61,6 +76,7 @@ TIMELINE_LIMIT = 50
 MAX_BACKOFF_SECONDS = 4.0
 SEND_ATTEMPTS = 10
 CREATOR_POWER_LEVEL = 2**53 - 1
+KEY_WAIT_SECONDS = 10
 FIRST_PRIVILEGED_CREATOR_VERSION = 12
 TXN_NAMESPACE = uuid.UUID("1f0e3c55-8d6e-4f52-9a3b-5c1a7e4d2b90")
 
@@ -92,10 +108,13 @@ class MatrixAdapter:
             settings.homeserver,
             settings.user_id,
             device_id=settings.device_id or "",
+            store_path=str(settings.crypto_store),
             config=AsyncClientConfig(
                 max_limit_exceeded=None,  # nio waits retry_after_ms and resends on 429
                 max_timeouts=0,  # connection failures come back to our own backoff
                 request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
+                encryption_enabled=ENCRYPTION_ENABLED,
+                store_sync_tokens=False,  # our own token, saved after the work is stored
             ),
         )
         self._progress = SyncProgress()
@@ -124,6 +143,12 @@ class MatrixAdapter:
     async def login(self) -> None:
         """Log in, reusing the stored device so restarts do not pile up devices."""
         settings = self.settings
+        if ENCRYPTION_ENABLED:
+            await asyncio.to_thread(settings.crypto_store.mkdir, parents=True, exist_ok=True)
+        else:
+            logger.warning(
+                "Encryption support is not installed (extra `e2e`): encrypted rooms stay unreadable"
+            )
         if settings.access_token:
             self.client.restore_login(
                 settings.user_id, settings.device_id or "", settings.access_token
@@ -135,6 +160,16 @@ class MatrixAdapter:
             return
         async with self.unit_of_work() as uow:
             stored = await uow.credentials.get(settings.user_id)
+        if stored is not None and not await self._crypto_store_exists(stored.device_id):
+            logger.error(
+                "The encryption keys of device %s are missing from %s. Logging in as a new "
+                "device; messages encrypted for the old device stay unreadable. Restore the "
+                "directory from a backup to avoid this.",
+                stored.device_id,
+                settings.crypto_store,
+            )
+            stored = None
+            self.client.device_id = ""
         if stored is not None:
             self.client.restore_login(settings.user_id, stored.device_id, stored.access_token)
             whoami = await self._retrying(self.client.whoami)
@@ -152,6 +187,29 @@ class MatrixAdapter:
             await uow.credentials.save(settings.user_id, response.device_id, response.access_token)
             await uow.commit()
         logger.info("Logged in on device %s", response.device_id)
+
+    async def _crypto_store_exists(self, device_id: str) -> bool:
+        """Whether nio's key store for this device is on disk (always true without e2e)."""
+        if not ENCRYPTION_ENABLED:
+            return True
+        path = self.settings.crypto_store / f"{self.user_id}_{device_id}.db"
+        return await asyncio.to_thread(path.exists)
+
+    async def _maintain_keys(self) -> None:
+        """What nio's sync_forever would do: publish, fetch and claim keys, send key shares."""
+        client = self.client
+        if client.olm is None:
+            return
+        try:
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+            await client.send_to_device_messages()
+        except Exception as error:
+            logger.warning("Key maintenance failed (%s); retrying after the next sync", error)
 
     async def close(self) -> None:
         self._stopping.set()
@@ -187,6 +245,7 @@ class MatrixAdapter:
                 continue
             delays = backoff_delays()
             self._progress.begin(response.next_batch)
+            await self._maintain_keys()
             await self._handle_sync(response, since=token, first_start=first_start)
             token = response.next_batch
             first_start = full_state = False
@@ -292,9 +351,36 @@ class MatrixAdapter:
             self._progress.spawn(self._follow_upgrade(room.room_id, event.replacement_room))
             return
         place = Place(room.room_id, self._is_direct(room))
+        if isinstance(event, MegolmEvent):
+            self._progress.spawn(self._await_room_key(room, place, event))
+            return
         incoming = parse_event(event.source, place, room.user_name(event.sender) or event.sender)
         if incoming is not None and self.on_event is not None:
             self._progress.spawn(self.on_event(incoming), name=f"event {event.event_id}")
+
+    async def _await_room_key(self, room: MatrixRoom, place: Place, event: MegolmEvent) -> None:
+        """Ask the sender's devices for the missing key, wait briefly, then read or apologise."""
+        if self.client.olm is not None:
+            with contextlib.suppress(LocalProtocolError):  # already requested for this session
+                await self._retrying(lambda: self.client.request_room_key(event))
+        for _ in range(KEY_WAIT_SECONDS):
+            await asyncio.sleep(1)
+            if self.client.olm is None:
+                break
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except (EncryptionError, LocalProtocolError):
+                continue
+            name = room.user_name(event.sender) or event.sender
+            incoming = parse_event(decrypted.source, place, name)
+            if incoming is not None and self.on_event is not None:
+                await self.on_event(incoming)
+            return
+        logger.info("Could not decrypt event %s in %s", event.event_id, room.room_id)
+        if self.on_event is not None:
+            sent_at = datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC)
+            actor = Actor(PLATFORM, event.sender, room.user_name(event.sender) or event.sender)
+            await self.on_event(IncomingUnreadable(event.event_id, actor, place, sent_at))
 
     def _spawn_background(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -478,6 +564,26 @@ class MatrixAdapter:
         room = await self.resolve_room(room_id)
         content = poll_end_content(poll_event_id, results)
         return await self.send_event(room, POLL_END_TYPES[0], content, dedupe_key)
+
+    async def poll_responses(self, room_id: str, poll_event_id: str) -> list[IncomingPollResponse]:
+        """The responses `/relations` lists for a poll, oldest first (redacted ones are gone)."""
+        room = await self.resolve_room(room_id)
+        relations = self.client.room_get_event_relations(
+            room, poll_event_id, RelationshipType.reference, direction=MessageDirection.front
+        )
+        try:
+            events = [event async for event in relations]
+        except AttributeError:  # nio 0.26 reads `next_batch` of an error response
+            raise MatrixError(f"The relations of {poll_event_id} cannot be read") from None
+        place = Place(room, is_direct=False)
+        parsed = (parse_event(event.source, place, event.sender) for event in events)
+        return [
+            response
+            for response in parsed
+            if isinstance(response, IncomingPollResponse)
+            and response.poll_event_id == poll_event_id
+            and response.actor.id != self.user_id
+        ]
 
     async def send_event(
         self, room_id: str, event_type: str, content: dict[str, Any], dedupe_key: str | None

@@ -48,6 +48,7 @@ class RunningBot:
                 "MATRIX_USER_ID": self.user_id,
                 "MATRIX_PASSWORD": BOT_PASSWORD,
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'bot.db'}",
+                "BOT_CRYPTO_STORE": str(self.data_dir / "crypto"),
                 **self.env,
             }
         )

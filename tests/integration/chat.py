@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from nio import (
@@ -153,14 +154,25 @@ class ChatUser:
         *,
         auto_join: bool = False,
         device_name: str = "chat-test",
+        crypto_store: Path | None = None,
     ) -> ChatUser:
         """Log in, skip existing history with a first sync and start listening.
 
         ``auto_join`` accepts every invite as soon as it is seen, like a helpful bot would.
+        ``crypto_store`` (a directory) makes this an encrypting client, as Element is.
         """
+        if crypto_store is not None:
+            crypto_store.mkdir(parents=True, exist_ok=True)
         # Retry quickly while the homeserver restarts instead of nio's 60 s back-off cap.
-        config = AsyncClientConfig(max_timeout_retry_wait_time=2)
-        client = AsyncClient(homeserver, user_id, config=config)
+        config = AsyncClientConfig(
+            max_timeout_retry_wait_time=2, encryption_enabled=crypto_store is not None
+        )
+        client = AsyncClient(
+            homeserver,
+            user_id,
+            config=config,
+            store_path=str(crypto_store) if crypto_store else "",
+        )
         try:
             _checked(await client.login(password, device_name=device_name), user_id, "log in")
             first = _checked(
@@ -195,14 +207,21 @@ class ChatUser:
         invite: list[str] | tuple[str, ...] = (),
         direct: bool = False,
         topic: str | None = None,
+        encrypted: bool = False,
     ) -> str:
         """Create a private room (inviting ``invite``) and return its id."""
+        encryption = {
+            "type": "m.room.encryption",
+            "state_key": "",
+            "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+        }
         response = await self.client.room_create(
             name=name,
             topic=topic,
             invite=invite,
             is_direct=direct,
             preset=RoomPreset.trusted_private_chat if direct else RoomPreset.private_chat,
+            initial_state=[encryption] if encrypted else (),
         )
         return _checked(response, self.user_id, f"create room {name!r}").room_id
 
@@ -224,7 +243,10 @@ class ChatUser:
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Send any room event (polls, hand-made replies) and return its event id."""
-        response = await self.client.room_send(room_id, event_type, content)
+        await self._maintain_keys()
+        response = await self.client.room_send(
+            room_id, event_type, content, ignore_unverified_devices=True
+        )
         sent: RoomSendResponse = _checked(response, self.user_id, f"send {event_type} to {room_id}")
         return sent.event_id
 
@@ -333,6 +355,7 @@ class ChatUser:
                 logger.warning("Sync of %s failed: %s", self.user_id, response)
                 await asyncio.sleep(_RETRY_AFTER_SYNC_ERROR_S)
                 continue
+            await self._maintain_keys()
             for room_id, room in response.rooms.join.items():
                 self._timeline.extend(
                     {**event.source, "room_id": room_id} for event in room.timeline.events
@@ -340,6 +363,19 @@ class ChatUser:
             self._wake()
             if self.auto_join:
                 await self._accept_invites(response)
+
+    async def _maintain_keys(self) -> None:
+        """Publish, fetch and claim encryption keys, as sync_forever would (e2e clients)."""
+        client = self.client
+        if client.olm is None:
+            return
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
 
     async def _accept_invites(self, response: SyncResponse) -> None:
         for room_id in response.rooms.invite:

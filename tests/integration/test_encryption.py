@@ -1,0 +1,93 @@
+"""Encrypted direct messages, as Element opens them by default."""
+
+from __future__ import annotations
+
+import shutil
+
+import aiohttp
+from bots import register_bot
+from chat import TEST_PASSWORD, ChatUser
+
+
+async def raw_event(user: ChatUser, room_id: str, event_id: str) -> dict:
+    """The event as the server stores it (not as the client decrypted it)."""
+    client = user.client
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{client.homeserver}/_matrix/client/v3/rooms/{room_id}/event/{event_id}",
+            headers={"Authorization": f"Bearer {client.access_token}"},
+        ) as response,
+    ):
+        return await response.json()
+
+
+async def send_raw(user: ChatUser, room_id: str, event_type: str, content: dict) -> str:
+    """Send an event as is, past the client's own encryption (a broken client)."""
+    client = user.client
+    url = f"{client.homeserver}/_matrix/client/v3/rooms/{room_id}/send/{event_type}/raw-1"
+    headers = {"Authorization": f"Bearer {client.access_token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.put(url, json=content, headers=headers) as response,
+    ):
+        return (await response.json())["event_id"]
+
+
+async def test_encrypted_dm_gets_an_encrypted_answer(synapse, tmp_path):
+    bot = await register_bot(synapse, tmp_path / "bot")
+    await bot.start()
+    alice_id = await synapse.register_user(f"alice-e2e-{tmp_path.name[-6:]}", TEST_PASSWORD)
+    alice = await ChatUser.login(
+        synapse.base_url, alice_id, TEST_PASSWORD, crypto_store=tmp_path / "alice-keys"
+    )
+    try:
+        room = await alice.create_room(invite=[bot.user_id], direct=True, encrypted=True)
+        await alice.wait_joined(room, bot.user_id)
+        command = await alice.say(room, "hilfe")
+        assert (await raw_event(alice, room, command))["type"] == "m.room.encrypted"
+        reply = await alice.reply_to(command, timeout=30)
+        assert "Das kann ich für dich tun" in reply.body
+        assert (await raw_event(alice, room, reply.event_id))["type"] == "m.room.encrypted"
+    finally:
+        await alice.close()
+        await bot.stop()
+
+
+async def test_undecryptable_message_gets_a_notice(synapse, tmp_path):
+    bot = await register_bot(synapse, tmp_path / "bot")
+    await bot.start()
+    alice_id = await synapse.register_user(f"alice-e2e-{tmp_path.name[-6:]}", TEST_PASSWORD)
+    alice = await ChatUser.login(
+        synapse.base_url, alice_id, TEST_PASSWORD, crypto_store=tmp_path / "alice-keys"
+    )
+    try:
+        room = await alice.create_room(name="Verschlüsselt", invite=[bot.user_id], encrypted=True)
+        await alice.wait_joined(room, bot.user_id)
+        garbage = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEnB4bm90LWEtcmVhbC1jaXBoZXJ0ZXh0",
+            "device_id": "NOTREAL",
+            "sender_key": "c2VuZGVyLWtleS1ub3QtcmVhbA",
+            "session_id": "c2Vzc2lvbi1ub3QtcmVhbA",
+        }
+        event_id = await send_raw(alice, room, "m.room.encrypted", garbage)
+        reply = await alice.reply_to(event_id, timeout=40)
+        assert "nicht lesen" in reply.body
+    finally:
+        await alice.close()
+        await bot.stop()
+
+
+async def test_lost_key_store_means_a_new_device_not_silence(synapse, tmp_path):
+    bot = await register_bot(synapse, tmp_path / "bot")
+    await bot.start()
+    first_device = bot.app.adapter.client.device_id
+    await bot.stop()
+    shutil.rmtree(tmp_path / "bot" / "crypto")
+    await bot.start()
+    try:
+        assert bot.app.adapter.client.device_id != first_device
+        assert bot.app.adapter.client.olm is not None
+    finally:
+        await bot.stop()
