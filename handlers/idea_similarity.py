@@ -1,0 +1,260 @@
+"""Finding ideas that say the same thing, in German (and English) chat text.
+
+Text becomes a set of *stems*: lower case, umlauts and their ae/oe/ue spellings folded to the
+plain vowel (Ständer, Staender and Stander all become "stander"), ß as ss, common
+inflection endings removed, stop words dropped. Compounds are matched through the
+vocabulary: "radstand" (Radständer) and "fahrradstand" (Fahrradständer) match because one
+ends with the other.
+
+Lookup uses an inverted index (stem -> idea numbers) plus two sorted vocabularies (stems, and
+stems written backwards) for the compound matches, so a query touches only the ideas sharing
+a stem with it instead of scanning every idea. Scores are idf-weighted Ochiai coefficients
+(overlap / sqrt(|query| * |idea|)) in [0, 1].
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_FOLDS = (("ä", "a"), ("ö", "o"), ("ü", "u"), ("ae", "a"), ("oe", "o"), ("ue", "u"), ("ß", "ss"))
+_SUFFIXES = ("ern", "en", "er", "es", "em", "e", "n", "s")
+MIN_STEM = 3
+"""Stems keep at least this many letters; shorter words are left as they are."""
+MIN_PART = 3
+"""A compound part (and the rest of the compound) must be this long to count as a match."""
+PARTIAL_WEIGHT = 0.8
+"""A compound match is worth this share of an exact match."""
+MAX_EXPANSIONS = 40
+"""At most this many compounds are looked at per query stem (e.g. every "*platz")."""
+CANDIDATES = 50
+"""Ideas with the largest overlap that get the exact score."""
+DEFAULT_THRESHOLD = 0.5
+COMMON_SHARE = 50
+COMMON_MIN_POSTINGS = 1000
+"""A query word whose matches are in more than 1/COMMON_SHARE of all ideas (and more than
+COMMON_MIN_POSTINGS) is "common": it raises scores of ideas found through rarer words only."""
+
+
+def fold(word: str) -> str:
+    """Lower case with umlauts, their ae/oe/ue spellings and ß folded to one spelling."""
+    word = word.casefold()
+    for written, folded in _FOLDS:
+        word = word.replace(written, folded)
+    return word
+
+
+_STOP_WORD_TEXT = """
+    aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei
+    beim bin bis bitte bzw da dabei damit dann das dass dem den denn der des dessen die dies
+    diese diesem diesen dieser dieses doch dort du durch ein eine einem einen einer eines
+    einfach endlich er es etwa etwas euch fur gibt gut gute guten habe haben hat hier ich ihr
+    im immer in ins ist ja jede jedem jeden jeder jedes jetzt kann kein keine konnen konnte
+    man mal mehr mein meine mich mir mit muss mussen nach neue neuen nicht noch nur ob oder
+    ohne sehr sein seine sich sie sind so soll sollen sollte sollten sowie uber um und uns
+    unser unsere unter viel viele vom von vor war waren warum was weil wenig weniger wenn
+    werden wie wieder will wir wird wo wurde wurden zu zum zur zwischen idee ideen vorschlag
+    a an and are be by for from in is it more of on or please should that the this to with
+    we would idea
+    """
+STOP_WORDS = frozenset(fold(word) for word in _STOP_WORD_TEXT.split())
+"""Written in folded form already; folded again so a later edit cannot get it wrong."""
+
+
+def stem(word: str) -> str:
+    """A rough German stem: folded, and up to two inflection endings removed."""
+    word = fold(word)
+    for _ in range(2):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    return word
+
+
+def stems(text: str) -> frozenset[str]:
+    """The distinct content stems of a text (stop words and one-letter words left out)."""
+    found = set()
+    for match in _WORD.finditer(text):
+        folded = fold(match.group())
+        if len(folded) < 2 or folded in STOP_WORDS:
+            continue
+        stemmed = stem(folded)
+        if stemmed not in STOP_WORDS:
+            found.add(stemmed)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Match:
+    """An indexed idea and how similar it is to the query (0..1)."""
+
+    number: int
+    score: float
+
+
+class SimilarityIndex:
+    """Ideas by their stems, kept current with `add` and `remove`."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, set[int]] = defaultdict(set)
+        self._documents: dict[int, frozenset[str]] = {}
+        self._vocabulary: list[str] = []
+        self._reversed: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._documents
+
+    @classmethod
+    def build(cls, ideas: Iterable[tuple[int, str]]) -> SimilarityIndex:
+        """An index of `(number, text)` pairs, e.g. every open idea in the database."""
+        index = cls()
+        for number, text in ideas:
+            index._store(number, stems(text))
+        index._vocabulary = sorted(index._postings)
+        index._reversed = sorted(word[::-1] for word in index._postings)
+        return index
+
+    def add(self, number: int, text: str) -> None:
+        """Index an idea (again, if it was indexed before)."""
+        self.remove(number)
+        for word in self._store(number, stems(text)):
+            bisect.insort(self._vocabulary, word)
+            bisect.insort(self._reversed, word[::-1])
+
+    def remove(self, number: int) -> None:
+        """Forget an idea (closed, hidden or merged); unknown numbers are ignored."""
+        words = self._documents.pop(number, frozenset())
+        for word in words:
+            postings = self._postings[word]
+            postings.discard(number)
+            if not postings:
+                del self._postings[word]
+                _discard_sorted(self._vocabulary, word)
+                _discard_sorted(self._reversed, word[::-1])
+
+    def similar(
+        self,
+        text: str,
+        *,
+        limit: int = 3,
+        threshold: float = DEFAULT_THRESHOLD,
+        exclude: int | None = None,
+    ) -> list[Match]:
+        """The ideas most like `text`, best first, scoring at least `threshold`."""
+        query = stems(text)
+        if not query or not self._documents:
+            return []
+        weights = {word: self._idf(word) for word in query}
+        features = {word: self._features(word) for word in query}
+        common_size = max(COMMON_MIN_POSTINGS, len(self._documents) // COMMON_SHARE)
+        sizes = {
+            word: sum(len(self._postings[feature]) for feature, _ in features[word])
+            for word in query
+        }
+        ordered = sorted(query, key=sizes.__getitem__)
+        # The rarest word always finds candidates, even if every word is common.
+        rare = [ordered[0], *(word for word in ordered[1:] if sizes[word] <= common_size)]
+        common = [word for word in ordered[1:] if sizes[word] > common_size]
+        overlap: dict[int, float] = defaultdict(float)
+        for word in rare:
+            self._accumulate(overlap, features[word], weights[word], None)
+        # Words found in very many ideas only add to the score of ideas already found:
+        # walking all their postings would cost most of the time and find only weak matches.
+        found = set(overlap)
+        for word in common:
+            self._accumulate(overlap, features[word], weights[word], found)
+        if exclude is not None:
+            overlap.pop(exclude, None)
+        candidates = sorted(overlap.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]
+        query_weight = sum(weights.values())
+        matches = [
+            Match(number, min(1.0, value / math.sqrt(query_weight * self._weight(number))))
+            for number, value in candidates
+        ]
+        matches = [match for match in matches if match.score >= threshold]
+        matches.sort(key=lambda match: (-match.score, -match.number))
+        return matches[:limit]
+
+    def _accumulate(
+        self,
+        overlap: dict[int, float],
+        features: list[tuple[str, float]],
+        weight: float,
+        only: set[int] | None,
+    ) -> None:
+        """Add one query word's best match per idea (restricted to `only` if given)."""
+        best: dict[int, float] = {}
+        for feature, factor in features:
+            value = weight * factor
+            postings = self._postings[feature]
+            for number in postings if only is None else postings.intersection(only):
+                if best.get(number, 0.0) < value:
+                    best[number] = value
+        for number, value in best.items():
+            overlap[number] += value
+
+    def _store(self, number: int, words: frozenset[str]) -> list[str]:
+        """Add postings; returns the words that are new to the vocabulary."""
+        self._documents[number] = words
+        new = []
+        for word in words:
+            if word not in self._postings:
+                new.append(word)
+            self._postings[word].add(number)
+        return new
+
+    def _idf(self, word: str) -> float:
+        frequency = len(self._postings.get(word, ()))
+        return math.log((len(self._documents) + 1) / (frequency + 0.5))
+
+    def _weight(self, number: int) -> float:
+        return sum(self._idf(word) for word in self._documents[number]) or 1.0
+
+    def _features(self, word: str) -> list[tuple[str, float]]:
+        """Indexed stems that match `word`: itself, and compounds sharing a part with it."""
+        features: list[tuple[str, float]] = []
+        if word in self._postings:
+            features.append((word, 1.0))
+        # The query word is a compound whose head or modifier is an indexed word.
+        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+            for part in (word[cut:], word[:cut]):
+                if part in self._postings:
+                    features.append((part, PARTIAL_WEIGHT))
+        # An indexed compound has the query word as its head or its modifier.
+        if len(word) >= MIN_PART:
+            for compound in _starting_with(self._reversed, word[::-1]):
+                features.append((compound[::-1], PARTIAL_WEIGHT))
+            for compound in _starting_with(self._vocabulary, word):
+                features.append((compound, PARTIAL_WEIGHT))
+        return features
+
+
+def _starting_with(ordered: list[str], prefix: str) -> list[str]:
+    """Words in `ordered` that start with `prefix` and are longer by at least MIN_PART."""
+    found = []
+    position = bisect.bisect_left(ordered, prefix)
+    while position < len(ordered) and len(found) < MAX_EXPANSIONS:
+        word = ordered[position]
+        if not word.startswith(prefix):
+            break
+        if len(word) - len(prefix) >= MIN_PART:
+            found.append(word)
+        position += 1
+    return found
+
+
+def _discard_sorted(ordered: list[str], word: str) -> None:
+    position = bisect.bisect_left(ordered, word)
+    if position < len(ordered) and ordered[position] == word:
+        del ordered[position]

@@ -1,0 +1,110 @@
+"""Tables of the ideas box: ideas, supports, status history, reports and the number sequence.
+
+People are stored as ``(platform, external_id)`` like everywhere else. Room ids live in
+``Idea.room_id`` (where the idea was submitted) and ``Idea.card_room_id`` (where its card was
+posted); both follow room upgrades.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base
+
+OPEN_STATUSES = ("new", "review", "accepted")
+"""Statuses of ideas that are still being worked on; similar-idea hints only name these."""
+STATUSES = (*OPEN_STATUSES, "done", "rejected")
+MERGED = "merged"
+"""Recorded in the status history (never as an idea's status) when an idea is merged."""
+
+
+class IdeaSequence(Base):
+    """The last idea number handed out: numbers are gapless and independent of row ids."""
+
+    __tablename__ = "idea_sequence"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_number: Mapped[int]
+
+
+class Idea(Base):
+    """A citizen's idea with where it came from, its state and its card."""
+
+    __tablename__ = "ideas"
+    __table_args__ = (
+        UniqueConstraint("number"),
+        UniqueConstraint("platform", "source_event_id"),
+        Index("ix_ideas_platform_author_id_created_at", "platform", "author_id", "created_at"),
+        Index("ix_ideas_card_event_id", "card_event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    platform: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(String(255))
+    author_name: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(String(255))
+    source_event_id: Mapped[str] = mapped_column(String(255))
+    category: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    published: Mapped[bool]
+    hidden: Mapped[bool]
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into: Mapped[int | None]
+    card_room_id: Mapped[str | None] = mapped_column(String(255))
+    card_event_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class IdeaSupport(Base):
+    """One person supports one idea, by command, by 👍 on the card, or carried over by a merge.
+
+    ``reaction_event_id`` is set when a 👍 created the support, so redacting exactly that
+    reaction withdraws it and a replayed reaction is recognised.
+    """
+
+    __tablename__ = "idea_supports"
+    __table_args__ = (
+        UniqueConstraint("idea_id", "platform", "supporter_id"),
+        UniqueConstraint("reaction_event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    supporter_id: Mapped[str] = mapped_column(String(255))
+    reaction_event_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class IdeaStatusChange(Base):
+    """One entry of an idea's history: its status from then on and the reason given."""
+
+    __tablename__ = "idea_status_changes"
+    __table_args__ = (Index("ix_idea_status_changes_idea_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(String(255))
+    changed_at: Mapped[datetime]
+
+
+class IdeaReport(Base):
+    """Someone reported an idea; ``resolved`` once staff decided to show it again."""
+
+    __tablename__ = "idea_reports"
+    __table_args__ = (UniqueConstraint("idea_id", "platform", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    reporter_id: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text)
+    resolved: Mapped[bool]
+    created_at: Mapped[datetime]
