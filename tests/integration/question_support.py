@@ -1,0 +1,23 @@
+"""Departments files for question tests: the project's departments with test rooms."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parents[2] / "departments.example.toml"
+_DEPARTMENT_ID = re.compile(r'^id = "([a-z_]+)"$', re.MULTILINE)
+_ROOM = re.compile(r'^room = ".*"$', re.MULTILINE)
+
+
+def write_departments(directory: Path, rooms: dict[str, str], other_room: str) -> Path:
+    """departments.example.toml (keywords and all) with each room replaced by a test room.
+
+    Departments missing from `rooms` share `other_room`.
+    """
+    text = EXAMPLE.read_text(encoding="utf-8")
+    ids = iter(_DEPARTMENT_ID.findall(text))
+    written = _ROOM.sub(lambda _: f'room = "{rooms.get(next(ids), other_room)}"', text)
+    path = directory / "departments.toml"
+    path.write_text(written, encoding="utf-8")
+    return path
