@@ -1,0 +1,39 @@
+"""Per-person limits on commands that store or send something, against flooding.
+
+Counts live in memory: a restart forgives, which is acceptable for flood protection and
+keeps a hot path free of database writes. (Ideas count from the database instead, since
+their limit is part of the Ideenbox's rules.)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+WINDOW = timedelta(hours=1)
+
+
+class RateLimiter:
+    """A sliding one-hour window per (person, command)."""
+
+    def __init__(self, overrides: Mapping[str, int]) -> None:
+        self._overrides = overrides
+        self._seen: dict[tuple[str, str], deque[datetime]] = {}
+
+    def limit_for(self, command: str, default: int) -> int:
+        """The hourly limit of `command`: the setting if given, else the declared default."""
+        return self._overrides.get(command, default)
+
+    def allow(self, person: str, command: str, default: int, now: datetime) -> bool:
+        """Record one use and say whether it is within the limit (0 means unlimited)."""
+        limit = self.limit_for(command, default)
+        if limit <= 0:
+            return True
+        window = self._seen.setdefault((person, command), deque())
+        while window and now - window[0] >= WINDOW:
+            window.popleft()
+        if len(window) >= limit:
+            return False
+        window.append(now)
+        return True

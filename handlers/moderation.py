@@ -1,0 +1,71 @@
+"""`!sperren` / `!entsperren`: staff stop someone who abuses the bot, for a while or for good.
+
+A blocked person is ignored silently, except for the privacy commands, which always work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.arguments import Text, Word
+from bot.context import Context, Role
+from bot.errors import AlreadyProcessed, UsageError
+from bot.router import command, requires
+from handlers.timeparse import TimeParseError, parse_duration
+from storage.moderation_repository import BlockRepository
+
+USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")
+MAX_BLOCK_DAYS = 3650
+
+
+def _person(user_id: str) -> str:
+    if not USER_ID.match(user_id):
+        raise UsageError("moderation.not_a_user", value=user_id[:80])
+    return user_id
+
+
+@command("sperren", "block", Word("user"), Text("details", optional=True, max_length=500))
+@requires(Role.STAFF)
+async def block_person(ctx: Context, user: str, details: str | None) -> None:
+    """Block `user`; `details` may start with a duration (2h, 7d), the rest is the reason."""
+    target = _person(user)
+    if await ctx.services.roles.role_of(target) >= Role.STAFF:
+        raise UsageError("moderation.not_staff")
+    first, _, rest = (details or "").partition(" ")
+    now = ctx.services.clock.now()
+    try:
+        duration = parse_duration(first) if first else None
+    except TimeParseError:
+        duration, rest = None, details or ""
+    if duration is not None and duration.days > MAX_BLOCK_DAYS:
+        raise UsageError("moderation.too_long", days=MAX_BLOCK_DAYS)
+    until = now + duration if duration else None
+    async with ctx.services.unit_of_work() as uow:
+        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
+            raise AlreadyProcessed
+        await BlockRepository(uow.session).block(
+            ctx.actor.platform,
+            target,
+            until=until,
+            reason=rest.strip(),
+            blocked_by=ctx.actor.id,
+            now=now,
+        )
+        await uow.commit()
+    if until is None:
+        await ctx.reply("moderation.blocked_forever", user=target)
+    else:
+        local = until.astimezone(ctx.services.settings.timezone)
+        await ctx.reply(
+            "moderation.blocked_until", user=target, until=local.strftime("%d.%m.%Y %H:%M")
+        )
+
+
+@command("entsperren", "unblock", Word("user"))
+@requires(Role.STAFF)
+async def unblock_person(ctx: Context, user: str) -> None:
+    target = _person(user)
+    async with ctx.services.unit_of_work() as uow:
+        lifted = await BlockRepository(uow.session).unblock(ctx.actor.platform, target)
+        await uow.commit()
+    await ctx.reply("moderation.unblocked" if lifted else "moderation.was_not_blocked", user=target)
