@@ -15,14 +15,33 @@ from bot.i18n import Catalog
 from bot.roles import RoleResolver
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
+from handlers import (
+    exports,
+    ideas,
+    ideas_staff,
+    moderation,
+    polls,
+    questions,
+    unreadable,
+    workshops,
+)
 from handlers import help as help_commands
-from handlers import unreadable
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (help_commands, unreadable)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    help_commands,
+    unreadable,
+    polls,
+    workshops,
+    ideas,
+    ideas_staff,
+    exports,
+    moderation,
+    questions,
+)
 
 
 class App:
@@ -66,8 +85,9 @@ class App:
             adapter=self.adapter,
             commands=registry,
             scheduler=self.scheduler,
+            roles=RoleResolver(settings, self.adapter),
         )
-        self.router = Router(self.services, registry, RoleResolver(settings, self.adapter))
+        self.router = Router(self.services, registry)
         self.adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:
             await hook(self.services)

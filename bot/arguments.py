@@ -175,6 +175,8 @@ def _match_option(token: Token, options: Sequence[Option]) -> Option | None:
     if token.quoted or not token.value.startswith(OPTION_PREFIXES):
         return None
     name = token.value.lstrip("-—–").casefold()
+    if not name:  # a dash on its own is punctuation in free text ("Glasfaser – wann?")
+        return None
     for option in options:
         if name in option.names:
             return option

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
+from bot.exports import EXPORTS, FORMATS, write_export
 
 logger = logging.getLogger(__name__)
 
@@ -26,18 +28,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="local homeserver, demo users and rooms, and the bot")
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
     demo.add_argument("--port", type=int, default=8008, help="homeserver port on 127.0.0.1")
+    export = commands.add_parser("export", help="write an export file (e.g. every idea)")
+    export.add_argument("kind", choices=sorted(EXPORTS), help="what to export")
+    export.add_argument("--format", choices=FORMATS, default=FORMATS[0], dest="file_format")
+    export.add_argument("--output", type=Path, help="file to write (default: a dated name here)")
+    export.add_argument("--env-file", type=Path, help="read settings from this .env file")
+    classify = commands.add_parser(
+        "classify", help="route questions (one per line on stdin) to departments, as JSON lines"
+    )
+    classify.add_argument(
+        "--departments",
+        type=Path,
+        help="departments file (default: BOT_DEPARTMENTS_FILE, else departments.example.toml)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if not args.debug:
-        # nio logs every event at INFO and schema mismatches of error replies as warnings;
-        # alembic narrates every migration step. Keep the log about the bot.
-        logging.getLogger("nio").setLevel(logging.WARNING)
-        logging.getLogger("nio.responses").setLevel(logging.ERROR)
+        # nio logs every event at INFO and Matrix ids in its warnings; alembic narrates
+        # every migration step. Keep the log about the bot, free of people's ids.
+        logging.getLogger("nio").setLevel(logging.ERROR)
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    if args.command == "export":
+        return export_file(args.kind, args.file_format, args.output, args.env_file)
+    if args.command == "classify":
+        from bot.classify_command import run_classify
+
+        return run_classify(args.departments, sys.stdin, sys.stdout, sys.stderr)
     if args.command == "check-config":
         return check_config(args.env_file)
     if args.command == "run":
@@ -52,6 +72,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     return run_until_interrupted(run_demo(data_dir, args.port))
+
+
+def export_file(kind: str, file_format: str, output: Path | None, env_file: Path | None) -> int:
+    """Write the export of `kind` from the bot's database, as `!export` uploads it in chat."""
+    try:
+        settings = Settings.from_env(env_file=env_file)
+    except ConfigError as error:
+        print_problems(error)
+        return 2
+    now = SystemClock(settings.timezone).now()
+    path = asyncio.run(write_export(settings.database_url, kind, file_format, now, output))
+    print(f"Wrote {path}")
+    return 0
 
 
 def check_config(env_file: Path | None) -> int:

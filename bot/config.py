@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -76,6 +76,8 @@ class Settings:
     """How long before a workshop it is announced again (besides on creation)."""
     workshop_remind_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
     """How long before a workshop registered people get a reminder by direct message."""
+    rate_limits: Mapping[str, int] = field(default_factory=dict)
+    """Hourly per-person limits by command name, overriding what commands declare."""
     crypto_store: Path = Path("data/crypto")
     """Directory of the end-to-end encryption keys; losing it makes encrypted rooms unreadable
     for the bot's device, so it belongs in backups together with the database."""
@@ -201,6 +203,15 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         workshop_offsets[name] = tuple(sorted(offsets, reverse=True))
 
     crypto_store = Path(get("BOT_CRYPTO_STORE", "data/crypto") or "data/crypto")
+    rate_limits: dict[str, int] = {}
+    for part in _split(get("BOT_RATE_LIMITS")):
+        command, _, number = part.partition("=")
+        if not command.strip() or not number.strip().isdigit():
+            problems.append(
+                f"BOT_RATE_LIMITS contains {part!r}; write command=number, e.g. frage=10."
+            )
+            continue
+        rate_limits[command.strip().casefold()] = int(number)
 
     question_times: dict[str, timedelta] = {}
     for name, default in (("BOT_QUESTION_REMIND", 24), ("BOT_QUESTION_SLA", 72)):
@@ -243,6 +254,7 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         workshop_announce_offsets=workshop_offsets["BOT_WORKSHOP_ANNOUNCE"],
         workshop_remind_offsets=workshop_offsets["BOT_WORKSHOP_REMIND"],
         crypto_store=crypto_store,
+        rate_limits=rate_limits,
         question_remind=question_times["BOT_QUESTION_REMIND"],
         question_sla=question_times["BOT_QUESTION_SLA"],
     )

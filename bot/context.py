@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
     from bot.i18n import Catalog
+    from bot.roles import RoleResolver
     from bot.router import CommandRegistry
     from bot.scheduler import Scheduler
     from storage.uow import UnitOfWork
@@ -263,6 +264,7 @@ class Services:
     adapter: ChatAdapter
     commands: CommandRegistry
     scheduler: Scheduler
+    roles: RoleResolver
     state: dict[str, Any] = field(default_factory=dict)
     """In-memory caches features build at start (e.g. the similar-ideas index), keyed by
     feature name. Always derived from the database, never the source of truth."""

@@ -15,9 +15,18 @@ from types import ModuleType
 from typing import Any
 
 from bot.arguments import Option, Param, parse_arguments
-from bot.context import Context, IncomingEvent, IncomingMessage, Message, Role, Services
+from bot.context import (
+    Actor,
+    Context,
+    IncomingEvent,
+    IncomingMessage,
+    Message,
+    Role,
+    Services,
+)
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
-from bot.roles import RoleResolver
+from bot.rate_limits import RateLimiter
+from storage.moderation_repository import BlockRepository
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +45,8 @@ class CommandSpec:
     params: tuple[Param, ...]
     options: tuple[Option, ...]
     role: Role
+    rate_per_hour: int = 0
+    open_to_blocked: bool = False
 
     @property
     def names(self) -> tuple[str, str]:
@@ -91,6 +102,22 @@ def on_start(hook: StartHook) -> StartHook:
     return hook
 
 
+def rate_limited(per_hour: int) -> Callable[[Handler], Handler]:
+    """Allow one person at most `per_hour` uses an hour (BOT_RATE_LIMITS can change it)."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.__rate_per_hour__ = per_hour  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def open_to_blocked(handler: Handler) -> Handler:
+    """Blocked people may still use this command (their privacy rights stay intact)."""
+    handler.__open_to_blocked__ = True  # type: ignore[attr-defined]
+    return handler
+
+
 def requires(role: Role) -> Callable[[Handler], Handler]:
     """Restrict a command to `role` and above; the router refuses everyone else."""
 
@@ -138,8 +165,18 @@ class CommandRegistry:
                 if declared is None:
                     continue
                 name, alias, params, options = declared
-                role = getattr(value, "__required_role__", Role.CITIZEN)
-                specs.append(CommandSpec(name, alias, value, params, options, role))
+                specs.append(
+                    CommandSpec(
+                        name,
+                        alias,
+                        value,
+                        params,
+                        options,
+                        role=getattr(value, "__required_role__", Role.CITIZEN),
+                        rate_per_hour=getattr(value, "__rate_per_hour__", 0),
+                        open_to_blocked=getattr(value, "__open_to_blocked__", False),
+                    )
+                )
         return cls(specs, listeners, start_hooks)
 
     def find(self, name: str) -> CommandSpec | None:
@@ -153,10 +190,10 @@ class CommandRegistry:
 class Router:
     """Turns incoming messages into command calls and errors into friendly replies."""
 
-    def __init__(self, services: Services, registry: CommandRegistry, roles: RoleResolver):
+    def __init__(self, services: Services, registry: CommandRegistry):
         self.services = services
         self.registry = registry
-        self.roles = roles
+        self.rate_limiter = RateLimiter(services.settings.rate_limits)
 
     async def dispatch(self, event: IncomingEvent) -> None:
         """Handle any incoming event; never raises, so nothing can stop the sync loop."""
@@ -165,6 +202,9 @@ class Router:
             return
         listeners = self.registry.listeners.get(type(event), [])
         if not listeners or await self._already_processed(event.actor.platform, event.event_id):
+            return
+        if await self._is_blocked(event.actor):
+            await self._mark_processed(event.actor.platform, event.event_id)
             return
         for listener in listeners:
             await self._notify(listener, event)
@@ -179,7 +219,7 @@ class Router:
             return
         if text.startswith(prefix):
             text = text[len(prefix) :]
-        else:
+        elif not await self._is_blocked(message.actor):
             for listener in self.registry.listeners.get(IncomingMessage, []):
                 if await self._notify(listener, message):
                     await self._mark_processed(platform, message.event_id)
@@ -194,10 +234,14 @@ class Router:
             chosen_language = await uow.people.language_of(platform, message.actor.id)
         default_language = self.services.settings.language
         spec = self.registry.find(name)
+        if not (spec and spec.open_to_blocked) and await self._is_blocked(message.actor):
+            logger.debug("Ignoring a command of a blocked person (event %s)", message.event_id)
+            await self._mark_processed(platform, message.event_id)
+            return
         language = chosen_language or (
             spec.language_of_name(name, default_language) if spec else default_language
         )
-        role = await self.roles.role_of(message.actor.id)
+        role = await self.services.roles.role_of(message.actor.id)
         ctx = Context(self.services, message, language, role, spec.name if spec else name)
         try:
             await self._run(ctx, spec, name, raw_args)
@@ -207,6 +251,11 @@ class Router:
             logger.exception("Command %r failed for event %s", name, message.event_id)
             await self._safely(ctx.reply("errors.internal"))
         await self._mark_processed(platform, message.event_id)
+
+    async def _is_blocked(self, actor: Actor) -> bool:
+        async with self.services.unit_of_work() as uow:
+            blocks = BlockRepository(uow.session)
+            return await blocks.is_blocked(actor.platform, actor.id, self.services.clock.now())
 
     async def _already_processed(self, platform: str, event_id: str) -> bool:
         async with self.services.unit_of_work() as uow:
@@ -246,6 +295,12 @@ class Router:
             if ctx.role < spec.role:
                 raise NotPermitted(spec.role)
             arguments = parse_arguments(raw, spec.params, spec.options)
+            if spec.rate_per_hour and not self.rate_limiter.allow(
+                ctx.actor.id, spec.name, spec.rate_per_hour, self.services.clock.now()
+            ):
+                limit = self.rate_limiter.limit_for(spec.name, spec.rate_per_hour)
+                await ctx.reply("errors.rate_limited", limit=limit)
+                return
             await spec.handler(ctx, **arguments)
         except NotPermitted as refusal:
             await ctx.reply(refusal.key, role=ctx.t(f"roles.{refusal.required.name.lower()}"))

@@ -295,6 +295,9 @@ class MatrixAdapter:
         for room_id, info in response.rooms.invite.items():
             self._spawn_background(self._answer_invite(room_id, info.invite_state))
         for room_id, info in response.rooms.join.items():
+            if self._everyone_else_left(room_id, info.timeline.events):
+                self._spawn_background(self._leave(room_id))
+                continue
             for event in [*info.state, *info.timeline.events]:
                 # Read the raw event: nio rejects v12 create events of upgraded rooms.
                 if event.source.get("type") == "m.room.create":
@@ -429,6 +432,21 @@ class MatrixAdapter:
             logger.info("Waiting for an invite to the upgraded room of %s", old_room_id)
             return
         logger.info("Followed the upgrade of %s to %s", old_room_id, new_room_id)
+
+    def _everyone_else_left(self, room_id: str, events: list[Event]) -> bool:
+        """Whether this sync saw the last other member leave, so the bot should go too."""
+        someone_left = any(
+            isinstance(e, RoomMemberEvent)
+            and e.membership in ("leave", "ban")
+            and e.state_key != self.user_id
+            for e in events
+        )
+        room = self.client.rooms.get(room_id)
+        return someone_left and room is not None and set(room.users) <= {self.user_id}
+
+    async def _leave(self, room_id: str) -> None:
+        await self._retrying(lambda: self.client.room_leave(room_id))
+        logger.info("Left %s: every other member had left", room_id)
 
     def _remember_creators(self, room_id: str, create_event: dict[str, Any]) -> None:
         content = create_event.get("content", {})

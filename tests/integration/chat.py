@@ -162,7 +162,7 @@ class ChatUser:
         ``crypto_store`` (a directory) makes this an encrypting client, as Element is.
         """
         if crypto_store is not None:
-            crypto_store.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(crypto_store.mkdir, parents=True, exist_ok=True)
         # Retry quickly while the homeserver restarts instead of nio's 60 s back-off cap.
         config = AsyncClientConfig(
             max_timeout_retry_wait_time=2, encryption_enabled=crypto_store is not None

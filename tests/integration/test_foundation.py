@@ -271,3 +271,17 @@ async def upgrade_room(user: ChatUser, room_id: str) -> str:
         body = await response.json()
     assert response.status == 200, body
     return body["replacement_room"]
+
+
+async def test_bot_leaves_when_everyone_else_left(bot, make_user):
+    await bot.start()
+    alice = await make_user("alice")
+    room = await room_with_bot(alice, bot)
+    await alice.client.room_leave(room)
+    client = bot.app.adapter.client
+    for _ in range(60):
+        joined = await client.joined_rooms()
+        if room not in joined.rooms:
+            break
+        await asyncio.sleep(0.25)
+    assert room not in joined.rooms

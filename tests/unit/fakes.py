@@ -13,6 +13,7 @@ from bot.context import (
     Actor,
     FileUpload,
     IncomingMessage,
+    IncomingPollResponse,
     Message,
     Place,
     PollDraft,
@@ -49,6 +50,8 @@ class FakeAdapter:
     sent: list[Sent] = field(default_factory=list)
     power_levels: dict[tuple[str, str], int] = field(default_factory=dict)
     members: set[tuple[str, str]] = field(default_factory=set)
+    relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
+    """Poll responses the homeserver would list per poll event (`/relations`)."""
     _ids: itertools.count = field(default_factory=itertools.count)
 
     def _record(self, sent: Sent) -> str:
@@ -76,6 +79,12 @@ class FakeAdapter:
 
     async def end_poll(self, room_id, poll_event_id, results, *, dedupe_key) -> str:
         return self._record(Sent(room_id, results, None, kind="poll_end", edits=poll_event_id))
+
+    async def poll_responses(self, room_id, poll_event_id) -> list[IncomingPollResponse]:
+        return list(self.relations.get(poll_event_id, []))
+
+    async def resolve_room(self, reference: str) -> str:
+        return reference
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         return self.power_levels.get((room_id, user_id), 0)
@@ -144,6 +153,7 @@ async def make_fake_bot(
         adapter=adapter,
         commands=registry,
         scheduler=Scheduler(clock),
+        roles=RoleResolver(settings, adapter),
     )
-    router = Router(services, registry, RoleResolver(settings, adapter))
+    router = Router(services, registry)
     return FakeBot(router, adapter, services)
