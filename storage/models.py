@@ -9,10 +9,9 @@ timezone support and would otherwise hand back naive values).
 """
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names: Alembic can only drop or alter a constraint it can name,
@@ -113,11 +112,3 @@ class RoomReplacement(Base):
     old_room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     new_room_id: Mapped[str] = mapped_column(String(255))
     replaced_at: Mapped[datetime]
-
-
-# Every column that stores a room id, as the mapped attribute (i.e. the (model, column)
-# pair), e.g. ``Workshop.room_id``. When a room is replaced, RoomRepository.record_replacement
-# moves every reference listed here from the old room to the new one. A table that stores a
-# room id adds its column here; RoomReplacement itself is not listed because
-# RoomRepository.resolve follows its chains.
-ROOM_REFERENCE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = ()

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import (
-    ROOM_REFERENCE_COLUMNS,
     Base,
     BotCredential,
     Person,
@@ -193,7 +192,7 @@ class RoomRepository:
         self,
         session: AsyncSession,
         now: Now = utc_now,
-        room_columns: Iterable[InstrumentedAttribute[Any]] = ROOM_REFERENCE_COLUMNS,
+        room_columns: Iterable[InstrumentedAttribute[Any]] = (),
     ) -> None:
         self._session = session
         self._now = now
@@ -202,7 +201,8 @@ class RoomRepository:
     async def record_replacement(self, old_room_id: str, new_room_id: str) -> None:
         """Record that ``old_room_id`` was replaced and move stored references to the new room.
 
-        The references moved are those in :data:`storage.models.ROOM_REFERENCE_COLUMNS`.
+        The references moved are the ``room_columns`` given (the unit of work passes
+        :data:`storage.schema.ROOM_REFERENCE_COLUMNS`).
         Recording the same replacement again is harmless.
         """
         if old_room_id == new_room_id:

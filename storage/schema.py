@@ -1,15 +1,31 @@
 """Every table of the bot in one metadata, for Alembic and the schema-versus-models test.
 
 Each feature keeps its tables in its own module (`storage/<feature>_models.py`, all on
-`storage.models.Base`); importing them here is what makes them part of the schema.
+`storage.models.Base`); importing them here is what makes them part of the schema. This
+is also the one place that knows every column holding a room id.
 """
 
-import storage.exports_models  # registers the export secret table
-import storage.ideas_models  # registers the ideas tables
-import storage.moderation_models  # registers the blocks table
-import storage.polls_models  # registers the poll tables
-import storage.questions_models  # registers the expert question tables
-import storage.workshops_models  # noqa: F401  (registers the workshop tables)
+from typing import Any
+
+from sqlalchemy.orm import InstrumentedAttribute
+
 from storage import models
+from storage.exports_models import ExportSecret  # noqa: F401  (registers the table)
+from storage.ideas_models import Idea
+from storage.moderation_models import Block  # noqa: F401  (registers the table)
+from storage.polls_models import Poll  # noqa: F401  (registers the table)
+from storage.privacy_models import RetentionRun  # noqa: F401  (registers the tables)
+from storage.questions_models import Question
+from storage.workshops_models import WorkshopNotice
 
 metadata = models.Base.metadata
+
+# Room references that follow a room upgrade (RoomRepository.record_replacement): where the
+# bot still has to deliver something. Columns that locate an event (an idea card, a poll, a
+# question's thread, a workshop announcement) stay, because the event stays in the old room;
+# they are Idea.card_room_id, Poll.room_id, QuestionRoute.room_id, WorkshopAnnouncement.room_id.
+ROOM_REFERENCE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Idea.room_id,
+    Question.origin_room_id,
+    WorkshopNotice.room_id,
+)

@@ -27,6 +27,7 @@ from storage.repositories import (
     SyncStateRepository,
     utc_now,
 )
+from storage.schema import ROOM_REFERENCE_COLUMNS
 
 
 class UnitOfWork:
@@ -63,7 +64,7 @@ class UnitOfWork:
         self.events = EventLogRepository(session, self._now)
         self.sync = SyncStateRepository(session, self._now)
         self.credentials = CredentialRepository(session, self._now)
-        self.rooms = RoomRepository(session, self._now)
+        self.rooms = RoomRepository(session, self._now, ROOM_REFERENCE_COLUMNS)
         return self
 
     async def __aexit__(

@@ -317,3 +317,41 @@ async def test_naive_datetimes_are_refused(uow_factory: UnitOfWorkFactory) -> No
         )
         with pytest.raises(StatementError, match="naive datetime"):
             await uow.session.flush()
+
+
+async def test_an_upgrade_moves_delivery_rooms_but_not_event_locations(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    from storage.ideas_models import Idea
+
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    async with uow_factory() as uow:
+        uow.session.add(
+            Idea(
+                number=1,
+                platform="matrix",
+                author_id="@a:x",
+                author_name="A",
+                room_id="!old",
+                source_event_id="$e",
+                category=None,
+                text="Mehr Bänke",
+                status="new",
+                published=True,
+                hidden=False,
+                hidden_reason=None,
+                merged_into=None,
+                card_room_id="!old",
+                card_event_id="$card",
+                created_at=now,
+            )
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.rooms.record_replacement("!old", "!new")
+        await uow.commit()
+    async with uow_factory() as uow:
+        idea = await uow.session.scalar(select(Idea))
+    assert idea is not None
+    assert idea.room_id == "!new", "where the author is answered follows the upgrade"
+    assert idea.card_room_id == "!old", "the card is an event in the old room"
