@@ -211,6 +211,25 @@ class MatrixAdapter:
         except Exception as error:
             logger.warning("Key maintenance failed (%s); retrying after the next sync", error)
 
+    async def _cross_sign(self) -> None:
+        """Sign this device with the bot's own identity (MSC4153 clients require it)."""
+        if self.client.olm is None:
+            return
+        from bot.adapters.cross_signing import CrossSigner  # needs the e2e extra (PyNaCl)
+
+        signer = CrossSigner(
+            self.settings.homeserver,
+            self.user_id,
+            self.client.device_id,
+            self.client.access_token,
+            self.settings.crypto_store / "cross-signing.json",
+            self.settings.password,
+        )
+        try:
+            await signer.ensure()
+        except Exception:
+            logger.exception("Cross-signing the bot's device failed; it stays unverified")
+
     async def close(self) -> None:
         self._stopping.set()
         await self._progress.drain(seconds=10)
@@ -250,7 +269,9 @@ class MatrixAdapter:
             token = response.next_batch
             first_start = full_state = False
             await self._save_token()
-            self.ready.set()
+            if not self.ready.is_set():
+                self.ready.set()
+                self._spawn_background(self._cross_sign())
 
     async def _sync(self, token: str | None, full_state: bool, first_start: bool) -> Any:
         timeline_limit = 1 if first_start else TIMELINE_LIMIT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import shutil
 
 import aiohttp
@@ -79,7 +81,7 @@ async def test_undecryptable_message_gets_a_notice(synapse, tmp_path):
         await bot.stop()
 
 
-async def test_lost_key_store_means_a_new_device_not_silence(synapse, tmp_path):
+async def test_lost_key_store_means_a_new_device_not_silence(synapse, tmp_path, make_user):
     bot = await register_bot(synapse, tmp_path / "bot")
     await bot.start()
     first_device = bot.app.adapter.client.device_id
@@ -89,5 +91,62 @@ async def test_lost_key_store_means_a_new_device_not_silence(synapse, tmp_path):
     try:
         assert bot.app.adapter.client.device_id != first_device
         assert bot.app.adapter.client.olm is not None
+        # With its signing keys gone too, the bot publishes a new identity (with its
+        # password) and cross-signs the new device under it.
+        observer = await make_user("observer")
+        await wait_cross_signed(observer, bot.user_id, bot.app.adapter.client.device_id)
     finally:
         await bot.stop()
+
+
+async def test_the_bot_cross_signs_its_own_device(synapse, tmp_path, make_user):
+    """Clients excluding insecure devices (MSC4153) see a device signed by its owner."""
+    from nacl.signing import VerifyKey
+
+    from bot.adapters.cross_signing import canonical_json
+
+    bot = await register_bot(synapse, tmp_path / "bot")
+    await bot.start()
+    try:
+        alice = await make_user("alice")
+        device_id = bot.app.adapter.client.device_id
+        keys = await wait_cross_signed(alice, bot.user_id, device_id)
+        device = keys["device_keys"][bot.user_id][device_id]
+        ssk_object = keys["self_signing_keys"][bot.user_id]
+        ssk = next(iter(ssk_object["keys"].values()))
+        signature = device["signatures"][bot.user_id][f"ed25519:{ssk}"]
+        payload = {k: v for k, v in device.items() if k not in ("signatures", "unsigned")}
+        VerifyKey(base64.b64decode(ssk + "==")).verify(
+            canonical_json(payload), base64.b64decode(signature + "==")
+        )
+        master = next(iter(keys["master_keys"][bot.user_id]["keys"].values()))
+        assert f"ed25519:{master}" in ssk_object["signatures"][bot.user_id]
+        await bot.restart()  # the same identity is reused, not replaced
+        again = await query_keys(alice, bot.user_id)
+        assert next(iter(again["master_keys"][bot.user_id]["keys"].values())) == master
+    finally:
+        await bot.stop()
+
+
+async def wait_cross_signed(user: ChatUser, user_id: str, device_id: str) -> dict:
+    """The key query once the device carries its own and the self-signing signature."""
+    for _ in range(80):
+        keys = await query_keys(user, user_id)
+        device = keys["device_keys"].get(user_id, {}).get(device_id, {})
+        if len(device.get("signatures", {}).get(user_id, {})) >= 2:
+            return keys
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"device {device_id} was never cross-signed")
+
+
+async def query_keys(user: ChatUser, user_id: str) -> dict:
+    client = user.client
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{client.homeserver}/_matrix/client/v3/keys/query",
+            json={"device_keys": {user_id: []}},
+            headers={"Authorization": f"Bearer {client.access_token}"},
+        ) as response,
+    ):
+        return await response.json()
