@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
-from bot.exports import EXPORTS, FORMATS, write_export
+from bot.exports import EXPORTS, FORMATS, ExportError, write_export
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = commands.add_parser("export", help="write an export file (e.g. every idea)")
     export.add_argument("kind", choices=sorted(EXPORTS), help="what to export")
     export.add_argument("--format", choices=FORMATS, default=FORMATS[0], dest="file_format")
+    export.add_argument("--number", type=int, help="only this item (e.g. one poll's results)")
     export.add_argument("--output", type=Path, help="file to write (default: a dated name here)")
     export.add_argument("--env-file", type=Path, help="read settings from this .env file")
     classify = commands.add_parser(
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if args.command == "export":
-        return export_file(args.kind, args.file_format, args.output, args.env_file)
+        return export_file(args.kind, args.file_format, args.number, args.output, args.env_file)
     if args.command == "classify":
         from bot.classify_command import run_classify
 
@@ -74,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_until_interrupted(run_demo(data_dir, args.port))
 
 
-def export_file(kind: str, file_format: str, output: Path | None, env_file: Path | None) -> int:
+def export_file(
+    kind: str, file_format: str, number: int | None, output: Path | None, env_file: Path | None
+) -> int:
     """Write the export of `kind` from the bot's database, as `!export` uploads it in chat."""
     try:
         settings = Settings.from_env(env_file=env_file)
@@ -82,7 +85,13 @@ def export_file(kind: str, file_format: str, output: Path | None, env_file: Path
         print_problems(error)
         return 2
     now = SystemClock(settings.timezone).now()
-    path = asyncio.run(write_export(settings.database_url, kind, file_format, now, output))
+    try:
+        path = asyncio.run(
+            write_export(settings.database_url, kind, file_format, now, output, number)
+        )
+    except ExportError as error:
+        print(f"Cannot export: {error.key} {error.params}", file=sys.stderr)
+        return 2
     print(f"Wrote {path}")
     return 0
 

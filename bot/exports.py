@@ -2,7 +2,9 @@
 
 Used by the chat command (`!export ideen csv`, uploaded as a file) and by the CLI
 (`smartregion-bot export ideas --format json`), so both produce the same bytes. A new kind
-is one entry in `EXPORTS` with a function that builds its table.
+is one entry in `EXPORTS` with a function that builds its table; every table has the
+item's reference number in its first column, so one item (`!export umfrage 3`) is a filter.
+Kinds with dates may also offer a calendar (`ics`).
 
 People appear only as pseudonyms: a keyed hash (HMAC-SHA256) of their platform identity with
 a secret kept in the database, stable across exports but not reversible without the secret.
@@ -20,15 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.context import FileUpload
 from handlers.poll_export import polls_table
-from handlers.workshop_export import workshops_table
+from handlers.workshop_export import upcoming_calendar, workshops_table
 from storage.exports_repository import ExportSecretRepository
 from storage.ideas_repository import IdeasRepository
 from storage.uow import UnitOfWork
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "ics")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 Pseudonymise = Callable[[str, str], str]
@@ -47,12 +50,25 @@ TableBuilder = Callable[[UnitOfWork, Pseudonymise, datetime], Awaitable[Table]]
 """Builds a kind's table; gets the current time, whose zone the table's times are shown in."""
 
 
+CalendarBuilder = Callable[[UnitOfWork, datetime, ZoneInfo], Awaitable[FileUpload]]
+
+
+class ExportError(Exception):
+    """The export asked for does not exist; `key` names the catalog message."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
 @dataclass(frozen=True)
 class ExportKind:
-    """An exportable kind: its German name (the key is the English one) and its table."""
+    """An exportable kind: its German names (the key is the English one), table, calendar."""
 
-    german: str
+    german: tuple[str, ...]
     build: TableBuilder
+    calendar: CalendarBuilder | None = None
 
 
 def pseudonym(secret: bytes, platform: str, external_id: str) -> str:
@@ -94,16 +110,16 @@ async def ideas_table(uow: UnitOfWork, pseudonymise: Pseudonymise, now: datetime
 
 
 EXPORTS: dict[str, ExportKind] = {
-    "ideas": ExportKind("ideen", ideas_table),
-    "workshops": ExportKind("workshops", workshops_table),
-    "polls": ExportKind("umfragen", polls_table),
+    "ideas": ExportKind(("ideen", "idee", "idea"), ideas_table),
+    "workshops": ExportKind(("workshop",), workshops_table, upcoming_calendar),
+    "polls": ExportKind(("umfragen", "umfrage", "poll"), polls_table),
 }
 
 
 def kind_names() -> dict[str, str]:
     """Every name a kind may be asked for (German and English) -> its key in EXPORTS."""
     names = {key: key for key in EXPORTS}
-    names.update({kind.german: key for key, kind in EXPORTS.items()})
+    names.update({name: key for key, kind in EXPORTS.items() for name in kind.german})
     return names
 
 
@@ -131,19 +147,45 @@ def to_json(table: Table) -> bytes:
     return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-async def build_export(uow: UnitOfWork, kind: str, file_format: str, now: datetime) -> FileUpload:
-    """The export file of `kind` (a key of EXPORTS) in `file_format` (csv or json)."""
+async def build_export(
+    uow: UnitOfWork, kind: str, file_format: str, now: datetime, number: int | None = None
+) -> FileUpload:
+    """The export file of `kind` (a key of EXPORTS) in `file_format`, all items or one.
+
+    Raises ExportError when the kind has no calendar or the numbered item does not exist.
+    """
+    export = EXPORTS[kind]
+    if file_format == "ics":
+        if export.calendar is None or number is not None:
+            raise ExportError("exports.no_calendar")
+        return await export.calendar(uow, now, _zone(now))
     secret = await ExportSecretRepository(uow.session).get_or_create(now)
-    table = await EXPORTS[kind].build(
+    table = await export.build(
         uow, lambda platform, external_id: pseudonym(secret, platform, external_id), now
     )
+    suffix = ""
+    if number is not None:
+        table = Table(table.columns, [row for row in table.rows if row[0] == number])
+        if not table.rows:
+            raise ExportError("exports.not_found", number=number)
+        suffix = f"-{number}"
     data = to_csv(table) if file_format == "csv" else to_json(table)
-    filename = f"{kind}-{now:%Y%m%d-%H%M}.{file_format}"
+    filename = f"{kind}{suffix}-{now:%Y%m%d-%H%M}.{file_format}"
     return FileUpload(filename=filename, content_type=CONTENT_TYPES[file_format], data=data)
 
 
+def _zone(now: datetime) -> ZoneInfo:
+    zone = now.tzinfo
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC")
+
+
 async def write_export(
-    database_url: str, kind: str, file_format: str, now: datetime, output: Path | None
+    database_url: str,
+    kind: str,
+    file_format: str,
+    now: datetime,
+    output: Path | None,
+    number: int | None = None,
 ) -> Path:
     """The CLI's export: the same file as in chat, written to `output` (default: here)."""
     from storage.db import create_engine, create_session_factory, upgrade_schema
@@ -153,7 +195,7 @@ async def write_export(
     try:
         await upgrade_schema(engine)
         async with UnitOfWorkFactory(create_session_factory(engine))() as uow:
-            upload = await build_export(uow, kind, file_format, now)
+            upload = await build_export(uow, kind, file_format, now, number)
             await uow.commit()  # keeps a pseudonym secret created on first use
     finally:
         await engine.dispose()
