@@ -51,6 +51,9 @@ async def test_encrypted_dm_gets_an_encrypted_answer(synapse, tmp_path):
         reply = await alice.reply_to(command, timeout=30)
         assert "Das kann ich für dich tun" in reply.body
         assert (await raw_event(alice, room, reply.event_id))["type"] == "m.room.encrypted"
+        idea = await alice.say(room, "idee Mehr Trinkbrunnen in der Innenstadt")
+        stored = await alice.reply_to(idea, timeout=30)
+        assert "#1" in stored.body
     finally:
         await alice.close()
         await bot.stop()
