@@ -9,7 +9,8 @@ from bot.config import Department, load_departments
 from handlers.classifier import CONFIDENT, Classifier, fold, normalise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = PROJECT_ROOT / "bench" / "data" / "routing-heldout.jsonl"
+DATA = PROJECT_ROOT / "bench" / "data"
+HELDOUT = DATA / "routing-heldout2.jsonl"
 
 
 def example_departments() -> tuple[Department, ...]:
@@ -89,7 +90,7 @@ def test_street_names_are_places_too(router):
 @pytest.mark.parametrize(
     ("compound", "parts"),
     [
-        ("Glasfaseranschluss", ("Glasfaser", "Anschluss")),
+        ("Glasfaserbaustelle", ("Glasfaser", "Baustelle")),
         ("Radwegebeleuchtung", ("Radweg", "Beleuchtung")),
         ("Radständer", ("Rad", "Ständer")),
         ("Spielplatzsanierung", ("Spielplatz", "Sanierung")),
@@ -102,12 +103,24 @@ def test_unknown_compounds_are_split_into_known_parts(router, compound, parts):
 def test_compound_parts_route_like_the_words(router):
     assert router.classify("Radständer am Bahnhof").department == "mobilitaet"
     assert router.classify("Fahrradständer fehlen am Bahnhof").department == "mobilitaet"
-    assert router.classify("Glasfaseranschluss fürs Haus").department == "digitales"
+    assert router.classify("Glasfaserbaustelle vor dem Haus").department == "digitales"
 
 
 def test_an_unknown_compound_keeps_its_known_head_and_modifier(router):
-    assert router.normalise("Dallenbergbad") == router.normalise("Bad")
-    assert router.normalise("Klimaschutzkonzept")[0] == router.normalise("Klimaschutz")[0]
+    assert router.normalise("Heuchelhofbad") == router.normalise("Bad")
+    assert router.normalise("Klimaschutzstrategie")[0] == router.normalise("Klimaschutz")[0]
+
+
+def test_a_short_word_inside_an_unknown_word_is_no_evidence(router):
+    """The end of "renovating" stems to "vat", as "Vater" does; that is no evidence."""
+    assert router.normalise("renovating") != router.normalise("Vater")
+
+
+def test_a_keyword_phrase_written_apart_is_read_as_the_phrase(router):
+    """The word "care" alone is ambiguous (day care, care home); "care home" is not."""
+    result = router.classify("I am looking for a care home")
+    assert result.department == "gesundheit"
+    assert result.confidence >= CONFIDENT
 
 
 @pytest.mark.parametrize(
@@ -224,9 +237,21 @@ def test_every_department_is_ranked_best_first(router):
 
 
 def test_a_question_between_two_departments_is_not_confident(router):
-    result = router.classify("Parkplatz oder Spielplatz?")
+    parking, playground = router.classify("Parkplatz"), router.classify("Spielplatz")
+    assert (parking.department, playground.department) == ("mobilitaet", "bildung")
+    both = router.classify("Parkplatz oder Spielplatz?")
+    # Each word alone is a clear case; together they pull apart, so the router is less sure
+    # than about either alone (true of any naive Bayes mix), and far from routing at once.
+    assert both.confidence < min(parking.confidence, playground.confidence)
+    assert both.confidence < CONFIDENT - 0.1
+    assert set(both.candidates[:2]) == {"mobilitaet", "bildung"}
+
+
+def test_an_unknown_word_votes_only_weakly(router):
+    """A word the router has never seen gets a hint from its letter groups, never a verdict."""
+    result = router.classify("Zwischenfruchtbegrünungsgedöns")
     assert result.confidence < CONFIDENT
-    assert {"mobilitaet", "bildung"} <= set(result.candidates[:3])
+    assert router.classify("Quaxelbrummer").confidence < CONFIDENT
 
 
 def test_without_a_known_word_all_departments_are_equally_likely(router):
@@ -267,13 +292,30 @@ def test_the_router_needs_two_departments():
 def test_accuracy_floor_on_the_held_out_questions(router):
     """A correctness guard on questions never tuned against; `bench.classify` reports more.
 
-    The floors sit a few questions below what the router reaches, so that a harmless change
-    to the departments file does not break the build while a real regression does.
+    The router reached top-1 0.969 and top-3 0.997 on these 352 questions, with 93 % at or
+    above `CONFIDENT` and 98.5 % of those right, and the right department among the three
+    offered for 24 of the 25 others. The floors sit a few questions below (top-1: 6, top-3:
+    4), so that a harmless change to the departments file does not break the build while a
+    real regression does; classification is deterministic, so the test cannot flake.
     """
     rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) >= 200
+    assert len(rows) >= 300
+    assert {row["department"] for row in rows} == set(router.departments)
     results = [(row["department"], router.classify(row["text"])) for row in rows]
     top1 = sum(result.department == expected for expected, result in results) / len(rows)
     top3 = sum(expected in result.candidates[:3] for expected, result in results) / len(rows)
-    assert top1 >= 0.85
-    assert top3 >= 0.95
+    confident = [
+        (expected, result) for expected, result in results if result.confidence >= CONFIDENT
+    ]
+    right = sum(result.department == expected for expected, result in confident)
+    offered_below = [
+        expected in result.candidates[:3]
+        for expected, result in results
+        if result.confidence < CONFIDENT
+    ]
+    assert top1 >= 0.95
+    assert top3 >= 0.985
+    assert len(confident) / len(rows) >= 0.85
+    assert right / len(confident) >= 0.96
+    # Below the threshold the citizen chooses among three: the right one must be there.
+    assert sum(offered_below) / max(len(offered_below), 1) >= 0.9

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import classify as classify_bench
 from bot.cli import main
 
 DEPARTMENT_IDS = {
@@ -109,3 +110,36 @@ def test_an_unusable_departments_file_exits_with_2(
     assert status == 2
     assert answers == []
     assert problem in err
+
+
+def test_the_benchmark_reports_accuracy_calibration_and_speed(monkeypatch, capsys, tmp_path: Path):
+    """`python -m bench.classify`: the numbers the router's documentation quotes."""
+    monkeypatch.delenv("BOT_DEPARTMENTS_FILE", raising=False)
+    monkeypatch.setattr(classify_bench, "TIMED_CLASSIFICATIONS", 20)
+    data = tmp_path / "questions.jsonl"
+    rows = [
+        {"text": "Wann kommt Glasfaser nach Rimpar?", "department": "digitales"},
+        {"text": "Wo kann ich Sperrmüll anmelden?", "department": "umwelt"},
+        {"text": "Gibt es noch Kitaplätze in Höchberg?", "department": "bildung"},
+    ]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    output = tmp_path / "classify.json"
+
+    assert classify_bench.main(["--data", str(data), "--output", str(output)]) == 0
+
+    report = json.loads(output.read_text(encoding="utf-8"))
+    [result] = report["files"]
+    assert (result["questions"], result["top1"], result["top3"]) == (3, 1.0, 1.0)
+    assert result["confident"]["questions"] <= 3
+    assert 0.0 < result["mean_confidence"] <= 1.0
+    assert report["speed"]["cold_classifications"] == 3
+    assert report["speed"]["per_second"] > 0
+    assert "mean conf" in capsys.readouterr().out
+
+
+def test_the_benchmark_refuses_unknown_departments(monkeypatch, capsys, tmp_path: Path):
+    monkeypatch.delenv("BOT_DEPARTMENTS_FILE", raising=False)
+    data = tmp_path / "questions.jsonl"
+    data.write_text('{"text": "Frage", "department": "zoo"}\n', encoding="utf-8")
+    assert classify_bench.main(["--data", str(data), "--output", str(tmp_path / "r.json")]) == 2
+    assert "unknown department 'zoo'" in capsys.readouterr().err
