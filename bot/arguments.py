@@ -6,6 +6,7 @@ the tokenizer accepts all of them, and free text keeps its original spacing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,9 @@ from bot.errors import UsageError
 
 QUOTE_PAIRS = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«"}
 OPTION_PREFIXES = ("--", "—", "–")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line breaks: invisible in chat, NUL is refused by
+PostgreSQL, and escape sequences would reach exports and terminals."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ def parse_arguments(
     raw: str, params: Sequence[Param], options: Sequence[Option] = ()
 ) -> dict[str, Any]:
     """Parse `raw` into keyword arguments named after the declared parameters and options."""
+    if CONTROL_CHARACTERS.search(raw):
+        raise UsageError("errors.control_characters")
     tokens = tokenize(raw)
     values: dict[str, Any] = {opt.name: (False if opt.flag else None) for opt in options}
     positional: list[Token] = []

@@ -27,13 +27,26 @@ class RateLimiter:
 
     def allow(self, person: str, command: str, default: int, now: datetime) -> bool:
         """Record one use and say whether it is within the limit (0 means unlimited)."""
+        if self.exhausted(person, command, default, now):
+            return False
+        if self.limit_for(command, default) > 0:
+            self._seen.setdefault((person, command), deque()).append(now)
+        return True
+
+    def exhausted(self, person: str, command: str, default: int, now: datetime) -> bool:
+        """Whether `person` has used up the hour's limit, without recording a use.
+
+        For uses that count only once they turned out to matter (a reaction a feature took).
+        """
         limit = self.limit_for(command, default)
         if limit <= 0:
-            return True
-        window = self._seen.setdefault((person, command), deque())
+            return False
+        window = self._seen.get((person, command))
+        if window is None:
+            return False
         while window and now - window[0] >= WINDOW:
             window.popleft()
-        if len(window) >= limit:
+        if not window:  # forget people who went quiet, so memory stays bounded
+            del self._seen[(person, command)]
             return False
-        window.append(now)
-        return True
+        return len(window) >= limit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.arguments import Choice, Word
 from bot.context import Context, Message
 from bot.errors import UsageError
-from bot.router import command
+from bot.router import command, rate_limited
 
 LANGUAGES = {
     "de": "de",
@@ -54,6 +54,7 @@ async def show_help(ctx: Context, command: str | None) -> None:
     )
 
 
+@rate_limited(per_hour=10)
 @command("sprache", "language", Choice("language", choices=LANGUAGES))
 async def set_language(ctx: Context, language: str) -> None:
     """Remember the person's language so every later answer uses it."""

@@ -6,6 +6,7 @@ reaction withdraws the support. Staff commands are in `handlers.ideas_staff`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from datetime import timedelta
@@ -20,7 +21,7 @@ from bot.context import (
     Services,
 )
 from bot.errors import UsageError
-from bot.router import command, listens, on_start
+from bot.router import command, listens, on_start, rate_limited
 from handlers.idea_effects import claim_event, post_card, refresh_card, tell_staff
 from handlers.idea_listing import PAGE_SIZE, ListingRequest, SingleIdea, parse_listing
 from handlers.idea_lookup import find_idea, public_idea
@@ -250,6 +251,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
     await ctx.reply_message(join_messages(*parts))
 
 
+@rate_limited(per_hour=60)
 @command("unterstuetzen", "support", Number("number"))
 async def support_idea(ctx: Context, number: int) -> None:
     """One support per person and idea; authors cannot support their own idea."""
@@ -272,6 +274,7 @@ async def support_idea(ctx: Context, number: int) -> None:
         await refresh_card(ctx.services, number)
 
 
+@rate_limited(per_hour=60)
 @command("zurueckziehen", "unsupport", Number("number"))
 async def withdraw_support(ctx: Context, number: int) -> None:
     """Withdraw one's support, however it was given (command, 👍 or carried over by a merge)."""
@@ -289,6 +292,7 @@ async def withdraw_support(ctx: Context, number: int) -> None:
         await refresh_card(ctx.services, number)
 
 
+@rate_limited(per_hour=10)
 @command("melden", "report", Number("number"), Text("reason", optional=True, max_length=500))
 async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
     """Tell staff; enough distinct reports hide the idea until staff decide."""
@@ -378,10 +382,15 @@ async def withdraw_by_redaction(services: Services, event: IncomingRedaction) ->
 
 @on_start
 async def prepare_ideas(services: Services) -> None:
-    """Index the open ideas and post cards a stop between storing and posting left out."""
+    """Index the open ideas; post the cards a stop left out once the bot is synced."""
     await ideas_state(services)
-    if services.settings.ideas_room is None:
-        return
+    if services.settings.ideas_room is not None:
+        job = functools.partial(post_missing_cards, services)
+        services.scheduler.schedule_at("ideas-missing-cards", services.clock.now(), job)
+
+
+async def post_missing_cards(services: Services) -> None:
+    """Post the cards of published ideas that a stop between storing and posting left out."""
     async with services.unit_of_work() as uow:
         missing = await IdeasRepository(uow.session).published_without_card()
     for idea in missing:

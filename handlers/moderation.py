@@ -35,7 +35,9 @@ async def block_person(ctx: Context, user: str, details: str | None) -> None:
     now = ctx.services.clock.now()
     try:
         duration = parse_duration(first) if first else None
-    except TimeParseError:
+    except TimeParseError as error:
+        if error.reason == "range":
+            raise UsageError("moderation.too_long", days=MAX_BLOCK_DAYS) from None
         duration, rest = None, details or ""
     if duration is not None and duration.days > MAX_BLOCK_DAYS:
         raise UsageError("moderation.too_long", days=MAX_BLOCK_DAYS)

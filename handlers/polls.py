@@ -27,7 +27,7 @@ from bot.context import (
     Services,
 )
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
-from bot.router import command, listens, on_start, requires
+from bot.router import command, listens, on_start, rate_limited, requires
 from handlers import poll_lifecycle as lifecycle
 from handlers.poll_messages import join
 from handlers.timeparse import TimeParseError, parse_duration, parse_moment
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 MIN_ANSWERS, MAX_ANSWERS = 2, 20
 MAX_TEXT = 340  # what Element's poll dialog allows for the question and each answer
 MIN_DURATION = timedelta(minutes=1)
+MAX_DURATION = timedelta(days=365)
 REDACT_POWER_LEVEL = 50
 """Matrix's default power level to redact others' events; MSC3381 accepts poll ends from
 the poll's sender or from someone who may redact (Element: moderators)."""
@@ -138,6 +139,8 @@ def _deadline(
         else:
             return None
     except TimeParseError as error:
+        if error.reason == "range":
+            raise UsageError("polls.errors.deadline_far", days=MAX_DURATION.days) from None
         if duration is not None:
             raise UsageError("polls.errors.duration", value=duration[:60]) from None
         key = {"time_missing": "moment_time_missing", "date": "moment_date"}.get(
@@ -147,13 +150,15 @@ def _deadline(
     if closes_at < now + MIN_DURATION:
         shown = lifecycle.moment_text(ctx.services, ctx.language, closes_at)
         raise UsageError("polls.errors.deadline_past", deadline=shown)
+    if closes_at > now + MAX_DURATION:
+        raise UsageError("polls.errors.deadline_far", days=MAX_DURATION.days)
     return closes_at
 
 
 def _max_selections(multi: str | None, answers: int) -> int:
     if multi is None:
         return 1
-    if not multi.isascii() or not multi.isdigit() or not 1 <= int(multi) <= answers:
+    if not (multi.isascii() and multi.isdigit() and len(multi) <= 2 and 1 <= int(multi) <= answers):
         raise UsageError("polls.errors.multi", max=answers)
     return int(multi)
 
@@ -175,6 +180,7 @@ async def _target_room(ctx: Context, reference: str | None) -> str:
 # ------------------------------------------------------------------------------ vote
 
 
+@rate_limited(per_hour=60)
 @command("abstimmen", "vote", Number("number"), Text("choices", max_length=200))
 async def vote(ctx: Context, number: int, choices: str) -> None:
     """A text vote: the same as pressing the buttons, or the only way in secret polls."""
@@ -260,6 +266,7 @@ async def _open_poll(ctx: Context, number: int) -> Poll:
 # --------------------------------------------------------------------------- results
 
 
+@rate_limited(per_hour=60)
 @command("ergebnis", "results", Number("number"))
 async def show_results(ctx: Context, number: int) -> None:
     """The standing as a bar chart; hidden polls only after the end (staff: any time)."""

@@ -77,13 +77,16 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(uhr|h|am|pm)?$")
 _JOINER = re.compile(r"^[\s,+]*(?:und|and)?[\s,+]*$")
 _FILLER = {"um", "at", "am", "on", "den", "bis", "until"}
+LONGEST_DURATION = timedelta(days=36_500)
+"""No feature takes a century; anything longer (up to 10^400 weeks) is refused as "range"."""
 
 
 class TimeParseError(ValueError):
     """The text is not a date, time or duration this module understands.
 
     `reason` says what was wrong, as a short key a caller maps to a message:
-    "format" (not understood), "time_missing" (a day without a time), "date" (no such day).
+    "format" (not understood), "time_missing" (a day without a time), "date" (no such day),
+    "range" (a duration longer than LONGEST_DURATION).
     """
 
     def __init__(self, reason: str, text: str) -> None:
@@ -107,6 +110,8 @@ def parse_duration(text: str) -> timedelta:
         position = match.end()
     if position == 0 or compact[position:].strip() or seconds <= 0:
         raise TimeParseError("format", text)
+    if seconds > LONGEST_DURATION.total_seconds():
+        raise TimeParseError("range", text)
     return timedelta(seconds=round(seconds))
 
 

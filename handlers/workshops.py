@@ -18,7 +18,7 @@ from typing import Any
 from bot.arguments import Number, Option, Param, Token
 from bot.context import Context, IncomingReaction, IncomingRedaction, Role, Services
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
-from bot.router import command, listens, on_start, requires
+from bot.router import command, listens, on_start, rate_limited, requires
 from handlers.timeparse import TimeParseError, parse_date, parse_duration, parse_moment
 from handlers.workshop_calendar import workshop_file
 from handlers.workshop_delivery import deliver_notices
@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 REGISTER_REACTION = "✅"
 DEFAULT_DURATION = timedelta(hours=2)
 MAX_DURATION = timedelta(days=7)
+MAX_AHEAD = timedelta(days=730)
+"""How far ahead a workshop (or the end of a series) may be planned."""
 MAX_SEATS = 10_000
 MAX_LISTED = 20
 TITLE_MAX, PLACE_MAX, DESCRIPTION_MAX, URL_MAX, REASON_MAX = 200, 200, 2000, 500, 500
@@ -133,20 +135,23 @@ async def list_workshops(ctx: Context) -> None:
     now = ctx.services.clock.now()
     async with ctx.services.unit_of_work() as uow:
         repo = WorkshopRepository(uow.session)
-        workshops = await repo.upcoming(now)
+        # Only the listed ones are loaded: years of planned workshops are thousands of rows.
+        workshops = await repo.upcoming(now, limit=MAX_LISTED)
+        total = await repo.count_upcoming(now) if len(workshops) == MAX_LISTED else len(workshops)
         seats = await repo.seats(w.id for w in workshops)
     if not workshops:
         await ctx.reply("workshops.list.empty")
         return
     texts = _texts(ctx)
-    lines = [ctx.render("workshops.list.header", count=len(workshops))]
-    lines += [texts.list_line(w, seats[w.id]) for w in workshops[:MAX_LISTED]]
-    if len(workshops) > MAX_LISTED:
-        lines.append(ctx.render("workshops.list.more", count=len(workshops) - MAX_LISTED))
+    lines = [ctx.render("workshops.list.header", count=total)]
+    lines += [texts.list_line(w, seats[w.id]) for w in workshops]
+    if total > MAX_LISTED:
+        lines.append(ctx.render("workshops.list.more", count=total - MAX_LISTED))
     lines.append(ctx.render("workshops.list.footer", details=texts.command("workshop")))
     await ctx.reply_message(join(lines))
 
 
+@rate_limited(per_hour=20)
 @command("anmelden", "register", Number("number"))
 async def register_command(ctx: Context, number: int) -> None:
     """Register for a workshop, or join its waitlist when it is full."""
@@ -170,6 +175,7 @@ async def register_command(ctx: Context, number: int) -> None:
     )
 
 
+@rate_limited(per_hour=20)
 @command("abmelden", "unregister", Number("number"))
 async def unregister_command(ctx: Context, number: int) -> None:
     """Give up a seat (or a waitlist place); the first person waiting moves up."""
@@ -223,6 +229,7 @@ async def list_attendees(ctx: Context, number: int) -> None:
     await ctx.reply_message(join(lines))
 
 
+@rate_limited(per_hour=20)
 @command("kalender", "calendar", Number("number"))
 async def calendar_file(ctx: Context, number: int) -> None:
     """Upload the workshop's `.ics` file as a reply."""
@@ -523,7 +530,8 @@ def _duration(value: str | None) -> timedelta:
 def _seats(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_SEATS:
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_SEATS))
+    if not digits or not 1 <= int(value) <= MAX_SEATS:
         raise UsageError("workshops.errors.seats", value=value[:40], max=MAX_SEATS)
     return int(value)
 
@@ -546,6 +554,7 @@ def _parse_start(ctx: Context, text: str, now: datetime) -> datetime:
     if starts_at <= now:
         understood = _texts(ctx).moment(starts_at)
         raise UsageError("workshops.errors.date_past", text=text[:60], understood=understood)
+    _check_ahead(ctx, text, starts_at.date(), now)
     return starts_at
 
 
@@ -558,4 +567,15 @@ def _parse_until(ctx: Context, text: str | None, now: datetime, starts_at: datet
         raise UsageError(f"workshops.errors.date_{error.reason}", text=text[:60]) from None
     if until < starts_at.astimezone(ctx.services.settings.timezone).date():
         raise UsageError("workshops.errors.until_before_start", until=_texts(ctx).date(until))
+    _check_ahead(ctx, text, until, now)
     return until
+
+
+def _check_ahead(ctx: Context, text: str, day: date, now: datetime) -> None:
+    """Refuse a day further ahead than MAX_AHEAD (a typo like 2062, or date arithmetic
+    near the year 9999 overflowing)."""
+    latest = (now + MAX_AHEAD).date()
+    if day > latest:
+        raise UsageError(
+            "workshops.errors.date_far", text=text[:60], latest=_texts(ctx).date(latest)
+        )

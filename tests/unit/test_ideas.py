@@ -425,6 +425,8 @@ async def test_missing_cards_are_posted_and_the_index_rebuilt_at_start(tmp_path)
     bot.services.settings = type(settings)(**{**settings.__dict__, "ideas_room": IDEAS_ROOM})
     bot.services.state.clear()
     await ideas.prepare_ideas(bot.services)
+    assert sent_to(bot, IDEAS_ROOM, "notice") == [], "cards wait until the bot is synced"
+    await bot.services.scheduler.run_due()
     assert "Idee #1" in sent_to(bot, IDEAS_ROOM, "notice")[0].message.body
     [reply, _card] = await bot.say(BERND, "!idee Radständer am Bahnhof")
     assert "#1 Fahrradständer" in reply.body
@@ -457,6 +459,6 @@ def test_idea_settings_are_checked():
             }
         )
     problems = "\n".join(raised.value.problems)
-    assert "BOT_IDEA_RATE must be a whole number of at least 0, not 'viele'" in problems
-    assert "BOT_IDEA_REPORT_THRESHOLD must be a whole number of at least 1" in problems
+    assert "BOT_IDEA_RATE must be a whole number from 0 to 10000, not 'viele'" in problems
+    assert "BOT_IDEA_REPORT_THRESHOLD must be a whole number from 1 to 1000" in problems
     assert "BOT_IDEAS_REVIEW=true needs BOT_STAFF_ROOM" in problems
