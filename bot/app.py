@@ -21,7 +21,9 @@ from handlers import (
     ideas_staff,
     moderation,
     polls,
+    privacy,
     questions,
+    retention,
     unreadable,
     workshops,
 )
@@ -41,6 +43,8 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     exports,
     moderation,
     questions,
+    privacy,
+    retention,
 )
 
 
@@ -91,8 +95,6 @@ class App:
         self.adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:
             await hook(self.services)
-        if self.start_scheduler:
-            self.scheduler.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -102,9 +104,22 @@ class App:
         await self._stack.aclose()
 
     async def run(self) -> None:
-        """Sync until stopped."""
-        logger.info("smartregion-bot is running as %s", self.settings.user_id)
-        await self.adapter.run()
+        """Sync until stopped; scheduled work starts once the first sync is handled.
+
+        Jobs that fell due while the bot was down then run with the bot's rooms known (a
+        reminder by direct message reuses the existing direct chat instead of opening one).
+        """
+        logger.info("smartregion-bot is running")
+        starter = asyncio.create_task(self._start_scheduler_when_synced())
+        try:
+            await self.adapter.run()
+        finally:
+            starter.cancel()
+
+    async def _start_scheduler_when_synced(self) -> None:
+        await self.adapter.ready.wait()
+        if self.start_scheduler:
+            self.scheduler.start()
 
     def start_background(self) -> asyncio.Task[None]:
         """Run the sync loop as a task (for tests and the demo); stopped by leaving the App."""

@@ -42,6 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="departments file (default: BOT_DEPARTMENTS_FILE, else departments.example.toml)",
     )
+    privacy = commands.add_parser("privacy", help="a person's data for written DSGVO requests")
+    privacy_actions = privacy.add_subparsers(dest="privacy_action", required=True)
+    privacy_export = privacy_actions.add_parser("export", help="write everything stored as JSON")
+    privacy_export.add_argument("matrix_id", help="the person, e.g. @name:server")
+    privacy_export.add_argument("--output", type=Path, help="file to write (default: here)")
+    privacy_export.add_argument("--env-file", type=Path, help="read settings from this file")
+    privacy_delete = privacy_actions.add_parser("delete", help="erase everything stored")
+    privacy_delete.add_argument("matrix_id", help="the person, e.g. @name:server")
+    privacy_delete.add_argument("--env-file", type=Path, help="read settings from this file")
+    privacy_delete.add_argument("--yes", action="store_true", help="do not ask before erasing")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
@@ -55,6 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "export":
         return export_file(args.kind, args.file_format, args.number, args.output, args.env_file)
+    if args.command == "privacy":
+        from bot.privacy_command import run_privacy
+
+        return run_privacy(
+            args.privacy_action,
+            args.matrix_id,
+            args.env_file,
+            output=getattr(args, "output", None),
+            confirmed=getattr(args, "yes", False),
+        )
     if args.command == "classify":
         from bot.classify_command import run_classify
 

@@ -85,6 +85,14 @@ class Settings:
     """How long a routed question may wait for an expert's answer before its thread is nudged."""
     question_sla: timedelta = timedelta(hours=72)
     """How long before an unanswered question is escalated to the staff room."""
+    privacy_controller: str = ""
+    """Who is responsible for the data under the DSGVO; empty: `!datenschutz` says it is unset."""
+    privacy_contact: str = ""
+    """How people reach the controller or its data protection officer (address, e-mail)."""
+    retention_questions_days: int = 180
+    """Days after a question is closed before it and its answers are deleted."""
+    retention_workshops_days: int = 90
+    """Days after a workshop ended before its registrations are deleted."""
 
     @property
     def server_name(self) -> str:
@@ -177,32 +185,16 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     server_name = user_id.split(":", 1)[1] if ":" in user_id else ""
     allowed = frozenset(_split(get("BOT_ALLOWED_SERVERS"))) or frozenset({server_name} - {""})
 
-    idea_numbers: dict[str, int] = {}
-    for name, default, minimum in (("BOT_IDEA_RATE", 5, 0), ("BOT_IDEA_REPORT_THRESHOLD", 3, 1)):
-        raw = get(name) or str(default)
-        idea_numbers[name] = int(raw) if raw.isdigit() and int(raw) >= minimum else default
-        if not raw.isdigit() or int(raw) < minimum:
-            problems.append(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
-    ideas_review_raw = (get("BOT_IDEAS_REVIEW", "false") or "false").casefold()
-    ideas_review = ideas_review_raw in ("true", "1", "yes", "ja")
-    if ideas_review_raw not in ("true", "1", "yes", "ja", "false", "0", "no", "nein"):
-        problems.append(f"BOT_IDEAS_REVIEW must be true or false, not {ideas_review_raw!r}.")
+    ideas_review = _flag("BOT_IDEAS_REVIEW", get("BOT_IDEAS_REVIEW"), False, problems)
     if ideas_review and not staff_room:
         problems.append("BOT_IDEAS_REVIEW=true needs BOT_STAFF_ROOM: ideas are reviewed there.")
-
-    workshop_offsets: dict[str, tuple[timedelta, ...]] = {}
-    for name, default in (("BOT_WORKSHOP_ANNOUNCE", "7d,1d"), ("BOT_WORKSHOP_REMIND", "24h,1h")):
-        offsets: set[timedelta] = set()
-        for part in _split(get(name, default)):
-            match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", part.casefold())
-            if match is None:
-                problems.append(f"{name} contains {part!r}; write offsets like 7d, 24h or 30m.")
-                continue
-            unit = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}[match[2]]
-            offsets.add(timedelta(**{unit: int(match[1])}))
-        workshop_offsets[name] = tuple(sorted(offsets, reverse=True))
-
-    crypto_store = Path(get("BOT_CRYPTO_STORE", "data/crypto") or "data/crypto")
+    question_remind = _duration("BOT_QUESTION_REMIND", get("BOT_QUESTION_REMIND"), "24h", problems)
+    question_sla = _duration("BOT_QUESTION_SLA", get("BOT_QUESTION_SLA"), "72h", problems)
+    if question_remind >= question_sla:
+        problems.append(
+            "BOT_QUESTION_REMIND must be shorter than BOT_QUESTION_SLA: the thread is "
+            "reminded before the question is escalated to the staff room."
+        )
     rate_limits: dict[str, int] = {}
     for part in _split(get("BOT_RATE_LIMITS")):
         command, _, number = part.partition("=")
@@ -212,22 +204,16 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
             )
             continue
         rate_limits[command.strip().casefold()] = int(number)
-
-    question_times: dict[str, timedelta] = {}
-    for name, default in (("BOT_QUESTION_REMIND", 24), ("BOT_QUESTION_SLA", 72)):
-        raw = get(name, f"{default}h") or f"{default}h"
-        match = re.fullmatch(r"(\d{1,4})\s*([wdhm])", raw.casefold())
-        if match is None or int(match[1]) == 0:
-            problems.append(f"{name} must be a duration like 24h, 3d or 90m, not {raw!r}.")
-            question_times[name] = timedelta(hours=default)
-            continue
-        unit = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}[match[2]]
-        question_times[name] = timedelta(**{unit: int(match[1])})
-    if question_times["BOT_QUESTION_REMIND"] >= question_times["BOT_QUESTION_SLA"]:
-        problems.append(
-            "BOT_QUESTION_REMIND must be shorter than BOT_QUESTION_SLA: the thread is "
-            "reminded before the question is escalated to the staff room."
-        )
+    numbers = {
+        field_name: _number(name, get(name), default, minimum, maximum, problems)
+        for field_name, name, default, minimum, maximum in _NUMBERS
+    }
+    announce_offsets = _offsets(
+        "BOT_WORKSHOP_ANNOUNCE", values.get("BOT_WORKSHOP_ANNOUNCE", "7d,1d"), problems
+    )
+    remind_offsets = _offsets(
+        "BOT_WORKSHOP_REMIND", values.get("BOT_WORKSHOP_REMIND", "24h,1h"), problems
+    )
 
     if problems:
         raise ConfigError(problems)
@@ -248,20 +234,76 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         departments_file=departments_file,
         departments=departments,
         allowed_servers=allowed,
-        idea_rate=idea_numbers["BOT_IDEA_RATE"],
-        idea_report_threshold=idea_numbers["BOT_IDEA_REPORT_THRESHOLD"],
-        ideas_review=ideas_review,
-        workshop_announce_offsets=workshop_offsets["BOT_WORKSHOP_ANNOUNCE"],
-        workshop_remind_offsets=workshop_offsets["BOT_WORKSHOP_REMIND"],
-        crypto_store=crypto_store,
+        crypto_store=Path(get("BOT_CRYPTO_STORE") or "data/crypto"),
         rate_limits=rate_limits,
-        question_remind=question_times["BOT_QUESTION_REMIND"],
-        question_sla=question_times["BOT_QUESTION_SLA"],
+        question_remind=question_remind,
+        question_sla=question_sla,
+        privacy_controller=get("BOT_PRIVACY_CONTROLLER"),
+        privacy_contact=get("BOT_PRIVACY_CONTACT"),
+        **numbers,
+        ideas_review=ideas_review,
+        workshop_announce_offsets=announce_offsets,
+        workshop_remind_offsets=remind_offsets,
     )
 
 
 def _split(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+_NUMBERS = (
+    # Settings field, variable, default, minimum, maximum.
+    ("idea_rate", "BOT_IDEA_RATE", 5, 0, 10_000),
+    ("idea_report_threshold", "BOT_IDEA_REPORT_THRESHOLD", 3, 1, 1_000),
+    ("retention_questions_days", "BOT_RETENTION_QUESTIONS_DAYS", 180, 1, 36_500),
+    ("retention_workshops_days", "BOT_RETENTION_WORKSHOPS_DAYS", 90, 1, 36_500),
+)
+_DURATION = re.compile(r"(\d{1,4})\s*([wdhm])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_TRUE, _FALSE = ("true", "1", "yes", "ja"), ("false", "0", "no", "nein")
+
+
+def _number(
+    name: str, raw: str, default: int, minimum: int, maximum: int, problems: list[str]
+) -> int:
+    """A whole number within bounds; empty means the default."""
+    if not raw:
+        return default
+    if raw.isascii() and raw.isdigit() and minimum <= int(raw) <= maximum:
+        return int(raw)
+    problems.append(f"{name} must be a whole number from {minimum} to {maximum}, not {raw!r}.")
+    return default
+
+
+def _flag(name: str, raw: str, default: bool, problems: list[str]) -> bool:
+    value = raw.casefold()
+    if not value:
+        return default
+    if value not in _TRUE + _FALSE:
+        problems.append(f"{name} must be true or false, not {raw!r}.")
+    return value in _TRUE
+
+
+def _duration(name: str, raw: str, default: str, problems: list[str]) -> timedelta:
+    """A positive duration such as 24h, 3d, 2w or 90m; empty means the default."""
+    match = _DURATION.fullmatch((raw or default).casefold())
+    if match is None or int(match[1]) == 0:
+        problems.append(f"{name} must be a duration like 24h, 3d or 90m, not {raw!r}.")
+        match = _DURATION.fullmatch(default)
+        assert match is not None
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def _offsets(name: str, raw: str, problems: list[str]) -> tuple[timedelta, ...]:
+    """Comma-separated durations, longest first; an empty setting means none."""
+    offsets: set[timedelta] = set()
+    for part in _split(raw):
+        match = _DURATION.fullmatch(part.casefold())
+        if match is None:
+            problems.append(f"{name} contains {part!r}; write offsets like 7d, 24h or 30m.")
+            continue
+        offsets.add(timedelta(**{_UNITS[match[2]]: int(match[1])}))
+    return tuple(sorted(offsets, reverse=True))
 
 
 def _room_setting(name: str, value: str, problems: list[str]) -> str | None:

@@ -236,6 +236,10 @@ class ChatAdapter(Protocol):
         """Whether the user has joined the room."""
         ...
 
+    async def direct_room(self, user_id: str) -> str:
+        """The direct chat with `user_id` (opened if needed), e.g. to hand them a file."""
+        ...
+
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 

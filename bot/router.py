@@ -20,6 +20,7 @@ from bot.context import (
     Context,
     IncomingEvent,
     IncomingMessage,
+    IncomingReaction,
     Message,
     Role,
     Services,
@@ -31,6 +32,13 @@ from storage.moderation_repository import BlockRepository
 logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
+REACTIONS = "reaktion"
+"""Name of the reaction limit in BOT_RATE_LIMITS: reactions a feature acts on (👍 on an idea
+card, ✅ on a workshop announcement), per person and hour; a react/redact loop would
+otherwise make the bot edit a card or send a direct message for every turn."""
+REACTIONS_PER_HOUR = 60
+ECHO_MAX = 40
+"""How much of an unknown command name the answer repeats (a message may be 64 KB long)."""
 Listener = Callable[[Services, Any], Awaitable[bool | None]]
 StartHook = Callable[[Services], Awaitable[None]]
 
@@ -76,6 +84,11 @@ def command(
         return handler
 
     return mark
+
+
+class EveryMessage:
+    """Listen to this type (`@listens(EveryMessage)`) to see every message, commands included,
+    before it is handled (e.g. to greet someone new); the listener's result is ignored."""
 
 
 def listens(event_type: type) -> Callable[[Listener], Listener]:
@@ -203,12 +216,29 @@ class Router:
         listeners = self.registry.listeners.get(type(event), [])
         if not listeners or await self._already_processed(event.actor.platform, event.event_id):
             return
-        if await self._is_blocked(event.actor):
+        if await self._is_blocked(event.actor) or self._too_many_reactions(event):
             await self._mark_processed(event.actor.platform, event.event_id)
             return
-        for listener in listeners:
-            await self._notify(listener, event)
+        handled = [await self._notify(listener, event) for listener in listeners]
+        if isinstance(event, IncomingReaction) and any(handled):
+            self.rate_limiter.allow(
+                event.actor.id, REACTIONS, REACTIONS_PER_HOUR, self.services.clock.now()
+            )
         await self._mark_processed(event.actor.platform, event.event_id)
+
+    def _too_many_reactions(self, event: IncomingEvent) -> bool:
+        """Whether this reaction is over the person's limit (then it is ignored silently).
+
+        Only reactions a feature took count; redactions are never limited, as they can only
+        take back what a counted reaction did.
+        """
+        if not isinstance(event, IncomingReaction):
+            return False
+        now = self.services.clock.now()
+        if self.rate_limiter.exhausted(event.actor.id, REACTIONS, REACTIONS_PER_HOUR, now):
+            logger.debug("Ignoring a reaction over the hourly limit (event %s)", event.event_id)
+            return True
+        return False
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one message: a command, or something a listener (a thread answer) takes."""
@@ -217,6 +247,8 @@ class Router:
         platform = message.actor.platform
         if await self._already_processed(platform, message.event_id):
             return
+        for observer in self.registry.listeners.get(EveryMessage, []):
+            await self._notify(observer, message)
         if text.startswith(prefix):
             text = text[len(prefix) :]
         elif not await self._is_blocked(message.actor):
@@ -248,7 +280,8 @@ class Router:
         except AlreadyProcessed:
             return
         except Exception:
-            logger.exception("Command %r failed for event %s", name, message.event_id)
+            command_name = spec.name if spec else "?"  # an unknown "name" may be DM text
+            logger.exception("Command %r failed for event %s", command_name, message.event_id)
             await self._safely(ctx.reply("errors.internal"))
         await self._mark_processed(platform, message.event_id)
 
@@ -285,17 +318,19 @@ class Router:
             prefix = self.services.settings.command_prefix
             if suggestion:
                 await ctx.reply(
-                    "errors.unknown_command_suggest", command=name, suggestion=prefix + suggestion
+                    "errors.unknown_command_suggest",
+                    command=name[:ECHO_MAX],
+                    suggestion=prefix + suggestion,
                 )
             else:
                 help_name = prefix + ctx.t("help.command_name")
-                await ctx.reply("errors.unknown_command", command=name, help=help_name)
+                await ctx.reply("errors.unknown_command", command=name[:ECHO_MAX], help=help_name)
             return
         try:
             if ctx.role < spec.role:
                 raise NotPermitted(spec.role)
             arguments = parse_arguments(raw, spec.params, spec.options)
-            if spec.rate_per_hour and not self.rate_limiter.allow(
+            if not spec.open_to_blocked and not self.rate_limiter.allow(
                 ctx.actor.id, spec.name, spec.rate_per_hour, self.services.clock.now()
             ):
                 limit = self.rate_limiter.limit_for(spec.name, spec.rate_per_hour)

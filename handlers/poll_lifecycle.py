@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from bot.context import Message, PollDraft, Services
@@ -61,6 +62,19 @@ async def tally_of(services: Services, poll: Poll) -> Tally:
 
 
 async def load_tally(polls: PollRepository, poll: Poll) -> Tally:
+    """The standing, or the result frozen when a voter of the closed poll erased their data.
+
+    Per-voter selections (`counted`, for exports) always come from the remaining responses.
+    """
+    tally = await _count(polls, poll)
+    final = await polls.final_tally(poll.id)
+    if final is None:
+        return tally
+    votes = json.loads(final.votes)
+    return replace(tally, votes=votes, voters=final.voters, spoiled=final.spoiled)
+
+
+async def _count(polls: PollRepository, poll: Poll) -> Tally:
     """Secret polls: their anonymous counters; others: every stored response, counted."""
     if poll.secret:
         counts, voters = await polls.secret_tally(poll.id)

@@ -16,6 +16,7 @@ import logging
 from datetime import timedelta
 
 from bot.context import Actor, Message, Services
+from storage.privacy_models import ERASED
 from storage.questions_models import Question, QuestionNotice
 from storage.questions_repository import QuestionRepository, notice_params
 
@@ -63,7 +64,9 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
     adapter = services.adapter
     dedupe_key = f"question-notice:{notice.id}"
     event_id: str | None = None
-    if notice.target == CITIZEN:
+    if notice.target == CITIZEN and question.asker == ERASED:
+        pass  # the asker erased their data: nobody is written to (docs/privacy.md)
+    elif notice.target == CITIZEN:
         message = await _render(services, question, notice)
         event_id = await adapter.send(
             question.origin_room_id,

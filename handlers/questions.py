@@ -9,6 +9,7 @@ handlers.question_delivery; see docs/questions.md for how people use it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -19,7 +20,7 @@ from bot.arguments import Number, Option, Text, Word
 from bot.config import Department
 from bot.context import Context, IncomingMessage, Message, Role, Services
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
-from bot.router import command, listens, on_start, requires
+from bot.router import command, listens, on_start, rate_limited, requires
 from handlers import question_flow as flow
 from handlers import question_timers as timers
 from handlers.question_delivery import deliver
@@ -52,15 +53,20 @@ FILTERS = {
 
 @on_start
 async def start_questions(services: Services) -> None:
-    """Train the router, rebuild the timers and send what a crash left unsent."""
+    """Train the router, rebuild the timers and send what a crash left unsent (once synced)."""
     await build_router(services)
     await timers.rebuild(services)
-    await deliver(services)
+    async with services.unit_of_work() as uow:
+        unsent = await QuestionRepository(uow.session).pending_notices()
+    if unsent:
+        job = functools.partial(deliver, services)
+        services.scheduler.schedule_at("question-notices-on-start", services.clock.now(), job)
 
 
 # --------------------------------------------------------------------- citizens
 
 
+@rate_limited(per_hour=10)
 @command(
     "frage",
     "ask",
@@ -173,6 +179,7 @@ async def pick_department(services: Services, message: IncomingMessage) -> bool:
     return True
 
 
+@rate_limited(per_hour=20)
 @command("nachfrage", "followup", Number("number"), Text("text", min_length=2, max_length=MAX_TEXT))
 async def follow_up(ctx: Context, number: int, text: str) -> None:
     """The asker adds something to their question's thread."""
@@ -239,6 +246,7 @@ async def relay_thread_answer(services: Services, message: IncomingMessage) -> b
     return True
 
 
+@rate_limited(per_hour=60)
 @command("antwort", "answer", Number("number"), Text("text", max_length=MAX_TEXT))
 @requires(Role.EXPERT)
 async def answer_question(ctx: Context, number: int, text: str) -> None:
@@ -258,6 +266,7 @@ async def answer_question(ctx: Context, number: int, text: str) -> None:
     await ctx.reply("questions.answer_relayed", number=number)
 
 
+@rate_limited(per_hour=30)
 @command("erledigt", "done", Number("number", optional=True))
 async def close_question(ctx: Context, number: int | None) -> None:
     """Close a question: its experts, staff or the asker may."""
@@ -274,6 +283,7 @@ async def close_question(ctx: Context, number: int | None) -> None:
         await ctx.reply("questions.closed", number=question.id)
 
 
+@rate_limited(per_hour=60)
 @command("weiterleiten", "forward", Word("target"), Word("department", optional=True))
 @requires(Role.EXPERT)
 async def forward_question(ctx: Context, target: str, department: str | None) -> None:

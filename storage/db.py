@@ -37,7 +37,8 @@ def create_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) ->
     SQLite: the database's directory is created, and every connection uses WAL (readers do
     not block the writer), enforces foreign keys (off by default in SQLite) and waits
     :data:`SQLITE_BUSY_TIMEOUT_MS` for locks. PostgreSQL: connections are pinged before use,
-    so a restarted server costs a reconnect instead of a failed command.
+    so a restarted server costs a reconnect instead of a failed command. Both keep bound
+    parameters (people's ids, message text) out of error messages, which reach the log.
 
     ``connect_args`` go to the driver, e.g. ``{"server_settings": {"search_path": "s"}}``
     for asyncpg.
@@ -50,9 +51,11 @@ def create_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) ->
         )
     args = dict(connect_args or {})
     if parsed.drivername == "postgresql+asyncpg":
-        return create_async_engine(parsed, connect_args=args, pool_pre_ping=True)
+        return create_async_engine(
+            parsed, connect_args=args, pool_pre_ping=True, hide_parameters=True
+        )
     _create_sqlite_directory(parsed)
-    engine = create_async_engine(parsed, connect_args=args)
+    engine = create_async_engine(parsed, connect_args=args, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     return engine
 

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.polls_models import Poll, PollAnswer, PollResponse, SecretTally, SecretVoter
+from storage.privacy_models import PollFinalTally
 from storage.repositories import _insert
 
 
@@ -187,6 +188,10 @@ class PollRepository:
             .values(votes=SecretTally.votes + case((SecretTally.position.in_(chosen), 1), else_=0))
         )
         return True
+
+    async def final_tally(self, poll_id: int) -> PollFinalTally | None:
+        """The result frozen before a voter erased their data (see storage.privacy_models)."""
+        return await self._session.get(PollFinalTally, poll_id)
 
     async def has_voted_secretly(self, poll_id: int, platform: str, voter: str) -> bool:
         found = await self._session.scalar(

@@ -65,7 +65,10 @@ class FakeAdapter:
         return self._record(Sent(room_id, message, reply_to, thread_root=thread_root))
 
     async def send_direct(self, user_id, message, *, dedupe_key=None) -> str:
-        return await self.send(f"!dm-{user_id}", message)
+        return await self.send(await self.direct_room(user_id), message)
+
+    async def direct_room(self, user_id: str) -> str:
+        return f"!dm-{user_id}"
 
     async def edit(self, room_id, event_id, message) -> str:
         return self._record(Sent(room_id, message, None, kind="edit", edits=event_id))
