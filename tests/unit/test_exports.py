@@ -48,7 +48,6 @@ async def test_errors_name_the_problem_and_upload_nothing(bot):
 
 async def test_cli_writes_the_workshop_calendar(bot, tmp_path):
     import asyncio
-
     from datetime import UTC, datetime
 
     from bot.cli import main
