@@ -567,12 +567,18 @@ class MatrixAdapter:
         reply_to: str | None = None,
         dedupe_key: str | None = None,
     ) -> str:
-        response, _ = await self._retrying(
+        room_id = await self.resolve_room(room_id)
+        room = self.client.rooms.get(room_id)
+        # In an encrypted room the file is encrypted too (the homeserver's media store would
+        # otherwise hold, say, a person's data export in the clear).
+        encrypt = room is not None and room.encrypted and self.client.olm is not None
+        response, keys = await self._retrying(
             lambda: self.client.upload(
                 io.BytesIO(upload.data),
                 content_type=upload.content_type,
                 filename=upload.filename,
                 filesize=len(upload.data),
+                encrypt=encrypt,
             )
         )
         if not isinstance(response, UploadResponse):
@@ -581,15 +587,16 @@ class MatrixAdapter:
             "msgtype": "m.file",
             "body": upload.filename,
             "filename": upload.filename,
-            "url": response.content_uri,
             "info": {"mimetype": upload.content_type, "size": len(upload.data)},
             "m.mentions": {},
         }
+        if encrypt and keys:
+            content["file"] = {**keys, "url": response.content_uri}
+        else:
+            content["url"] = response.content_uri
         if reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-        return await self.send_event(
-            await self.resolve_room(room_id), "m.room.message", content, dedupe_key
-        )
+        return await self.send_event(room_id, "m.room.message", content, dedupe_key)
 
     async def send_poll(self, room_id: str, poll: PollDraft, *, dedupe_key: str) -> str:
         room = await self.resolve_room(room_id)

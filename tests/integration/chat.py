@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -266,6 +267,20 @@ class ChatUser:
             response, self.user_id, f"redact {event_id} in {room_id}"
         )
         return redacted.event_id
+
+    async def download(self, mxc: str) -> bytes:
+        """An uploaded file through the authenticated media API, as a current client fetches it."""
+        server_name, media_id = mxc.removeprefix("mxc://").split("/", 1)
+        client = self.client
+        url = f"{client.homeserver}/_matrix/client/v1/media/download/{server_name}/{media_id}"
+        headers = {"Authorization": f"Bearer {client.access_token}"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers=headers) as response,
+        ):
+            if response.status != 200:
+                raise ChatError(f"{self.user_id} could not download {mxc}: {response.status}")
+            return await response.read()
 
     # --- listening ---------------------------------------------------------------
 

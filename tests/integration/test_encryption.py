@@ -9,6 +9,7 @@ import shutil
 import aiohttp
 from bots import register_bot
 from chat import TEST_PASSWORD, ChatUser
+from nio.crypto.attachments import decrypt_attachment
 
 
 async def raw_event(user: ChatUser, room_id: str, event_id: str) -> dict:
@@ -54,6 +55,21 @@ async def test_encrypted_dm_gets_an_encrypted_answer(synapse, tmp_path):
         idea = await alice.say(room, "idee Mehr Trinkbrunnen in der Innenstadt")
         stored = await alice.reply_to(idea, timeout=30)
         assert "#1" in stored.body
+        await alice.say(room, "meinedaten")
+        export = await alice.wait_for(
+            lambda e: e["sender"] == bot.user_id and e["content"].get("msgtype") == "m.file",
+            timeout=30,
+        )
+        attachment = export["content"]
+        assert "url" not in attachment, "an encrypted room gets an encrypted file"
+        ciphertext = await alice.download(attachment["file"]["url"])
+        plain = decrypt_attachment(
+            ciphertext,
+            attachment["file"]["key"]["k"],
+            attachment["file"]["hashes"]["sha256"],
+            attachment["file"]["iv"],
+        )
+        assert "Mehr Trinkbrunnen in der Innenstadt" in plain.decode("utf-8")
     finally:
         await alice.close()
         await bot.stop()

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from bots import RunningBot, register_bot
 from chat import ChatUser, Event, MakeUser
 
@@ -209,7 +208,7 @@ async def test_export_uploads_a_csv_file(synapse, tmp_path, make_user):
         command_id = await town.staff.say(town.staff_room, "!export ideen csv")
         upload = await town.staff.reply_to(command_id)
         assert upload.msgtype == "m.file" and upload.body.endswith(".csv")
-        data = await download(town.staff, upload.content["url"])
+        data = await town.staff.download(upload.content["url"])
         rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
         assert len(rows) == 1
         row = rows[0]
@@ -219,21 +218,6 @@ async def test_export_uploads_a_csv_file(synapse, tmp_path, make_user):
         assert town.alice.user_id not in data.decode("utf-8-sig")
     finally:
         await town.bot.stop()
-
-
-async def download(user: ChatUser, mxc: str) -> bytes:
-    """Fetch an uploaded file through the authenticated media API, as a client does."""
-    server_name, media_id = mxc.removeprefix("mxc://").split("/", 1)
-    client = user.client
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(
-            f"{client.homeserver}/_matrix/client/v1/media/download/{server_name}/{media_id}",
-            headers={"Authorization": f"Bearer {client.access_token}"},
-        ) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.read()
 
 
 async def test_rate_limit_refuses_kindly(synapse, tmp_path, make_user):

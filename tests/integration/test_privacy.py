@@ -8,7 +8,6 @@ import json
 from bots import RunningBot, register_bot
 from chat import ChatUser, Event
 from sqlalchemy import String, Text, select
-from test_ideas import download
 
 from storage.schema import metadata
 
@@ -54,7 +53,7 @@ async def test_my_data_and_erasure_in_a_direct_chat(synapse, tmp_path, make_user
         await bernd.say(room, "!meinedaten")
         upload = await bernd.wait_for(file_from(bot, room))
         assert upload["content"]["body"].endswith(".json")
-        data = json.loads(await download(bernd, upload["content"]["url"]))
+        data = json.loads(await bernd.download(upload["content"]["url"]))
         assert data["person"]["id"] == bernd.user_id
         assert data["controller"]["name"] == "Stadt Würzburg"
         assert [(i["number"], i["text"]) for i in data["ideas"]] == [

@@ -7,10 +7,8 @@ and nothing fires on its own; the announcement on creation needs no clock at all
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import icalendar
 import pytest
 from bots import RunningBot, register_bot
@@ -27,16 +25,6 @@ async def bot(synapse, tmp_path):
     running = await register_bot(synapse, tmp_path, clock=FakeClock(NOW))
     yield running
     await running.stop()
-
-
-async def download(user: ChatUser, mxc: str) -> bytes:
-    """Fetch an upload through the authenticated media API, as a current client does."""
-    parsed = urlparse(mxc)
-    url = f"{user.client.homeserver}/_matrix/client/v1/media/download/{parsed.netloc}{parsed.path}"
-    headers = {"Authorization": f"Bearer {user.client.access_token}"}
-    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
-        assert response.status == 200, await response.text()
-        return await response.read()
 
 
 def is_file_from(sender: str, room_id: str):
@@ -101,7 +89,7 @@ async def test_announcement_calendar_file_and_registration_by_reaction(bot, make
     )
     assert attached.body == "workshop-1.ics"
     assert attached.content["info"]["mimetype"] == "text/calendar"
-    event = icalendar.Calendar.from_ical(await download(alice, attached.content["url"]))
+    event = icalendar.Calendar.from_ical(await alice.download(attached.content["url"]))
     [vevent] = event.walk("VEVENT")
     assert str(vevent["summary"]) == "Digitale Sprechstunde"
     assert vevent.decoded("dtstart") == datetime(2026, 12, 3, 18, 0, tzinfo=TZ)
@@ -123,7 +111,7 @@ async def test_announcement_calendar_file_and_registration_by_reaction(bot, make
     asked = await alice.say(announcements, "!kalender 1")
     file_reply = await alice.reply_to(asked)
     assert file_reply.msgtype == "m.file"
-    [moved] = icalendar.Calendar.from_ical(await download(alice, file_reply.content["url"])).walk(
+    [moved] = icalendar.Calendar.from_ical(await alice.download(file_reply.content["url"])).walk(
         "VEVENT"
     )
     assert str(moved["uid"]) == uid
