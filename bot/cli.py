@@ -1,4 +1,4 @@
-"""`smartregion-bot` console script: run the bot, the local demo, or check settings."""
+"""`smartregion-bot`: run the bot or the local demo, check settings, export, route, handle DSGVO requests."""
 
 from __future__ import annotations
 
