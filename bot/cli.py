@@ -1,4 +1,4 @@
-"""`smartregion-bot`: run the bot or the local demo, check settings, export, route, handle DSGVO requests."""
+"""`smartregion-bot`: the bot, the demo, settings checks, exports, routing, DSGVO requests."""
 
 from __future__ import annotations
 
