@@ -20,7 +20,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from bot.context import Message, PollDraft, Services
+from bot.context import IncomingPollResponse, Message, PollDraft, Services
 from bot.errors import AlreadyProcessed
 from handlers.poll_messages import Render, format_moment, poll_fallback, results_message
 from handlers.poll_tally import Ballot, Tally, count_votes
@@ -152,15 +152,22 @@ async def reconcile(services: Services, poll: Poll) -> None:
     async with services.unit_of_work() as uow:
         polls = PollRepository(uow.session)
         for response in responses:
-            await polls.add_response(
-                poll_id=poll.id,
-                platform=response.actor.platform,
-                event_id=response.event_id,
-                voter=response.actor.id,
-                answer_ids=response.answer_ids,
-                sent_at=response.sent_at,
-            )
+            await store_response(polls, poll.id, response)
         await uow.commit()
+
+
+async def store_response(
+    polls: PollRepository, poll_id: int, response: IncomingPollResponse
+) -> None:
+    """Keep a native response as sent (once per event id); counting rules apply later."""
+    await polls.add_response(
+        poll_id=poll_id,
+        platform=response.actor.platform,
+        event_id=response.event_id,
+        voter=response.actor.id,
+        answer_ids=response.answer_ids,
+        sent_at=response.sent_at,
+    )
 
 
 async def close(

@@ -349,14 +349,7 @@ async def record_response(services: Services, response: IncomingPollResponse) ->
         poll = await polls.by_start_event(response.actor.platform, response.poll_event_id)
         if poll is None or poll.secret:
             return
-        await polls.add_response(
-            poll_id=poll.id,
-            platform=response.actor.platform,
-            event_id=response.event_id,
-            voter=response.actor.id,
-            answer_ids=response.answer_ids,
-            sent_at=response.sent_at,
-        )
+        await lifecycle.store_response(polls, poll.id, response)
         await uow.commit()
 
 
