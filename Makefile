@@ -21,3 +21,4 @@ lint: $(BIN)/smartregion-bot
 
 test: lint
 	$(BIN)/pytest -q
+	$(BIN)/python -m bench.all --quick

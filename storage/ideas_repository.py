@@ -134,11 +134,30 @@ class IdeasRepository:
         total = await self._session.scalar(
             select(func.count()).select_from(Idea).where(*conditions)
         )
-        query = _with_support_counts().where(*conditions)
-        supports = query.selected_columns[1]
-        order = (supports.desc(), Idea.number.desc()) if top else (Idea.number.desc(),)
-        rows = await self._session.execute(query.order_by(*order).offset(offset).limit(limit))
-        return [ListedIdea(idea, int(count)) for idea, count in rows], int(total or 0)
+        if top:
+            query = _with_support_counts().where(*conditions)
+            supports = query.selected_columns[1]
+            rows = await self._session.execute(
+                query.order_by(supports.desc(), Idea.number.desc()).offset(offset).limit(limit)
+            )
+            return [ListedIdea(idea, int(count)) for idea, count in rows], int(total or 0)
+        # Newest first needs the supports of the listed page only, not of every idea.
+        page = list(
+            await self._session.scalars(
+                select(Idea)
+                .where(*conditions)
+                .order_by(Idea.number.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        rows = await self._session.execute(
+            select(IdeaSupport.idea_id, func.count())
+            .where(IdeaSupport.idea_id.in_([idea.id for idea in page]))
+            .group_by(IdeaSupport.idea_id)
+        )
+        counts = {idea_id: int(count) for idea_id, count in rows}
+        return [ListedIdea(idea, counts.get(idea.id, 0)) for idea in page], int(total or 0)
 
     async def everything(self) -> list[ListedIdea]:
         """Every idea with its supports, oldest first, for exports."""

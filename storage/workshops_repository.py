@@ -66,12 +66,24 @@ class WorkshopRepository:
             query = query.with_for_update()
         return await self._session.scalar(query)
 
-    async def upcoming(self, now: datetime, *, include_cancelled: bool = False) -> list[Workshop]:
-        """Occurrences that have not begun, soonest first."""
+    async def upcoming(
+        self, now: datetime, *, include_cancelled: bool = False, limit: int | None = None
+    ) -> list[Workshop]:
+        """Occurrences that have not begun, soonest first (the first `limit` of them)."""
         query = select(Workshop).where(Workshop.starts_at > now)
         if not include_cancelled:
             query = query.where(Workshop.status == SCHEDULED)
-        return list(await self._session.scalars(query.order_by(Workshop.starts_at, Workshop.id)))
+        query = query.order_by(Workshop.starts_at, Workshop.id).limit(limit)
+        return list(await self._session.scalars(query))
+
+    async def count_upcoming(self, now: datetime) -> int:
+        """How many scheduled occurrences have not begun."""
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(Workshop)
+            .where(Workshop.starts_at > now, Workshop.status == SCHEDULED)
+        )
+        return int(count or 0)
 
     async def everything(self) -> list[Workshop]:
         """Every occurrence ever created (for exports), oldest first."""

@@ -1,0 +1,124 @@
+"""The measuring side of `bench.scale`, in a process of its own so its memory is the bot's.
+
+`python -m bench.scale_probe '<json settings>'` starts the real `App` on a seeded database
+(schema check, login, every start hook: similar-idea index, workshop schedule, question
+timers and router, polls), then sends `!ideen top` and `!workshops` through the router as
+if a citizen had typed them, times similar-idea lookups, and prints one JSON line.
+
+Command latency is split into the bot's own time and the time the homeserver took to
+accept the reply, which the bot does not control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import bot.app
+from bench.harness import summary_ms
+from bench.ideas_similarity import idea_text, rewrite
+from bot.app import App
+from bot.config import Settings
+from bot.context import Actor, IncomingMessage, Place
+from handlers.idea_state import ideas_state
+from storage.db import create_engine
+
+JOIN_TIMEOUT_S = 30
+
+
+def memory() -> dict[str, float]:
+    """Resident memory now and at its peak (Linux /proc), in MB."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return {"rss_mb": values.get("VmRSS", float("nan")), "peak_rss_mb": values.get("VmHWM", 0)}
+
+
+async def probe(config: dict[str, Any]) -> dict[str, Any]:
+    if config.get("schema"):
+        # App builds its engine from the URL alone; a throwaway schema needs the search path.
+        server_settings = {"search_path": config["schema"]}
+        bot.app.create_engine = functools.partial(  # type: ignore[attr-defined]
+            create_engine, connect_args={"server_settings": server_settings}
+        )
+    settings = Settings.from_env(env=config["env"])
+    room = config["room"]
+    started = time.perf_counter()
+    app = App(settings)
+    await app.__aenter__()
+    startup_s = time.perf_counter() - started
+    after_start = memory()
+    try:
+        app.start_background()  # the sync loop joins the room it was invited to
+        async with asyncio.timeout(JOIN_TIMEOUT_S):
+            while room not in app.adapter.client.rooms:  # noqa: ASYNC110 - nio has no event
+                await asyncio.sleep(0.05)
+        sending = [0.0]
+        send_event = app.adapter.send_event
+
+        async def timed_send(*args: Any, **kwargs: Any) -> str:
+            began = time.perf_counter()
+            try:
+                return await send_event(*args, **kwargs)
+            finally:
+                sending[0] += time.perf_counter() - began
+
+        app.adapter.send_event = timed_send  # type: ignore[method-assign]
+        commands: dict[str, dict[str, Any]] = {}
+        for text in ("!ideen top", "!workshops"):
+            own, total = [], []
+            for number in range(config["commands"]):
+                message = IncomingMessage(
+                    event_id=f"$probe-{text}-{number}",
+                    actor=Actor("matrix", "@probe:localhost", "Probe"),
+                    place=Place(room, is_direct=False),
+                    text=text,
+                )
+                sending[0] = 0.0
+                began = time.perf_counter()
+                await app.router.dispatch(message)
+                elapsed = time.perf_counter() - began
+                total.append(elapsed)
+                own.append(elapsed - sending[0])
+            commands[text] = {"bot": summary_ms(own), "with_send": summary_ms(total)}
+        index = (await ideas_state(app.services)).index
+        rng = random.Random(3)
+        lookups = []
+        for _ in range(config["queries"]):
+            query = idea_text(rng)
+            query = rewrite(query) if rng.random() < 0.5 else query
+            began = time.perf_counter()
+            index.similar(query)
+            lookups.append(time.perf_counter() - began)
+        jobs = len(app.scheduler.job_ids())
+    finally:
+        await app.__aexit__(None, None, None)
+    return {
+        "startup_s": startup_s,
+        "memory_after_start": after_start,
+        "memory_at_end": memory(),
+        "commands": commands,
+        "similar_lookup": summary_ms(lookups),
+        "indexed_ideas": len(index),
+        "scheduled_jobs": jobs,
+    }
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.getLogger("nio").setLevel(logging.ERROR)
+    result = asyncio.run(probe(json.loads(sys.argv[1])))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
