@@ -200,6 +200,13 @@ class CommandRegistry:
         return matches[0] if matches else None
 
 
+@dataclass(frozen=True)
+class _Facts:
+    processed: bool
+    blocked: bool
+    language: str | None
+
+
 class Router:
     """Turns incoming messages into command calls and errors into friendly replies."""
 
@@ -214,9 +221,12 @@ class Router:
             await self.handle(event)
             return
         listeners = self.registry.listeners.get(type(event), [])
-        if not listeners or await self._already_processed(event.actor.platform, event.event_id):
+        if not listeners:
             return
-        if await self._is_blocked(event.actor) or self._too_many_reactions(event):
+        facts = await self._facts(event.actor, event.event_id)
+        if facts.processed:
+            return
+        if facts.blocked or self._too_many_reactions(event):
             await self._mark_processed(event.actor.platform, event.event_id)
             return
         handled = [await self._notify(listener, event) for listener in listeners]
@@ -245,28 +255,29 @@ class Router:
         prefix = self.services.settings.command_prefix
         text = message.text.strip()
         platform = message.actor.platform
-        if await self._already_processed(platform, message.event_id):
+        facts = await self._facts(message.actor, message.event_id)
+        if facts.processed:
             return
         for observer in self.registry.listeners.get(EveryMessage, []):
             await self._notify(observer, message)
         if text.startswith(prefix):
             text = text[len(prefix) :]
-        elif not await self._is_blocked(message.actor):
-            for listener in self.registry.listeners.get(IncomingMessage, []):
-                if await self._notify(listener, message):
-                    await self._mark_processed(platform, message.event_id)
-                    return
+        else:
+            if not facts.blocked:
+                for listener in self.registry.listeners.get(IncomingMessage, []):
+                    if await self._notify(listener, message):
+                        await self._mark_processed(platform, message.event_id)
+                        return
             if not message.place.is_direct:
                 return
         name, _, raw_args = text.partition(" ")
         if not name:
             return
         name = name.casefold()
-        async with self.services.unit_of_work() as uow:
-            chosen_language = await uow.people.language_of(platform, message.actor.id)
+        chosen_language = facts.language
         default_language = self.services.settings.language
         spec = self.registry.find(name)
-        if not (spec and spec.open_to_blocked) and await self._is_blocked(message.actor):
+        if not (spec and spec.open_to_blocked) and facts.blocked:
             logger.debug("Ignoring a command of a blocked person (event %s)", message.event_id)
             await self._mark_processed(platform, message.event_id)
             return
@@ -285,17 +296,20 @@ class Router:
             await self._safely(ctx.reply("errors.internal"))
         await self._mark_processed(platform, message.event_id)
 
-    async def _is_blocked(self, actor: Actor) -> bool:
+    async def _facts(self, actor: Actor, event_id: str) -> _Facts:
+        """What the router must know before acting on an event, read in one transaction."""
         async with self.services.unit_of_work() as uow:
-            blocks = BlockRepository(uow.session)
-            return await blocks.is_blocked(actor.platform, actor.id, self.services.clock.now())
-
-    async def _already_processed(self, platform: str, event_id: str) -> bool:
-        async with self.services.unit_of_work() as uow:
-            if await uow.events.is_processed(platform, event_id):
+            if await uow.events.is_processed(actor.platform, event_id):
                 logger.debug("Skipping already processed event %s", event_id)
-                return True
-        return False
+                return _Facts(processed=True, blocked=False, language=None)
+            blocks = BlockRepository(uow.session)
+            return _Facts(
+                processed=False,
+                blocked=await blocks.is_blocked(
+                    actor.platform, actor.id, self.services.clock.now()
+                ),
+                language=await uow.people.language_of(actor.platform, actor.id),
+            )
 
     async def _mark_processed(self, platform: str, event_id: str) -> None:
         async with self.services.unit_of_work() as uow:

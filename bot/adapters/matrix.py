@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -77,6 +78,7 @@ MAX_BACKOFF_SECONDS = 4.0
 SEND_ATTEMPTS = 10
 CREATOR_POWER_LEVEL = 2**53 - 1
 KEY_WAIT_SECONDS = 10
+TOKEN_SAVE_INTERVAL_S = 1.0
 FIRST_PRIVILEGED_CREATOR_VERSION = 12
 TXN_NAMESPACE = uuid.UUID("1f0e3c55-8d6e-4f52-9a3b-5c1a7e4d2b90")
 
@@ -123,6 +125,7 @@ class MatrixAdapter:
         self._direct_rooms: dict[str, str] = {}
         self._creators: dict[str, frozenset[str]] = {}
         self._saved_token: str | None = None
+        self._token_saved_at = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self.ready = asyncio.Event()
         """Set once the first sync is handled: from then on the bot hears every message."""
@@ -233,7 +236,7 @@ class MatrixAdapter:
     async def close(self) -> None:
         self._stopping.set()
         await self._progress.drain(seconds=10)
-        await self._save_token()
+        await self._save_token(force=True)
         self._progress.cancel_all()
         for task in self._background:
             task.cancel()
@@ -301,10 +304,16 @@ class MatrixAdapter:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
-    async def _save_token(self) -> None:
+    async def _save_token(self, force: bool = False) -> None:
+        """Persist the safe token, at most once a second while running (a commit per sync
+        would cost every message time; a replay after a crash is recognised by event ids)."""
         token = self._progress.safe_token()
         if token is None or token == self._saved_token:
             return
+        now = time.monotonic()
+        if not force and now - self._token_saved_at < TOKEN_SAVE_INTERVAL_S:
+            return
+        self._token_saved_at = now
         async with self.unit_of_work() as uow:
             await uow.sync.set(self.user_id, token)
             await uow.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from bots import register_bot
@@ -40,6 +41,7 @@ async def test_bot_resumes_by_itself_after_the_homeserver_was_down(own_synapse, 
 
 
 async def test_rate_limited_replies_all_arrive(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="nio")  # whatever other tests set before
     server = LocalSynapse(tmp_path / "synapse", rate_limits="strict")
     await server.start()
     bot = await register_bot(server, tmp_path)
