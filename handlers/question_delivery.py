@@ -54,6 +54,19 @@ async def deliver(services: Services) -> int:
         return sent
 
 
+async def _send_to_asker(
+    services: Services, question: Question, notice: QuestionNotice, dedupe_key: str
+) -> str:
+    """Answer where the citizen asked, as a reply to their question."""
+    message = await _render(services, question, notice)
+    return await services.adapter.send(
+        question.origin_room_id,
+        message,
+        reply_to=question.origin_event_id,
+        dedupe_key=dedupe_key,
+    )
+
+
 async def _deliver(services: Services, notice: QuestionNotice) -> None:
     async with services.unit_of_work() as uow:
         repo = QuestionRepository(uow.session)
@@ -64,16 +77,10 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
     adapter = services.adapter
     dedupe_key = f"question-notice:{notice.id}"
     event_id: str | None = None
-    if notice.target == CITIZEN and question.asker == ERASED:
-        pass  # the asker erased their data: nobody is written to (docs/privacy.md)
-    elif notice.target == CITIZEN:
-        message = await _render(services, question, notice)
-        event_id = await adapter.send(
-            question.origin_room_id,
-            message,
-            reply_to=question.origin_event_id,
-            dedupe_key=dedupe_key,
-        )
+    if notice.target == CITIZEN:
+        # An asker who erased their data is written to no more (docs/privacy.md).
+        if question.asker != ERASED:
+            event_id = await _send_to_asker(services, question, notice, dedupe_key)
     elif notice.target == STAFF:
         staff_room = services.settings.staff_room
         if staff_room is not None:
