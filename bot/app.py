@@ -33,17 +33,18 @@ from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
+# The order is the order of `!hilfe`: what citizens use most comes first.
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     help_commands,
-    unreadable,
-    polls,
-    workshops,
     ideas,
     ideas_staff,
-    exports,
-    moderation,
     questions,
+    polls,
+    workshops,
     privacy,
+    moderation,
+    exports,
+    unreadable,
     retention,
 )
 
