@@ -22,11 +22,12 @@ PostgreSQL, and escape sequences would reach exports and terminals."""
 
 @dataclass(frozen=True)
 class Token:
-    """One word or quoted phrase, with where it started in the raw text."""
+    """One word or quoted phrase, with where it starts and ends in the raw text."""
 
     value: str
     start: int
     quoted: bool
+    end: int
 
 
 def tokenize(raw: str) -> list[Token]:
@@ -43,13 +44,13 @@ def tokenize(raw: str) -> list[Token]:
             end = next((j for j in range(i + 1, len(raw)) if raw[j] in (closing, '"')), -1)
             if end < 0:
                 raise UsageError("errors.unbalanced_quote")
-            tokens.append(Token(raw[i + 1 : end], i, True))
+            tokens.append(Token(raw[i + 1 : end], i, True, end + 1))
             i = end + 1
             continue
         end = i
         while end < len(raw) and not raw[end].isspace():
             end += 1
-        tokens.append(Token(raw[i:end], i, False))
+        tokens.append(Token(raw[i:end], i, False, end))
         i = end
     return tokens
 
@@ -146,6 +147,7 @@ def parse_arguments(
     tokens = tokenize(raw)
     values: dict[str, Any] = {opt.name: (False if opt.flag else None) for opt in options}
     positional: list[Token] = []
+    taken: list[Token] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -156,12 +158,16 @@ def parse_arguments(
             continue
         if option.flag:
             values[option.name] = True
+            taken.append(token)
             index += 1
             continue
         if index + 1 >= len(tokens):
             raise UsageError("errors.option_value", option=option.name)
         values[option.name] = tokens[index + 1].value
+        taken += tokens[index : index + 2]
         index += 2
+    for token in taken:  # free text (Text) must not contain the options around it
+        raw = raw[: token.start] + " " * (token.end - token.start) + raw[token.end :]
     rest = positional
     for param in params:
         if not rest:

@@ -35,7 +35,6 @@ MAX_LISTED = 30
 EXCERPT = 80
 INTERNAL_NOTE = "//"
 """Thread messages starting with this stay among the experts and are not relayed."""
-_PUBLIC_FLAG = re.compile(r"(?:^|\s)(?:--|—|–)(?:oeffentlich|public)(?=\s|$)", re.IGNORECASE)
 _PICK_COMMAND = re.compile(r"#?(\d{1,9})\s+#?(\d{1,2})\.?")
 _PICK_MESSAGE = re.compile(r"#?([1-9])[.)]?")
 OVERDUE = "overdue"
@@ -78,8 +77,7 @@ async def ask_question(ctx: Context, question: str, oeffentlich: bool) -> None:
     if picked := _PICK_COMMAND.fullmatch(question.strip()):
         await _pick_by_command(ctx, int(picked[1]), int(picked[2]))
         return
-    public = oeffentlich or bool(_PUBLIC_FLAG.search(question))
-    text = _PUBLIC_FLAG.sub(" ", question).strip()
+    text = question.strip()
     router = await question_router(ctx.services)
     if not router.departments:
         raise UsageError("questions.errors.no_departments")
@@ -97,14 +95,14 @@ async def ask_question(ctx: Context, question: str, oeffentlich: bool) -> None:
         raise UsageError("errors.text_length", min=MIN_TEXT, max=MAX_TEXT, length=len(text))
     if department is not None:
         await flow.ask(
-            ctx.services, ctx.message, text, public=public, department=department, how="hint"
+            ctx.services, ctx.message, text, public=oeffentlich, department=department, how="hint"
         )
         return
     classification = router.classify(text)
     if router.is_confident(classification):
         chosen = router.department(classification.department)
         await flow.ask(
-            ctx.services, ctx.message, text, public=public, department=chosen, how="router"
+            ctx.services, ctx.message, text, public=oeffentlich, department=chosen, how="router"
         )
         return
     offered = [d for d in map(router.department, classification.candidates[:OFFERED]) if d]
@@ -112,7 +110,7 @@ async def ask_question(ctx: Context, question: str, oeffentlich: bool) -> None:
         ctx.services,
         ctx.message,
         text,
-        public=public,
+        public=oeffentlich,
         department=None,
         how="router",
         candidates=[d.id for d in offered],

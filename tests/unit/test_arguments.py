@@ -70,3 +70,12 @@ def test_missing_and_surplus_arguments():
     with pytest.raises(UsageError) as error:
         parse_arguments("1 2", [Number("n")])
     assert error.value.key == "errors.too_many_arguments"
+
+
+def test_free_text_leaves_out_the_options_around_it():
+    options = [Option("oeffentlich", "public", flag=True), Option("dauer", "duration")]
+    parsed = parse_arguments(
+        "Wann kommt Glasfaser --public nach Rimpar? --dauer 2h", [Text("text")], options
+    )
+    assert parsed["oeffentlich"] is True and parsed["dauer"] == "2h"
+    assert " ".join(parsed["text"].split()) == "Wann kommt Glasfaser nach Rimpar?"
