@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Services
 from bot.i18n import Catalog
+from bot.reply_outbox import send_pending_replies
 from bot.roles import RoleResolver
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
@@ -111,14 +112,19 @@ class App:
         reminder by direct message reuses the existing direct chat instead of opening one).
         """
         logger.info("smartregion-bot is running")
-        starter = asyncio.create_task(self._start_scheduler_when_synced())
+        starter = asyncio.create_task(self._catch_up_when_synced())
         try:
             await self.adapter.run()
         finally:
             starter.cancel()
 
-    async def _start_scheduler_when_synced(self) -> None:
+    async def _catch_up_when_synced(self) -> None:
+        """Send the answers a stop left unsent, then start the scheduled work."""
         await self.adapter.ready.wait()
+        try:
+            await send_pending_replies(self.services)
+        except Exception:  # the scheduled work must start all the same
+            logger.exception("The answers a stop left unsent could not be read")
         if self.start_scheduler:
             self.scheduler.start()
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.errors import AlreadyProcessed
+
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
@@ -293,7 +295,10 @@ class Context:
     language: str
     role: Role
     command_name: str
-    _sent: list[str] = field(default_factory=list)
+    _answers: int = 0
+    _queued: list[tuple[str, Message]] = field(default_factory=list)
+    sent_from_queue: list[str] = field(default_factory=list)
+    """Dedupe keys of queued answers that went out; the router then forgets their rows."""
 
     @property
     def actor(self) -> Actor:
@@ -306,6 +311,10 @@ class Context:
     @property
     def event_id(self) -> str:
         return self.message.event_id
+
+    @property
+    def has_unsent_answers(self) -> bool:
+        return bool(self._queued)
 
     def t(self, key: str, **params: Any) -> str:
         """A catalog message in the asker's language, as plain text."""
@@ -325,9 +334,49 @@ class Context:
 
     async def reply_message(self, message: Message) -> str:
         """Answer with an already rendered message (for replies assembled from parts)."""
-        dedupe_key = f"{self.event_id}/{len(self._sent)}"
-        event_id = await self.services.adapter.send(
+        return await self._send(self._next_dedupe_key(), message)
+
+    async def claim(self, uow: UnitOfWork) -> None:
+        """Mark the command handled in the transaction that stores its effect; once only.
+
+        A replay after a restart then raises AlreadyProcessed and stores nothing twice. It
+        also skips the answer, so answers to a claimed command are queued in the same
+        transaction (`queue_reply`) and sent after the commit (`send_queued`).
+        """
+        if not await uow.events.mark_processed(self.actor.platform, self.event_id):
+            raise AlreadyProcessed
+
+    def queue_reply(self, uow: UnitOfWork, key: str, **params: Any) -> None:
+        """Store an answer with the command's effect (see `claim`)."""
+        self.queue_reply_message(uow, self.render(key, **params))
+
+    def queue_reply_message(self, uow: UnitOfWork, message: Message) -> None:
+        """Store an already rendered answer with the command's effect."""
+        dedupe_key = self._next_dedupe_key()
+        uow.replies.add(
+            dedupe_key,
+            platform=self.actor.platform,
+            event_id=self.event_id,
+            room_id=self.place.room_id,
+            body=message.body,
+            html=message.html,
+            mentions=message.mentions,
+        )
+        self._queued.append((dedupe_key, message))
+
+    async def send_queued(self) -> None:
+        """Send the answers queued in a transaction that has been committed, in order."""
+        while self._queued:
+            dedupe_key, message = self._queued[0]
+            await self._send(dedupe_key, message)
+            self._queued.pop(0)
+            self.sent_from_queue.append(dedupe_key)
+
+    def _next_dedupe_key(self) -> str:
+        self._answers += 1
+        return f"{self.event_id}/{self._answers - 1}"
+
+    async def _send(self, dedupe_key: str, message: Message) -> str:
+        return await self.services.adapter.send(
             self.place.room_id, message, reply_to=self.event_id, dedupe_key=dedupe_key
         )
-        self._sent.append(event_id)
-        return event_id

@@ -27,6 +27,7 @@ from bot.context import (
 )
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.rate_limits import RateLimiter
+from bot.reply_outbox import send_pending_replies
 from storage.moderation_repository import BlockRepository
 
 logger = logging.getLogger(__name__)
@@ -294,7 +295,10 @@ class Router:
             command_name = spec.name if spec else "?"  # an unknown "name" may be DM text
             logger.exception("Command %r failed for event %s", command_name, message.event_id)
             await self._safely(ctx.reply("errors.internal"))
-        await self._mark_processed(platform, message.event_id)
+        if ctx.has_unsent_answers:
+            # The handler stopped between queueing and sending; what it committed is stored.
+            await self._safely(send_pending_replies(self.services, message.event_id))
+        await self._mark_processed(platform, message.event_id, ctx.sent_from_queue)
 
     async def _facts(self, actor: Actor, event_id: str) -> _Facts:
         """What the router must know before acting on an event, read in one transaction."""
@@ -311,9 +315,13 @@ class Router:
                 language=await uow.people.language_of(actor.platform, actor.id),
             )
 
-    async def _mark_processed(self, platform: str, event_id: str) -> None:
+    async def _mark_processed(
+        self, platform: str, event_id: str, sent_answers: Sequence[str] = ()
+    ) -> None:
+        """Mark the event handled and forget the stored answers to it that went out."""
         async with self.services.unit_of_work() as uow:
             await uow.events.mark_processed(platform, event_id)
+            await uow.replies.remove(sent_answers)
             await uow.commit()
 
     async def _notify(self, listener: Listener, event: IncomingEvent) -> bool:
@@ -372,4 +380,4 @@ class Router:
         try:
             await reply
         except Exception:
-            logger.exception("Could not send the apology for a failed command")
+            logger.exception("Could not answer a command after it failed")

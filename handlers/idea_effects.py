@@ -10,20 +10,12 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from bot.context import Actor, Context, Message, Services
-from bot.errors import AlreadyProcessed
+from bot.context import Actor, Message, Services
 from handlers.idea_messages import card_message, join_messages
 from handlers.idea_state import ideas_state
 from storage.ideas_repository import IdeasRepository, Person
-from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-
-async def claim_event(uow: UnitOfWork, ctx: Context) -> None:
-    """Mark the command handled in the transaction that stores its effect; once only."""
-    if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-        raise AlreadyProcessed
 
 
 async def post_card(services: Services, number: int) -> None:
@@ -76,13 +68,12 @@ async def notify(
     dedupe_prefix: str,
     params: Callable[[str], Mapping[str, Any]],
     reason: str | None = None,
-) -> int:
-    """Send each `(person, message key)` a direct message in their language; returns how many.
+) -> None:
+    """Send each `(person, message key)` a direct message in their language.
 
     `params(language)` gives the message's parameters in that language (e.g. a status name).
     A failed message is logged and does not stop the others.
     """
-    sent = 0
     for person, key in people:
         if person.platform != services.adapter.platform:
             continue
@@ -96,9 +87,11 @@ async def notify(
             )
         except Exception:
             logger.exception("Could not send an idea notification (%s)", dedupe_prefix)
-            continue
-        sent += 1
-    return sent
+
+
+def reachable(services: Services, people: Iterable[tuple[Person, str]]) -> int:
+    """How many of `people` `notify` writes to (those on this chat platform)."""
+    return sum(person.platform == services.adapter.platform for person, _ in people)
 
 
 async def tell_staff(

@@ -22,7 +22,7 @@ from bot.context import (
 )
 from bot.errors import UsageError
 from bot.router import command, listens, on_start, rate_limited
-from handlers.idea_effects import claim_event, post_card, refresh_card, tell_staff
+from handlers.idea_effects import post_card, refresh_card, tell_staff
 from handlers.idea_listing import PAGE_SIZE, ListingRequest, SingleIdea, parse_listing
 from handlers.idea_lookup import find_idea, public_idea
 from handlers.idea_messages import (
@@ -65,7 +65,7 @@ async def submit_idea(ctx: Context, text: str) -> None:
             if recent >= settings.idea_rate:
                 await ctx.reply("ideas.rate_limited", count=recent)
                 return
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         idea = Idea(
             number=await repository.next_number(),
             platform=ctx.actor.platform,
@@ -86,10 +86,11 @@ async def submit_idea(ctx: Context, text: str) -> None:
         )
         await repository.add(idea, now)
         similar = await repository.open_numbers([match.number for match in matches])
+        ctx.queue_reply_message(uow, _submitted_message(ctx, idea, choice.explicit, similar))
         await uow.commit()
     logger.info("Idea #%d stored (category %s)", idea.number, idea.category)
+    await ctx.send_queued()
     await reindex(services, idea)
-    await ctx.reply_message(_submitted_message(ctx, idea, choice.explicit, similar))
     if idea.published:
         await post_card(services, idea.number)
         return
@@ -262,14 +263,17 @@ async def support_idea(ctx: Context, number: int) -> None:
         if (idea.platform, idea.author_id) == (ctx.actor.platform, ctx.actor.id):
             outcome = "ideas.own_idea"
         else:
-            await claim_event(uow, ctx)
+            await ctx.claim(uow)
             added = await repository.add_support(
                 idea, ctx.actor.platform, ctx.actor.id, ctx.services.clock.now()
             )
             outcome = "ideas.supported" if added else "ideas.already_supported"
             supports = await repository.support_count(idea)
+            ctx.queue_reply(uow, outcome, number=number, supports=supports)
             await uow.commit()
-    await ctx.reply(outcome, number=number, supports=supports)
+    if outcome == "ideas.own_idea":
+        await ctx.reply(outcome, number=number, supports=supports)
+    await ctx.send_queued()
     if outcome == "ideas.supported":
         await refresh_card(ctx.services, number)
 
@@ -281,13 +285,13 @@ async def withdraw_support(ctx: Context, number: int) -> None:
     async with ctx.services.unit_of_work() as uow:
         repository = IdeasRepository(uow.session)
         idea = await find_idea(repository, number)
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         removed = await repository.remove_support(idea, ctx.actor.platform, ctx.actor.id)
         supports = await repository.support_count(idea)
+        outcome = "ideas.withdrawn" if removed else "ideas.not_supported"
+        ctx.queue_reply(uow, outcome, number=number, supports=supports)
         await uow.commit()
-    await ctx.reply(
-        "ideas.withdrawn" if removed else "ideas.not_supported", number=number, supports=supports
-    )
+    await ctx.send_queued()
     if removed:
         await refresh_card(ctx.services, number)
 
@@ -303,7 +307,7 @@ async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
         idea = await find_idea(repository, number)
         if not idea.published and ctx.role < Role.STAFF:
             raise UsageError("ideas.not_found", number=number)
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         added = await repository.add_report(
             idea, ctx.actor.platform, ctx.actor.id, reason, services.clock.now()
         )
@@ -311,11 +315,11 @@ async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
         hide = added and not idea.hidden and count >= threshold
         if hide:
             idea.hidden = True
+        ctx.queue_reply(uow, "ideas.reported" if added else "ideas.already_reported", number=number)
         await uow.commit()
+    await ctx.send_queued()
     if not added:
-        await ctx.reply("ideas.already_reported", number=number)
         return
-    await ctx.reply("ideas.reported", number=number)
     language = services.settings.language
     commands = {
         "hide": command_text(services, language, "verbergen"),

@@ -13,7 +13,7 @@ from bot.arguments import Choice, Number, Text
 from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
-from handlers.idea_effects import claim_event, notify, post_card, refresh_card
+from handlers.idea_effects import notify, post_card, reachable, refresh_card
 from handlers.idea_lookup import find_idea
 from handlers.idea_messages import excerpt, status_label
 from handlers.idea_state import reindex
@@ -64,7 +64,7 @@ async def set_status(ctx: Context, number: int, status: str, reason: str | None)
                 status=status_label(services, ctx.language, status),
             )
             return
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         change = await repository.record_status(
             idea, status, reason, ctx.actor.id, services.clock.now()
         )
@@ -74,11 +74,18 @@ async def set_status(ctx: Context, number: int, status: str, reason: str | None)
             for supporter in await repository.supporters(idea)
             if supporter != author
         ]
+        ctx.queue_reply(
+            uow,
+            "ideas.status_set",
+            number=number,
+            status=status_label(services, ctx.language, status),
+            count=reachable(services, people),
+        )
         await uow.commit()
     logger.info("Idea #%d has the status %s now", number, status)
     await reindex(services, idea)
     await refresh_card(services, number)
-    told = await notify(
+    await notify(
         services,
         people,
         f"idea-status:{change.id}",
@@ -89,12 +96,7 @@ async def set_status(ctx: Context, number: int, status: str, reason: str | None)
         },
         reason=reason,
     )
-    await ctx.reply(
-        "ideas.status_set",
-        number=number,
-        status=status_label(services, ctx.language, status),
-        count=told,
-    )
+    await ctx.send_queued()
 
 
 @command("verbergen", "hide", Number("number"), Text("reason", optional=True, max_length=500))
@@ -106,12 +108,13 @@ async def hide_idea(ctx: Context, number: int, reason: str | None) -> None:
         if idea.hidden:
             await ctx.reply("ideas.already_hidden", number=number)
             return
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         idea.hidden, idea.hidden_reason = True, reason
+        ctx.queue_reply(uow, "ideas.hidden_done", number=number)
         await uow.commit()
     await reindex(ctx.services, idea)
     await refresh_card(ctx.services, number)
-    await ctx.reply("ideas.hidden_done", number=number)
+    await ctx.send_queued()
 
 
 @command("zeigen", "unhide", Number("number"))
@@ -124,13 +127,14 @@ async def unhide_idea(ctx: Context, number: int) -> None:
         if not idea.hidden:
             await ctx.reply("ideas.not_hidden", number=number)
             return
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         idea.hidden, idea.hidden_reason = False, None
         await repository.resolve_reports(idea)
+        ctx.queue_reply(uow, "ideas.unhidden", number=number)
         await uow.commit()
     await reindex(ctx.services, idea)
     await refresh_card(ctx.services, number)
-    await ctx.reply("ideas.unhidden", number=number)
+    await ctx.send_queued()
 
 
 @command("zusammenfuehren", "merge", Number("duplicate"), Number("original"))
@@ -148,7 +152,7 @@ async def merge_ideas(ctx: Context, duplicate: int, original: int) -> None:
                 raise UsageError("ideas.merged", number=idea.number, original=idea.merged_into)
             if not idea.published:
                 raise UsageError("ideas.merge_unpublished", number=idea.number)
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         author = _author(copy)
         people = [(author, "ideas.merge_dm_author")] + [
             (supporter, "ideas.merge_dm_supporter")
@@ -158,13 +162,20 @@ async def merge_ideas(ctx: Context, duplicate: int, original: int) -> None:
         await repository.move_supports(copy, kept)
         copy.merged_into = original
         await repository.record_status(copy, MERGED, None, ctx.actor.id, services.clock.now())
-        supports = await repository.support_count(kept)
+        ctx.queue_reply(
+            uow,
+            "ideas.merged_done",
+            duplicate=duplicate,
+            original=original,
+            supports=await repository.support_count(kept),
+            count=reachable(services, people),
+        )
         await uow.commit()
     logger.info("Idea #%d merged into #%d", duplicate, original)
     await reindex(services, copy)
     await refresh_card(services, duplicate)
     await refresh_card(services, original)
-    told = await notify(
+    await notify(
         services,
         people,
         f"idea-merge:{duplicate}",
@@ -174,9 +185,7 @@ async def merge_ideas(ctx: Context, duplicate: int, original: int) -> None:
             "text": excerpt(copy.text),
         },
     )
-    await ctx.reply(
-        "ideas.merged_done", duplicate=duplicate, original=original, supports=supports, count=told
-    )
+    await ctx.send_queued()
 
 
 @command("freigeben", "approve", Number("number"))
@@ -189,8 +198,9 @@ async def approve_idea(ctx: Context, number: int) -> None:
         if idea.published:
             await ctx.reply("ideas.already_published", number=number)
             return
-        await claim_event(uow, ctx)
+        await ctx.claim(uow)
         idea.published = True
+        ctx.queue_reply(uow, "ideas.approved", number=number)
         await uow.commit()
     logger.info("Idea #%d approved", number)
     await reindex(services, idea)
@@ -201,4 +211,4 @@ async def approve_idea(ctx: Context, number: int) -> None:
         f"idea-approved:{number}",
         lambda language: {"number": number, "text": excerpt(idea.text)},
     )
-    await ctx.reply("ideas.approved", number=number)
+    await ctx.send_queued()

@@ -9,7 +9,7 @@ import re
 
 from bot.arguments import Text, Word
 from bot.context import Context, Role
-from bot.errors import AlreadyProcessed, UsageError
+from bot.errors import UsageError
 from bot.router import command, requires
 from handlers.timeparse import TimeParseError, parse_duration
 from storage.moderation_repository import BlockRepository
@@ -43,8 +43,7 @@ async def block_person(ctx: Context, user: str, details: str | None) -> None:
         raise UsageError("moderation.too_long", days=MAX_BLOCK_DAYS)
     until = now + duration if duration else None
     async with ctx.services.unit_of_work() as uow:
-        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
         await BlockRepository(uow.session).block(
             ctx.actor.platform,
             target,
@@ -53,14 +52,15 @@ async def block_person(ctx: Context, user: str, details: str | None) -> None:
             blocked_by=ctx.actor.id,
             now=now,
         )
+        if until is None:
+            ctx.queue_reply(uow, "moderation.blocked_forever", user=target)
+        else:
+            local = until.astimezone(ctx.services.settings.timezone)
+            ctx.queue_reply(
+                uow, "moderation.blocked_until", user=target, until=local.strftime("%d.%m.%Y %H:%M")
+            )
         await uow.commit()
-    if until is None:
-        await ctx.reply("moderation.blocked_forever", user=target)
-    else:
-        local = until.astimezone(ctx.services.settings.timezone)
-        await ctx.reply(
-            "moderation.blocked_until", user=target, until=local.strftime("%d.%m.%Y %H:%M")
-        )
+    await ctx.send_queued()
 
 
 @command("entsperren", "unblock", Word("user"))

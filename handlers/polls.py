@@ -26,7 +26,7 @@ from bot.context import (
     Role,
     Services,
 )
-from bot.errors import AlreadyProcessed, NotPermitted, UsageError
+from bot.errors import NotPermitted, UsageError
 from bot.router import command, listens, on_start, rate_limited, requires
 from handlers import poll_lifecycle as lifecycle
 from handlers.poll_messages import join
@@ -88,8 +88,7 @@ async def start_poll(
     max_selections = _max_selections(mehrfach, len(answers))
     room_id = await _target_room(ctx, raum)
     async with ctx.services.unit_of_work() as uow:
-        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
         created = await PollRepository(uow.session).create(
             platform=ctx.actor.platform,
             room_id=room_id,
@@ -102,16 +101,17 @@ async def start_poll(
             created_at=now,
             closes_at=closes_at,
         )
+        number = created.id
+        deadline = lifecycle.moment_text(ctx.services, ctx.language, closes_at)
+        room = ctx.t("polls.here") if room_id == ctx.place.room_id else (raum or room_id)
+        if deadline:
+            ctx.queue_reply(uow, "polls.started_until", number=number, room=room, deadline=deadline)
+        else:
+            ctx.queue_reply(uow, "polls.started", number=number, room=room)
         await uow.commit()
-    number = created.id
     logger.info("Poll #%d created (secret=%s, timed=%s)", number, geheim, closes_at is not None)
     await lifecycle.post(ctx.services, number)
-    deadline = lifecycle.moment_text(ctx.services, ctx.language, closes_at)
-    room = ctx.t("polls.here") if room_id == ctx.place.room_id else (raum or room_id)
-    if deadline:
-        await ctx.reply("polls.started_until", number=number, room=room, deadline=deadline)
-    else:
-        await ctx.reply("polls.started", number=number, room=room)
+    await ctx.send_queued()
 
 
 def _check_texts(question: str, answers: Sequence[str]) -> None:
@@ -194,9 +194,11 @@ async def vote(ctx: Context, number: int, choices: str) -> None:
         await _vote_secretly(ctx, poll, positions)
         return
     answer_ids = [poll.answers[position - 1].answer_id for position in positions]
+    chosen = ", ".join(
+        ctx.t("polls.choice", position=p, answer=poll.answers[p - 1].text) for p in positions
+    )
     async with ctx.services.unit_of_work() as uow:
-        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
         await PollRepository(uow.session).add_response(
             poll_id=poll.id,
             platform=ctx.actor.platform,
@@ -205,11 +207,9 @@ async def vote(ctx: Context, number: int, choices: str) -> None:
             answer_ids=answer_ids,
             sent_at=ctx.message.sent_at or ctx.services.clock.now(),
         )
+        ctx.queue_reply(uow, "polls.voted", number=number, choices=chosen)
         await uow.commit()
-    chosen = ", ".join(
-        ctx.t("polls.choice", position=p, answer=poll.answers[p - 1].text) for p in positions
-    )
-    await ctx.reply("polls.voted", number=number, choices=chosen)
+    await ctx.send_queued()
 
 
 async def _vote_secretly(ctx: Context, poll: Poll, positions: Sequence[int]) -> None:
@@ -218,15 +218,15 @@ async def _vote_secretly(ctx: Context, poll: Poll, positions: Sequence[int]) -> 
     if not ctx.place.is_direct:
         raise UsageError("polls.errors.secret_in_room", number=poll.id, bot=bot_id)
     async with ctx.services.unit_of_work() as uow:
-        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
         counted = await PollRepository(uow.session).record_secret_vote(
             poll.id, ctx.actor.platform, ctx.actor.id, positions
         )
         if not counted:
             raise UsageError("polls.errors.secret_already", number=poll.id)
+        ctx.queue_reply(uow, "polls.voted_secret", number=poll.id)
         await uow.commit()
-    await ctx.reply("polls.voted_secret", number=poll.id)
+    await ctx.send_queued()
 
 
 def _positions(poll: Poll, choices: str) -> list[int]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.arguments import Choice
 from bot.config import Settings
 from bot.context import Context, IncomingMessage, Message, Services
-from bot.errors import AlreadyProcessed, UsageError
+from bot.errors import UsageError
 from bot.i18n import Catalog
 from bot.router import EveryMessage, command, listens, open_to_blocked
 from handlers.privacy_erasure import erase, tell_chat
@@ -131,20 +131,32 @@ async def delete_my_data(ctx: Context, confirmation: str | None) -> None:
     command_typed = typed(services, ctx.language, ERASE_COMMAND)
     confirm = f"{command_typed} {ctx.t('privacy.erase.confirm_word')}"
     async with services.unit_of_work() as uow:
-        if not await uow.events.mark_processed(person.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
         privacy = PrivacyRepository(uow.session)
         if confirmation is None:
             await privacy.request_erasure(person.platform, person.id, now)
-            await uow.commit()
             minutes = int(CONFIRM_WINDOW.total_seconds() // 60)
-            await ctx.reply("privacy.erase.asked", command=confirm, minutes=minutes)
+            ctx.queue_reply(uow, "privacy.erase.asked", command=confirm, minutes=minutes)
+            await uow.commit()
+            await ctx.send_queued()
             return
         requested = await privacy.erasure_requested_at(person.platform, person.id)
         if requested is None or now - requested > CONFIRM_WINDOW:
             raise UsageError("privacy.erase.not_requested", command=command_typed)
         label = services.catalog.text(services.settings.language, "privacy.erased_person")
         done = await erase(uow, person, now=now, label=label, names=[ctx.actor.display_name])
+        ctx.queue_reply(
+            uow,
+            "privacy.erase.done",
+            ideas_deleted=len(done.ideas_deleted),
+            ideas_kept=len(done.ideas_anonymised),
+            questions_deleted=len(done.questions_deleted),
+            questions_kept=len(done.questions_anonymised),
+            votes=done.votes_removed,
+            registrations=done.registrations_removed,
+        )
+        if done.block_kept:
+            ctx.queue_reply(uow, "privacy.erase.block_kept")
         await uow.commit()
     logger.info(
         "Erased a person's data on request: %d ideas deleted, %d anonymised, %d questions "
@@ -157,14 +169,4 @@ async def delete_my_data(ctx: Context, confirmation: str | None) -> None:
         done.registrations_removed,
     )
     await tell_chat(services, done)
-    await ctx.reply(
-        "privacy.erase.done",
-        ideas_deleted=len(done.ideas_deleted),
-        ideas_kept=len(done.ideas_anonymised),
-        questions_deleted=len(done.questions_deleted),
-        questions_kept=len(done.questions_anonymised),
-        votes=done.votes_removed,
-        registrations=done.registrations_removed,
-    )
-    if done.block_kept:
-        await ctx.reply("privacy.erase.block_kept")
+    await ctx.send_queued()

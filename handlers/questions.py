@@ -19,7 +19,7 @@ from datetime import timedelta
 from bot.arguments import Number, Option, Text, Word
 from bot.config import Department
 from bot.context import Context, IncomingMessage, Message, Role, Services
-from bot.errors import AlreadyProcessed, NotPermitted, UsageError
+from bot.errors import NotPermitted, UsageError
 from bot.router import command, listens, on_start, rate_limited, requires
 from handlers import question_flow as flow
 from handlers import question_timers as timers
@@ -438,11 +438,11 @@ async def remove_example(ctx: Context, number: int) -> None:
     async with ctx.services.unit_of_work() as uow:
         if not await QuestionRepository(uow.session).remove_example(number):
             raise UsageError("questions.errors.no_example", number=number)
-        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
+        ctx.queue_reply(uow, "questions.example_removed", number=number)
         await uow.commit()
     await build_router(ctx.services)
-    await ctx.reply("questions.example_removed", number=number)
+    await ctx.send_queued()
 
 
 # ---------------------------------------------------------------------- helpers

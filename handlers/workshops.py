@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.arguments import Number, Option, Param, Token
-from bot.context import Context, IncomingReaction, IncomingRedaction, Role, Services
+from bot.context import Context, IncomingReaction, IncomingRedaction, Message, Role, Services
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.router import command, listens, on_start, rate_limited, requires
 from handlers.timeparse import TimeParseError, parse_date, parse_duration, parse_moment
@@ -163,16 +163,18 @@ async def register_command(ctx: Context, number: int) -> None:
             await _reply_closed(ctx, workshop)
             return
         outcome = await register(repo, workshop, (ctx.actor.platform, ctx.actor.id), now)
+        texts = _texts(ctx)
+        ctx.queue_reply(
+            uow,
+            f"workshops.registration.{outcome.status}",
+            number=workshop.id,
+            title=workshop.title,
+            when=texts.when(workshop.starts_at, workshop.ends_at),
+            position=outcome.position or 0,
+            unregister=texts.command("abmelden", workshop.id),
+        )
         await uow.commit()
-    texts = _texts(ctx)
-    await ctx.reply(
-        f"workshops.registration.{outcome.status}",
-        number=workshop.id,
-        title=workshop.title,
-        when=texts.when(workshop.starts_at, workshop.ends_at),
-        position=outcome.position or 0,
-        unregister=texts.command("abmelden", workshop.id),
-    )
+    await ctx.send_queued()
 
 
 @rate_limited(per_hour=20)
@@ -188,8 +190,11 @@ async def unregister_command(ctx: Context, number: int) -> None:
             await ctx.reply("workshops.registration.not_registered", number=workshop.id)
             return
         promoted = await unregister(repo, workshop, registration, now)
+        ctx.queue_reply(
+            uow, "workshops.registration.unregistered", number=workshop.id, title=workshop.title
+        )
         await uow.commit()
-    await ctx.reply("workshops.registration.unregistered", number=workshop.id, title=workshop.title)
+    await ctx.send_queued()
     if promoted is not None:
         await deliver_notices(ctx.services)
 
@@ -330,8 +335,14 @@ async def _add(ctx: Context, words: Sequence[Token], options: AddOptions) -> Non
         workshop, pending = await create_occurrence(
             repo, ctx.services, new, (ctx.actor.platform, ctx.actor.id), now
         )
+        ctx.queue_reply_message(uow, _created_message(ctx, workshop))
         await uow.commit()
     schedule(ctx.services, pending)
+    await ctx.send_queued()
+    await deliver_notices(ctx.services)
+
+
+def _created_message(ctx: Context, workshop: Workshop) -> Message:
     texts = _texts(ctx)
     parts = [
         ctx.render(
@@ -347,8 +358,7 @@ async def _add(ctx: Context, words: Sequence[Token], options: AddOptions) -> Non
     parts.append(
         ctx.render("workshops.announced" if rooms else "workshops.not_announced", rooms=rooms)
     )
-    await ctx.reply_message(join(parts))
-    await deliver_notices(ctx.services)
+    return join(parts)
 
 
 async def _cancel(ctx: Context, words: Sequence[Token], *, whole_series: bool) -> None:
@@ -370,15 +380,19 @@ async def _cancel(ctx: Context, words: Sequence[Token], *, whole_series: bool) -
         kinds = None if whole_series else (ANNOUNCE, REMIND)  # a series goes on
         cancelled = await repo.cancel_pending_effects(workshop.id, now, kinds)
         told = await _notify_everyone(repo, workshop, "cancelled", now, {"reason": reason})
+        ctx.queue_reply(
+            uow,
+            "workshops.cancelled_series"
+            if whole_series and workshop.repeat
+            else "workshops.cancelled",
+            number=workshop.id,
+            title=workshop.title,
+            people=told,
+        )
         await uow.commit()
     unschedule(ctx.services, cancelled)
     logger.info("Workshop #%d cancelled; %d people told", workshop.id, told)
-    await ctx.reply(
-        "workshops.cancelled_series" if whole_series and workshop.repeat else "workshops.cancelled",
-        number=workshop.id,
-        title=workshop.title,
-        people=told,
-    )
+    await ctx.send_queued()
     await deliver_notices(ctx.services)
 
 
@@ -411,17 +425,19 @@ async def _move(ctx: Context, words: Sequence[Token]) -> None:
             repo, ctx.services, workshop, now, recurring=series_continues
         )
         told = await _notify_everyone(repo, workshop, "moved", now, previous)
+        ctx.queue_reply(
+            uow,
+            "workshops.moved",
+            number=workshop.id,
+            title=workshop.title,
+            when=_texts(ctx).when(workshop.starts_at, workshop.ends_at),
+            people=told,
+        )
         await uow.commit()
     unschedule(ctx.services, cancelled)
     schedule(ctx.services, pending)
     logger.info("Workshop #%d moved; %d people told", workshop.id, told)
-    await ctx.reply(
-        "workshops.moved",
-        number=workshop.id,
-        title=workshop.title,
-        when=_texts(ctx).when(workshop.starts_at, workshop.ends_at),
-        people=told,
-    )
+    await ctx.send_queued()
     await deliver_notices(ctx.services)
 
 
@@ -458,8 +474,7 @@ async def _processing(ctx: Context) -> AsyncIterator[UnitOfWork]:
     counted. A replay after a restart raises AlreadyProcessed and stores nothing.
     """
     async with ctx.services.unit_of_work() as uow:
-        if not await uow.events.mark_processed(ctx.actor.platform, ctx.event_id):
-            raise AlreadyProcessed
+        await ctx.claim(uow)
         yield uow
 
 

@@ -112,3 +112,24 @@ class RoomReplacement(Base):
     old_room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     new_room_id: Mapped[str] = mapped_column(String(255))
     replaced_at: Mapped[datetime]
+
+
+class PendingReply(Base):
+    """An answer to a command, written in the transaction that stored the command's effect.
+
+    The command's event is marked processed in that same transaction, so a replay after a
+    crash would skip it; this row is what still makes the answer arrive (sent on the next
+    start, with the same transaction id, so an answer that did go out is not doubled).
+    """
+
+    __tablename__ = "pending_replies"
+
+    dedupe_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    # Newline-separated user ids the answer mentions (Matrix ids contain no newline).
+    mentions: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

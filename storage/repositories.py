@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storage.models import (
     Base,
     BotCredential,
+    PendingReply,
     Person,
     ProcessedEvent,
     RoomReplacement,
@@ -120,6 +121,54 @@ class EventLogRepository:
             .returning(ProcessedEvent.event_id)
         )
         return result.first() is not None
+
+
+class ReplyOutboxRepository:
+    """Answers stored with a command's effect until they are sent (see PendingReply)."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    def add(
+        self,
+        dedupe_key: str,
+        *,
+        platform: str,
+        event_id: str,
+        room_id: str,
+        body: str,
+        html: str,
+        mentions: Iterable[str],
+    ) -> None:
+        """Store an answer to the command `event_id`, sent later to `room_id`."""
+        self._session.add(
+            PendingReply(
+                dedupe_key=dedupe_key,
+                platform=platform,
+                event_id=event_id,
+                room_id=room_id,
+                body=body,
+                html=html,
+                mentions="\n".join(mentions),
+                created_at=self._now(),
+            )
+        )
+
+    async def pending(self, event_id: str | None = None) -> list[PendingReply]:
+        """Unsent answers (to one command, or to all), oldest first: the order given in."""
+        query = select(PendingReply).order_by(PendingReply.created_at, PendingReply.dedupe_key)
+        if event_id is not None:
+            query = query.where(PendingReply.event_id == event_id)
+        return list(await self._session.scalars(query))
+
+    async def remove(self, dedupe_keys: Iterable[str]) -> None:
+        """Forget answers that were sent."""
+        keys = list(dedupe_keys)
+        if keys:
+            await self._session.execute(
+                delete(PendingReply).where(PendingReply.dedupe_key.in_(keys))
+            )
 
 
 class SyncStateRepository:

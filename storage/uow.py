@@ -23,6 +23,7 @@ from storage.repositories import (
     EventLogRepository,
     Now,
     PeopleRepository,
+    ReplyOutboxRepository,
     RoomRepository,
     SyncStateRepository,
     utc_now,
@@ -33,7 +34,8 @@ from storage.schema import ROOM_REFERENCE_COLUMNS
 class UnitOfWork:
     """A transaction and its repositories, opened by ``async with``.
 
-    The repositories (``people``, ``events``, ``sync``, ``credentials``, ``rooms``) exist
+    The repositories (``people``, ``events``, ``sync``, ``credentials``, ``rooms``,
+    ``replies``) exist
     inside the block only. After the block the object may be entered again for a new
     transaction, but not while it is active.
     """
@@ -43,6 +45,7 @@ class UnitOfWork:
     sync: SyncStateRepository
     credentials: CredentialRepository
     rooms: RoomRepository
+    replies: ReplyOutboxRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], now: Now = utc_now):
         self._session_factory = session_factory
@@ -65,6 +68,7 @@ class UnitOfWork:
         self.sync = SyncStateRepository(session, self._now)
         self.credentials = CredentialRepository(session, self._now)
         self.rooms = RoomRepository(session, self._now, ROOM_REFERENCE_COLUMNS)
+        self.replies = ReplyOutboxRepository(session, self._now)
         return self
 
     async def __aexit__(

@@ -40,6 +40,7 @@ class Sent:
     edits: str | None = None
     upload: FileUpload | None = None
     poll: PollDraft | None = None
+    dedupe_key: str | None = None
 
 
 @dataclass
@@ -62,7 +63,9 @@ class FakeAdapter:
     async def send(
         self, room_id, message, *, reply_to=None, thread_root=None, dedupe_key=None
     ) -> str:
-        return self._record(Sent(room_id, message, reply_to, thread_root=thread_root))
+        return self._record(
+            Sent(room_id, message, reply_to, thread_root=thread_root, dedupe_key=dedupe_key)
+        )
 
     async def send_direct(self, user_id, message, *, dedupe_key=None) -> str:
         return await self.send(await self.direct_room(user_id), message)

@@ -244,8 +244,9 @@ async def test_a_poll_created_but_not_posted_before_a_crash_is_posted_on_start(t
         raise ConnectionError("homeserver gone")
 
     first.adapter.send_poll = crash
-    [apology] = await first.say(STAFF, QUESTION + " --dauer 1h")
+    apology, stored = await first.say(STAFF, QUESTION + " --dauer 1h")
     assert "Entschuldigung" in apology.body
+    assert "#1" in stored.body  # the poll is stored and will be posted: that is confirmed
     second = await make_fake_bot(tmp_path, (help_commands, polls), BOT_STAFF_USERS=STAFF)
     await polls.resume_polls(second.services)
     assert second.services.scheduler.job_ids() == ["poll-post:1"]
