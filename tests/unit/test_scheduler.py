@@ -149,3 +149,53 @@ async def test_the_started_scheduler_fires_jobs_on_the_wall_clock() -> None:
             await soon.fired.wait()
             await overdue.fired.wait()
     assert (soon.calls, overdue.calls) == ([(1,)], [(2,)])
+
+
+async def test_jobs_beyond_the_horizon_wait_outside_apscheduler_and_still_run_in_order(
+    scheduler: Scheduler, fake_clock: FakeClock
+) -> None:
+    job = Recorder()
+    now = fake_clock.now()
+    scheduler.schedule_at("reminder:2", now + timedelta(days=10, minutes=1), job.run, 2)
+    scheduler.schedule_at("reminder:1", now + timedelta(days=10), job.run, 1)
+    scheduler.schedule_at("soon", now + timedelta(minutes=5), job.run, 0)
+    assert scheduler.job_ids() == ["reminder:1", "reminder:2", "soon"]
+    assert [job.id for job in scheduler._scheduler.get_jobs()] == ["soon"]
+
+    fake_clock.advance(timedelta(days=9, hours=23))
+    assert await scheduler.run_due() == 1
+    assert job.calls == [(0,)]
+    fake_clock.advance(timedelta(hours=2))
+    assert await scheduler.run_due() == 2
+    assert job.calls == [(0,), (1,), (2,)]
+    assert scheduler.job_ids() == []
+
+
+async def test_a_waiting_job_can_be_cancelled_or_moved(
+    scheduler: Scheduler, fake_clock: FakeClock
+) -> None:
+    job = Recorder()
+    now = fake_clock.now()
+    scheduler.schedule_at("gone", now + timedelta(days=3), job.run, "gone")
+    scheduler.schedule_at("moved", now + timedelta(days=3), job.run, "moved")
+    assert scheduler.cancel("gone") is True
+    assert scheduler.cancel("gone") is False
+    scheduler.schedule_at("moved", now + timedelta(days=1), job.run, "moved")
+
+    fake_clock.advance(timedelta(days=1))
+    assert await scheduler.run_due() == 1
+    fake_clock.advance(timedelta(days=3))
+    assert await scheduler.run_due() == 0
+    assert job.calls == [("moved",)]
+
+
+async def test_the_started_scheduler_hands_waiting_jobs_over_and_lists_only_real_ones() -> None:
+    clock = SystemClock()
+    soon = Recorder()
+    async with Scheduler(clock) as scheduler:
+        scheduler.schedule_at("later", clock.now() + timedelta(hours=3), soon.run, 1)
+        scheduler.schedule_at("soon", clock.now() + timedelta(seconds=0.2), soon.run, 2)
+        async with asyncio.timeout(5):
+            await soon.fired.wait()
+        assert scheduler.job_ids() == ["later"]
+    assert soon.calls == [(2,)]
