@@ -39,6 +39,7 @@ class Idea(Base):
         UniqueConstraint("platform", "source_event_id"),
         Index("ix_ideas_platform_author_id_created_at", "platform", "author_id", "created_at"),
         Index("ix_ideas_card_event_id", "card_event_id"),
+        Index("ix_ideas_support_count_number", "support_count", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +59,9 @@ class Idea(Base):
     card_room_id: Mapped[str | None] = mapped_column(String(255))
     card_event_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
+    # Kept by database triggers on idea_supports (migration 0009), never written here;
+    # read by listings ordered by support, while the count of one idea is still counted.
+    support_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class IdeaSupport(Base):

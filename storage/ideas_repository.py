@@ -135,12 +135,15 @@ class IdeasRepository:
             select(func.count()).select_from(Idea).where(*conditions)
         )
         if top:
-            query = _with_support_counts().where(*conditions)
-            supports = query.selected_columns[1]
-            rows = await self._session.execute(
-                query.order_by(supports.desc(), Idea.number.desc()).offset(offset).limit(limit)
+            # The trigger-kept counter and its index: no counting of every support.
+            top_page = await self._session.scalars(
+                select(Idea)
+                .where(*conditions)
+                .order_by(Idea.support_count.desc(), Idea.number.desc())
+                .offset(offset)
+                .limit(limit)
             )
-            return [ListedIdea(idea, int(count)) for idea, count in rows], int(total or 0)
+            return [ListedIdea(idea, idea.support_count) for idea in top_page], int(total or 0)
         # Newest first needs the supports of the listed page only, not of every idea.
         page = list(
             await self._session.scalars(
