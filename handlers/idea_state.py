@@ -1,10 +1,10 @@
 """What the ideas feature keeps in memory: the similar-ideas index, categories, a card lock.
 
 All of it is derived from the database and settings (never the source of truth) and lives in
-`services.state`, not in a module global. The start hook begins building it in a worker
-thread and the bot goes on starting: indexing 100,000 open ideas takes about two seconds,
-and only commands that need the index (`!idee`, status changes) wait for it. Where no start
-hooks run (unit tests with the fake bot) it is built on first use.
+`services.state`, not in a module global. It is built in a worker thread, by a job that runs
+once the bot is synced or by the first command that needs it: indexing 100,000 open ideas
+takes about two seconds, and only commands that need the index (`!idee`, status changes)
+wait for it.
 """
 
 from __future__ import annotations
@@ -34,22 +34,16 @@ class IdeasState:
     """Held while a card's count is read and its edit sent, so edits arrive in count order."""
 
 
-def start_building(services: Services) -> asyncio.Task[IdeasState]:
-    """Begin building the state (once); `ideas_state` waits for the same build."""
-    building = services.state.get(STATE_KEY)
-    if building is None:
-        building = asyncio.create_task(_build(services), name="ideas index")
-        services.state[STATE_KEY] = building
-    return building
-
-
 async def ideas_state(services: Services) -> IdeasState:
-    """The feature's state, waiting for its build the first time it is needed.
+    """The feature's state, built once; concurrent callers wait for the same build.
 
     Ideas committed after the build read the database are not lost: whoever commits one
     calls `reindex`, which waits for this same build first.
     """
-    building = start_building(services)
+    building = services.state.get(STATE_KEY)
+    if building is None:
+        building = asyncio.create_task(_build(services), name="ideas index")
+        services.state[STATE_KEY] = building
     try:
         return await asyncio.shield(building)
     except Exception:

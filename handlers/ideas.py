@@ -33,7 +33,7 @@ from handlers.idea_messages import (
     join_messages,
     status_label,
 )
-from handlers.idea_state import ideas_state, reindex, start_building
+from handlers.idea_state import ideas_state, reindex
 from storage.ideas_models import MERGED, Idea
 from storage.ideas_repository import IdeasRepository, Person
 
@@ -386,8 +386,13 @@ async def withdraw_by_redaction(services: Services, event: IncomingRedaction) ->
 
 @on_start
 async def prepare_ideas(services: Services) -> None:
-    """Index the open ideas (in the background); post the cards a stop left out once synced."""
-    start_building(services)
+    """Once synced: index the open ideas and post the cards a stop left out.
+
+    The index is built in a worker thread after start-up rather than beside the other start
+    hooks, which it would slow down; a command that needs it earlier starts the build.
+    """
+    build = functools.partial(ideas_state, services)
+    services.scheduler.schedule_at("ideas-index", services.clock.now(), build)
     if services.settings.ideas_room is not None:
         job = functools.partial(post_missing_cards, services)
         services.scheduler.schedule_at("ideas-missing-cards", services.clock.now(), job)
