@@ -24,11 +24,10 @@ async def send_pending_replies(services: Services, event_id: str | None = None) 
         pending = await uow.replies.pending(event_id)
     sent = 0
     for reply in pending:
-        mentions = tuple(filter(None, reply.mentions.split("\n")))
         try:
             await services.adapter.send(
                 reply.room_id,
-                Message(reply.body, reply.html, mentions),
+                Message(reply.body, reply.html, reply.mentioned),
                 reply_to=reply.event_id,
                 dedupe_key=reply.dedupe_key,
             )

@@ -74,9 +74,7 @@ async def notify(
     `params(language)` gives the message's parameters in that language (e.g. a status name).
     A failed message is logged and does not stop the others.
     """
-    for person, key in people:
-        if person.platform != services.adapter.platform:
-            continue
+    for person, key in on_this_platform(services, people):
         language = await services.language_of(Actor(person.platform, person.id, person.id))
         parts = [services.render(language, key, **params(language))]
         if reason:
@@ -89,9 +87,11 @@ async def notify(
             logger.exception("Could not send an idea notification (%s)", dedupe_prefix)
 
 
-def reachable(services: Services, people: Iterable[tuple[Person, str]]) -> int:
-    """How many of `people` `notify` writes to (those on this chat platform)."""
-    return sum(person.platform == services.adapter.platform for person, _ in people)
+def on_this_platform(
+    services: Services, people: Iterable[tuple[Person, str]]
+) -> list[tuple[Person, str]]:
+    """The `(person, message key)` pairs `notify` writes to: those on the bot's platform."""
+    return [(person, key) for person, key in people if person.platform == services.adapter.platform]
 
 
 async def tell_staff(

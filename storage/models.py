@@ -133,3 +133,8 @@ class PendingReply(Base):
     # Newline-separated user ids the answer mentions (Matrix ids contain no newline).
     mentions: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+    @property
+    def mentioned(self) -> tuple[str, ...]:
+        """The user ids in `mentions`, as the repository wrote them."""
+        return tuple(filter(None, self.mentions.split("\n")))
