@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bot.classify_command import PROJECT_ROOT, default_departments_file, load_classifier
-from handlers.classifier import CONFIDENT, Classifier
+from handlers.questions.classifier import CONFIDENT, Classifier
 
 DATA_DIR = PROJECT_ROOT / "bench" / "data"
 DEFAULT_DATA = (

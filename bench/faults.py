@@ -37,8 +37,8 @@ from sqlalchemy import select, update
 from bench import harness
 from bench.ideas_similarity import idea_text
 from bot.devserver import LocalSynapse
-from storage.polls_models import Poll
-from storage.workshops_models import WorkshopEffect
+from storage.polls.models import Poll
+from storage.workshops.models import WorkshopEffect
 
 SETTLE_TIMEOUT_S = 120.0
 POLL_START = "org.matrix.msc3381.poll.start"

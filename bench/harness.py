@@ -38,7 +38,7 @@ from sqlalchemy import select
 
 from bot.devserver import LocalSynapse, RateLimits
 from storage.db import create_engine, create_session_factory
-from storage.ideas_models import Idea
+from storage.ideas.models import Idea
 from storage.models import ProcessedEvent
 
 logger = logging.getLogger(__name__)

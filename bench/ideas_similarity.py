@@ -13,7 +13,7 @@ import random
 import statistics
 import time
 
-from handlers.idea_similarity import SimilarityIndex
+from handlers.ideas.similarity import SimilarityIndex
 
 MODIFIERS_TEXT = (
     "Fahrrad Rad Auto Bus Straßenbahn Fußgänger Kinder Spiel Sport Park Wasser Müll Strom "

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 
 from bench import harness
 from bench.ideas_similarity import idea_text
-from handlers.poll_lifecycle import load_tally
-from storage.polls_repository import PollRepository
+from handlers.polls.lifecycle import load_tally
+from storage.polls.repository import PollRepository
 
 POLL_START = "org.matrix.msc3381.poll.start"
 POLL_RESPONSE = "org.matrix.msc3381.poll.response"

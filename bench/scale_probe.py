@@ -28,7 +28,7 @@ from bench.ideas_similarity import idea_text, rewrite
 from bot.app import App
 from bot.config import Settings
 from bot.context import Actor, IncomingMessage, Place
-from handlers.idea_state import ideas_state
+from handlers.ideas.state import ideas_state
 from storage.db import create_engine
 
 JOIN_TIMEOUT_S = 30

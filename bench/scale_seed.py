@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.ideas_similarity import idea_text
 from storage.db import upgrade_schema
-from storage.ideas_models import Idea, IdeaSequence, IdeaStatusChange, IdeaSupport
-from storage.ideas_repository import SEQUENCE_NAME
-from storage.questions_models import Question, QuestionMessage, QuestionRoute
-from storage.questions_repository import ANSWERED, CHOOSING, CLOSED, OPEN
-from storage.workshops_models import Workshop, WorkshopEffect, WorkshopRegistration
-from storage.workshops_repository import PENDING, REGISTERED, SCHEDULED, SENT, WAITING
+from storage.ideas.models import Idea, IdeaSequence, IdeaStatusChange, IdeaSupport
+from storage.ideas.repository import SEQUENCE_NAME
+from storage.questions.models import Question, QuestionMessage, QuestionRoute
+from storage.questions.repository import ANSWERED, CHOOSING, CLOSED, OPEN
+from storage.workshops.models import Workshop, WorkshopEffect, WorkshopRegistration
+from storage.workshops.repository import PENDING, REGISTERED, SCHEDULED, SENT, WAITING
 
 BATCH = 5_000
 PEOPLE = 20_000

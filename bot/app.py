@@ -16,19 +16,15 @@ from bot.reply_outbox import send_pending_replies
 from bot.roles import RoleResolver
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
-from handlers import (
-    exports,
-    ideas,
-    ideas_staff,
-    moderation,
-    polls,
-    privacy,
-    questions,
-    retention,
-    unreadable,
-    workshops,
-)
+from handlers import exports, moderation, unreadable
 from handlers import help as help_commands
+from handlers.ideas import commands as ideas
+from handlers.ideas import staff_commands as ideas_staff
+from handlers.polls import commands as polls
+from handlers.privacy import commands as privacy
+from handlers.privacy import retention
+from handlers.questions import commands as questions
+from handlers.workshops import commands as workshops
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.uow import UnitOfWorkFactory
 

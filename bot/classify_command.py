@@ -1,7 +1,7 @@
 """`smartregion-bot classify`: route questions from stdin, one JSON object per line to stdout.
 
-It runs the router the bot runs (`handlers.classifier.Classifier`), so an operator can check
-how a departments file routes before deploying it, and anyone can measure the router with a
+It runs the router the bot runs (`handlers.questions.classifier.Classifier`), so an operator can
+check how a departments file routes before deploying it, and anyone can measure the router with a
 file of questions and nothing else. Examples learnt from experts live in the bot's database
 and are not read here: the output is what a freshly started bot would do.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import load_departments
-from handlers.classifier import Classifier
+from handlers.questions.classifier import Classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,10 +25,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import FileUpload
-from handlers.poll_export import polls_table
-from handlers.workshop_export import upcoming_calendar, workshops_table
-from storage.exports_repository import ExportSecretRepository
-from storage.ideas_repository import IdeasRepository
+from handlers.polls.export import polls_table
+from handlers.workshops.export import upcoming_calendar, workshops_table
+from storage.exports.repository import ExportSecretRepository
+from storage.ideas.repository import IdeasRepository
 from storage.uow import UnitOfWork
 
 FORMATS = ("csv", "json", "ics")

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.i18n import Catalog
-from handlers.privacy import controller
-from handlers.privacy_erasure import Erasure, erase
-from handlers.privacy_export import export_file, personal_data
+from handlers.privacy.commands import controller
+from handlers.privacy.erasure import Erasure, erase
+from handlers.privacy.export import export_file, personal_data
 from storage.db import create_engine, create_session_factory, upgrade_schema
-from storage.personal_data_repository import Someone
+from storage.privacy.personal_data import Someone
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 MATRIX_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")

@@ -28,7 +28,7 @@ from bot.context import (
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.rate_limits import RateLimiter
 from bot.reply_outbox import send_pending_replies
-from storage.moderation_repository import BlockRepository
+from storage.moderation.repository import BlockRepository
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from bot.arguments import Text, Word
 from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
-from handlers.timeparse import TimeParseError, parse_duration
-from storage.moderation_repository import BlockRepository
+from bot.timeparse import TimeParseError, parse_duration
+from storage.moderation.repository import BlockRepository
 
 USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")
 MAX_BLOCK_DAYS = 3650

@@ -1,6 +1,6 @@
 """Every table of the bot in one metadata, for Alembic and the schema-versus-models test.
 
-Each feature keeps its tables in its own module (`storage/<feature>_models.py`, all on
+Each feature keeps its tables in its own module (`storage/<capability>/models.py`, all on
 `storage.models.Base`); importing them here is what makes them part of the schema. This
 is also the one place that knows every column holding a room id.
 """
@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage import models
-from storage.exports_models import ExportSecret  # noqa: F401  (registers the table)
-from storage.ideas_models import Idea
-from storage.moderation_models import Block  # noqa: F401  (registers the table)
-from storage.polls_models import Poll  # noqa: F401  (registers the table)
-from storage.privacy_models import RetentionRun  # noqa: F401  (registers the tables)
-from storage.questions_models import Question
-from storage.workshops_models import WorkshopNotice
+from storage.exports.models import ExportSecret  # noqa: F401  (registers the table)
+from storage.ideas.models import Idea
+from storage.moderation.models import Block  # noqa: F401  (registers the table)
+from storage.polls.models import Poll  # noqa: F401  (registers the table)
+from storage.privacy.models import RetentionRun  # noqa: F401  (registers the tables)
+from storage.questions.models import Question
+from storage.workshops.models import WorkshopNotice
 
 metadata = models.Base.metadata
 

@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from bot.clock import FakeClock
 from storage.db import create_engine
-from storage.polls_models import Poll
+from storage.polls.models import Poll
 
 START = "org.matrix.msc3381.poll.start"
 RESPONSE = "org.matrix.msc3381.poll.response"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 
-from storage.ideas_models import Idea, IdeaSupport
-from storage.ideas_repository import IdeasRepository
+from storage.ideas.models import Idea, IdeaSupport
+from storage.ideas.repository import IdeasRepository
 from storage.uow import UnitOfWorkFactory
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

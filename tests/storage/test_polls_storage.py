@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from storage.polls_repository import PollRepository
+from storage.polls.repository import PollRepository
 from storage.uow import UnitOfWorkFactory
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

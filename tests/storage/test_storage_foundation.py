@@ -322,7 +322,7 @@ async def test_naive_datetimes_are_refused(uow_factory: UnitOfWorkFactory) -> No
 async def test_an_upgrade_moves_delivery_rooms_but_not_event_locations(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    from storage.ideas_models import Idea
+    from storage.ideas.models import Idea
 
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     async with uow_factory() as uow:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Department, load_departments
-from handlers.classifier import CONFIDENT, Classifier, fold, normalise
+from handlers.questions.classifier import CONFIDENT, Classifier, fold, normalise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA = PROJECT_ROOT / "bench" / "data"

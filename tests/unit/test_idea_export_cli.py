@@ -6,7 +6,9 @@ import io
 import json
 
 from bot.cli import main
-from handlers import exports, ideas, ideas_staff
+from handlers import exports
+from handlers.ideas import commands as ideas
+from handlers.ideas import staff_commands as ideas_staff
 from tests.unit.fakes import make_fake_bot
 
 

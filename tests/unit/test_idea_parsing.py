@@ -6,8 +6,8 @@ import pytest
 
 from bot.config import Department, load_departments
 from bot.errors import UsageError
-from handlers.idea_categories import IdeaCategories
-from handlers.idea_listing import ListingRequest, SingleIdea, parse_listing
+from handlers.ideas.categories import IdeaCategories
+from handlers.ideas.listing import ListingRequest, SingleIdea, parse_listing
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "departments.example.toml"
 

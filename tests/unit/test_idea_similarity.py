@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from handlers.idea_similarity import SimilarityIndex, fold, stem, stems
+from handlers.ideas.similarity import SimilarityIndex, fold, stem, stems
 
 
 def test_umlauts_and_their_ascii_spellings_are_one_word():

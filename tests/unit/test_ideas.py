@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import Actor, IncomingMessage, IncomingReaction, IncomingRedaction, Place
-from handlers import exports, ideas, ideas_staff
-from storage.ideas_models import Idea, IdeaSupport
+from handlers import exports
+from handlers.ideas import commands as ideas
+from handlers.ideas import staff_commands as ideas_staff
+from storage.ideas.models import Idea, IdeaSupport
 from tests.unit.fakes import FakeBot, make_fake_bot
 
 STAFF = "@sabine:localhost"

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from handlers.poll_tally import Ballot, count_votes
+from handlers.polls.tally import Ballot, count_votes
 
 ANSWERS = ("a1", "a2", "a3")
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -11,8 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.context import Actor, IncomingPollEnd, IncomingPollResponse, IncomingRedaction, Place
-from handlers import exports, polls
+from handlers import exports
 from handlers import help as help_commands
+from handlers.polls import commands as polls
 from storage.db import create_engine
 from tests.unit.fakes import FakeBot, make_fake_bot
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import HANDLER_MODULES
-from handlers.poll_lifecycle import tally_of
-from storage.ideas_models import Idea
-from storage.moderation_models import Block
-from storage.polls_models import SecretVoter
-from storage.polls_repository import PollRepository
-from storage.questions_models import Question, QuestionExample, QuestionMessage
+from handlers.polls.lifecycle import tally_of
+from storage.ideas.models import Idea
+from storage.moderation.models import Block
+from storage.polls.models import SecretVoter
+from storage.polls.repository import PollRepository
+from storage.questions.models import Question, QuestionExample, QuestionMessage
 from tests.unit.fakes import FakeBot, make_fake_bot
 from tests.unit.privacy_world import (
     ALICE,

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from bot.config import ConfigError, Settings
 from bot.context import Actor, IncomingMessage, Place
 from bot.errors import AlreadyProcessed
-from handlers import question_flow, questions
-from handlers.question_routing import pseudonym_code
-from storage.questions_models import Question, QuestionExample, QuestionNotice
+from handlers.questions import commands as questions
+from handlers.questions import flow as question_flow
+from handlers.questions.routing import pseudonym_code
+from storage.questions.models import Question, QuestionExample, QuestionNotice
 from tests.integration.question_support import write_departments
 from tests.unit.fakes import FakeBot, Sent, make_fake_bot
 

@@ -12,7 +12,7 @@ from bot.errors import UsageError
 from bot.reply_outbox import send_pending_replies
 from bot.router import command
 from handlers import help as help_commands
-from handlers import ideas
+from handlers.ideas import commands as ideas
 from tests.unit.fakes import make_fake_bot
 
 ALICE = "@alice:localhost"

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import ConfigError, Settings
-from handlers import retention
-from handlers.retention import run_retention, schedule_retention
-from storage.privacy_models import RetentionRun
-from storage.questions_models import Question
-from storage.workshops_models import WorkshopRegistration
+from handlers.privacy import retention as retention
+from handlers.privacy.retention import run_retention, schedule_retention
+from storage.privacy.models import RetentionRun
+from storage.questions.models import Question
+from storage.workshops.models import WorkshopRegistration
 from tests.unit.fakes import FakeBot, make_fake_bot
 from tests.unit.privacy_world import TZ, everything_happened, town
 
@@ -41,7 +41,7 @@ async def test_old_questions_and_registrations_go_once_their_time_is_up(tmp_path
     assert await bot.services.scheduler.run_due() >= 1  # today's run, right after the start
     assert [q.id for q in await rows(bot, Question)] == [1, 2, 3]
 
-    caplog.set_level(logging.INFO, logger="handlers.retention")
+    caplog.set_level(logging.INFO, logger="handlers.privacy.retention")
     await run_at(bot, at(2027, 3, 3, 3, 30))  # 89 days and a bit after the workshop
     assert len(await rows(bot, WorkshopRegistration)) == 2
     await run_at(bot, at(2027, 3, 4, 3, 30))

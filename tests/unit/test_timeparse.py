@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.timeparse import TimeParseError, parse_duration, parse_moment
+from bot.timeparse import TimeParseError, parse_duration, parse_moment
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)  # Monday, 30 November 2026, 09:00

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers import workshops
-from storage.workshops_models import Workshop
+from handlers.workshops import commands as workshops
+from storage.workshops.models import Workshop
 from tests.unit.fakes import make_fake_bot
 
 TZ = ZoneInfo("Europe/Berlin")

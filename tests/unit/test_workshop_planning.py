@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.timeparse import TimeParseError, parse_date
-from handlers.workshop_planning import (
+from bot.timeparse import TimeParseError, parse_date
+from handlers.workshops.planning import (
     MONTHLY,
     WEEKLY,
     add_months,

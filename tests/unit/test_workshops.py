@@ -18,9 +18,9 @@ import pytest
 from bot.context import Actor, IncomingReaction, IncomingRedaction, Message, Place
 from bot.exports import build_export
 from handlers import help as help_commands
-from handlers import workshops
-from handlers.workshop_export import upcoming_calendar
-from storage.workshops_repository import WorkshopRepository
+from handlers.workshops import commands as workshops
+from handlers.workshops.export import upcoming_calendar
+from storage.workshops.repository import WorkshopRepository
 from tests.unit.fakes import FakeBot, make_fake_bot
 
 TZ = ZoneInfo("Europe/Berlin")

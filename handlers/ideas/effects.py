@@ -1,0 +1,105 @@
+"""What ideas cause outside the database: cards, their edits, direct messages, staff notices.
+
+Each runs after the transaction that decided it has committed, with a dedupe key derived
+from stable ids, so a retry after a crash sends the same event instead of a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from bot.context import Actor, Message, Services
+from handlers.ideas.state import ideas_state
+from handlers.ideas.texts import card_message, join_messages
+from storage.ideas.repository import IdeasRepository, Person
+
+logger = logging.getLogger(__name__)
+
+
+async def post_card(services: Services, number: int) -> None:
+    """Post the idea's card in the ideas room (if there is one) and remember its event."""
+    room = services.settings.ideas_room
+    if room is None:
+        return
+    async with services.unit_of_work() as uow:
+        repository = IdeasRepository(uow.session)
+        idea = await repository.get(number)
+        if idea is None or not idea.published or idea.card_event_id is not None:
+            return
+        supports = await repository.support_count(idea)
+    room_id = await services.adapter.resolve_room(room)
+    event_id = await services.adapter.send(
+        room_id, card_message(services, idea, supports), dedupe_key=f"idea-card:{number}"
+    )
+    async with services.unit_of_work() as uow:
+        repository = IdeasRepository(uow.session)
+        idea = await repository.get(number)
+        if idea is None:
+            return
+        idea.card_room_id, idea.card_event_id = room_id, event_id
+        changed = await repository.support_count(idea) != supports
+        await uow.commit()
+    if changed:  # supported (by command) while the card was being posted
+        await refresh_card(services, number)
+
+
+async def refresh_card(services: Services, number: int) -> None:
+    """Edit the card to show the idea's current supports, status or visibility.
+
+    The count is read and the edit sent under one lock, so the last edit always carries the
+    latest count even when reactions are handled concurrently.
+    """
+    async with (await ideas_state(services)).card_lock:
+        async with services.unit_of_work() as uow:
+            repository = IdeasRepository(uow.session)
+            idea = await repository.get(number)
+            if idea is None or idea.card_event_id is None or idea.card_room_id is None:
+                return
+            supports = await repository.support_count(idea)
+        message = card_message(services, idea, supports)
+        await services.adapter.edit(idea.card_room_id, idea.card_event_id, message)
+
+
+async def notify(
+    services: Services,
+    people: Iterable[tuple[Person, str]],
+    dedupe_prefix: str,
+    params: Callable[[str], Mapping[str, Any]],
+    reason: str | None = None,
+) -> None:
+    """Send each `(person, message key)` a direct message in their language.
+
+    `params(language)` gives the message's parameters in that language (e.g. a status name).
+    A failed message is logged and does not stop the others.
+    """
+    for person, key in on_this_platform(services, people):
+        language = await services.language_of(Actor(person.platform, person.id, person.id))
+        parts = [services.render(language, key, **params(language))]
+        if reason:
+            parts.append(services.render(language, "ideas.dm_reason", reason=reason))
+        try:
+            await services.adapter.send_direct(
+                person.id, join_messages(*parts), dedupe_key=f"{dedupe_prefix}:{person.id}"
+            )
+        except Exception:
+            logger.exception("Could not send an idea notification (%s)", dedupe_prefix)
+
+
+def on_this_platform(
+    services: Services, people: Iterable[tuple[Person, str]]
+) -> list[tuple[Person, str]]:
+    """The `(person, message key)` pairs `notify` writes to: those on the bot's platform."""
+    return [(person, key) for person, key in people if person.platform == services.adapter.platform]
+
+
+async def tell_staff(
+    services: Services, key: str, dedupe_key: str, params: Mapping[str, Any]
+) -> None:
+    """A notice in the staff room, in the deployment's language; nothing without a room."""
+    room = services.settings.staff_room
+    if room is None:
+        return
+    message: Message = services.render(services.settings.language, key, **params)
+    await services.adapter.send(room, message, dedupe_key=dedupe_key)

@@ -1,0 +1,1 @@
+"""Privacy rights in chat: the notice, a person's data export, erasure and retention."""

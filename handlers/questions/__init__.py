@@ -1,0 +1,1 @@
+"""Citizens' questions routed to the right department, answered by experts, relayed back."""

@@ -1,0 +1,100 @@
+"""Which department a question goes to, and how the asker is named there.
+
+The router (handlers.questions.classifier) is built once at start from the departments file plus the
+examples experts taught it by forwarding, and kept in `services.state`; the database stays
+the source of truth, so removing an example simply rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.config import Department
+from bot.context import Services
+from handlers.questions.classifier import CONFIDENT, Classification, Classifier
+from storage.questions.repository import QuestionRepository
+
+logger = logging.getLogger(__name__)
+
+STATE_KEY = "questions"
+OFFERED = 3
+"""How many departments the citizen may choose from when the router is unsure."""
+
+
+@dataclass
+class QuestionRouter:
+    """The departments and the trained classifier (None with fewer than two departments)."""
+
+    departments: tuple[Department, ...]
+    classifier: Classifier | None
+
+    @classmethod
+    def build(
+        cls, departments: Sequence[Department], learned: Iterable[tuple[str, str]]
+    ) -> QuestionRouter:
+        known = {department.id for department in departments}
+        examples = [(text, dep_id) for text, dep_id in learned if dep_id in known]
+        classifier = Classifier(departments, examples) if len(departments) >= 2 else None
+        return cls(tuple(departments), classifier)
+
+    def department(self, department_id: str | None) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def classify(self, text: str) -> Classification:
+        if self.classifier is None:
+            only = self.departments[0].id
+            return Classification(only, 1.0, (only,))
+        return self.classifier.classify(text)
+
+    def is_confident(self, classification: Classification) -> bool:
+        return classification.confidence >= CONFIDENT
+
+    def hint(self, text: str) -> str | None:
+        """The department a leading `#abteilung` names, if exactly one fits."""
+        if self.classifier is not None:
+            return self.classifier.route_hint(text)
+        word = text.strip().removeprefix("#").split(maxsplit=1)
+        only = self.departments[0]
+        return only.id if word and word[0].casefold() == only.id else None
+
+    def find(self, word: str) -> Department | None:
+        """A department named by a word typed in a command (`mobilitaet`, `#verkehr`)."""
+        return self.department(self.hint("#" + word.removeprefix("#")))
+
+    def learn(self, text: str, department_id: str) -> None:
+        if self.classifier is not None:
+            self.classifier.learn(text, department_id)
+
+
+async def build_router(services: Services) -> QuestionRouter:
+    """Train the router from the departments file and the stored examples; keep it."""
+    async with services.unit_of_work() as uow:
+        examples = await QuestionRepository(uow.session).examples()
+    router = QuestionRouter.build(
+        services.settings.departments, ((e.text, e.department_id) for e in examples)
+    )
+    services.state[STATE_KEY] = router
+    logger.info(
+        "Question router ready: %d departments, %d learned examples",
+        len(router.departments),
+        len(examples),
+    )
+    return router
+
+
+async def question_router(services: Services) -> QuestionRouter:
+    """The router built at start (built now if the start hooks did not run, as in tests)."""
+    router = services.state.get(STATE_KEY)
+    if isinstance(router, QuestionRouter):
+        return router
+    return await build_router(services)
+
+
+def pseudonym_code(secret: bytes, platform: str, person: str) -> str:
+    """Four hex digits standing for a person: stable, but not computable without the key."""
+    digest = hmac.new(secret, f"{platform}\n{person}".encode(), hashlib.sha256).hexdigest()
+    return digest[:4].upper()

@@ -1,0 +1,171 @@
+"""Timed steps of a question: the department offer expires, the thread is reminded, staff
+are alerted.
+
+Jobs live in memory and carry only the question number; they are derived from the stored
+questions at start. Each job decides in one transaction whether its step is still due
+(`QuestionRepository.set_once`) and queues what it has to say there, so a restart neither
+repeats nor skips it, however late the job runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timedelta
+
+from bot.context import Services
+from handlers.questions.delivery import CITIZEN, STAFF, THREAD, deliver
+from storage.questions.models import Question
+from storage.questions.repository import CHOOSING, EXPIRED, OPEN, QuestionRepository
+
+logger = logging.getLogger(__name__)
+
+OFFER_TTL = timedelta(hours=24)
+"""How long the citizen may take to pick one of the offered departments."""
+
+
+def _offer_job(number: int) -> str:
+    return f"question-offer:{number}"
+
+
+def _remind_job(number: int) -> str:
+    return f"question-remind:{number}"
+
+
+def _escalate_job(number: int) -> str:
+    return f"question-escalate:{number}"
+
+
+def schedule(services: Services, question: Question) -> None:
+    """Schedule whatever timed step of `question` has not happened yet."""
+    scheduler = services.scheduler
+    settings = services.settings
+    if question.status == CHOOSING and question.expired_at is None:
+        scheduler.schedule_at(
+            _offer_job(question.id),
+            question.created_at + OFFER_TTL,
+            functools.partial(expire_offer, services),
+            question.id,
+        )
+    if question.status != OPEN or question.routed_at is None:
+        return
+    if question.reminded_at is None:
+        scheduler.schedule_at(
+            _remind_job(question.id),
+            question.routed_at + settings.question_remind,
+            functools.partial(remind, services),
+            question.id,
+        )
+    if question.escalated_at is None:
+        scheduler.schedule_at(
+            _escalate_job(question.id),
+            question.routed_at + settings.question_sla,
+            functools.partial(escalate, services),
+            question.id,
+        )
+
+
+def cancel(services: Services, number: int) -> None:
+    """Drop the timers of a question that was answered, closed or routed."""
+    for job_id in (_offer_job(number), _remind_job(number), _escalate_job(number)):
+        services.scheduler.cancel(job_id)
+
+
+async def rebuild(services: Services) -> None:
+    """Schedule the timers of every waiting question (at start; past ones run at once)."""
+    async with services.unit_of_work() as uow:
+        waiting = await QuestionRepository(uow.session).with_status((CHOOSING, OPEN))
+    for question in waiting:
+        schedule(services, question)
+    logger.info("Scheduled the timers of %d waiting questions", len(waiting))
+
+
+async def _due(services: Services, number: int, offset: timedelta, base: str) -> Question | None:
+    """The question if its step is due now; reschedules it if the job ran early."""
+    async with services.unit_of_work() as uow:
+        question = await QuestionRepository(uow.session).get(number)
+    if question is None:
+        return None
+    start: datetime | None = getattr(question, base)
+    if start is None:
+        return None
+    if start + offset > services.clock.now():
+        schedule(services, question)
+        return None
+    return question
+
+
+async def expire_offer(services: Services, number: int) -> None:
+    """Nobody picked a department within a day: close the offer and tell the citizen."""
+    question = await _due(services, number, OFFER_TTL, "created_at")
+    if question is None:
+        return
+    now = services.clock.now()
+    async with services.unit_of_work() as uow:
+        repo = QuestionRepository(uow.session)
+        if not await repo.set_once(
+            number, Question.expired_at, now, statuses=(CHOOSING,), new_status=EXPIRED
+        ):
+            return
+        await repo.queue(question, CITIZEN, "offer_expired", now, number=number)
+        await uow.commit()
+    logger.info("The department offer of question #%d expired", number)
+    await deliver(services)
+
+
+async def remind(services: Services, number: int) -> None:
+    """No expert has answered yet: nudge the department in the question's thread."""
+    question = await _due(services, number, services.settings.question_remind, "routed_at")
+    if question is None:
+        return
+    now = services.clock.now()
+    async with services.unit_of_work() as uow:
+        repo = QuestionRepository(uow.session)
+        if not await repo.set_once(number, Question.reminded_at, now, statuses=(OPEN,)):
+            return
+        route = await repo.current_route(number)
+        if route is not None:
+            await repo.queue(
+                question,
+                THREAD,
+                "reminder",
+                now,
+                route_id=route.id,
+                number=number,
+                hours=_hours(services.settings.question_remind),
+            )
+        await uow.commit()
+    logger.info("Reminded the department of question #%d", number)
+    await deliver(services)
+
+
+async def escalate(services: Services, number: int) -> None:
+    """Still no answer after the SLA: alert the staff room and tell the citizen it takes longer."""
+    question = await _due(services, number, services.settings.question_sla, "routed_at")
+    if question is None:
+        return
+    now = services.clock.now()
+    department = services.settings.department(question.department_id or "")
+    async with services.unit_of_work() as uow:
+        repo = QuestionRepository(uow.session)
+        if not await repo.set_once(number, Question.escalated_at, now, statuses=(OPEN,)):
+            return
+        hours = _hours(services.settings.question_sla)
+        if services.settings.staff_room is not None:
+            await repo.queue(
+                question,
+                STAFF,
+                "escalation",
+                now,
+                number=number,
+                department=department.name if department else "?",
+                hours=hours,
+            )
+        await repo.queue(question, CITIZEN, "takes_longer", now, number=number)
+        await uow.commit()
+    logger.info("Escalated question #%d to the staff room", number)
+    await deliver(services)
+
+
+def _hours(delta: timedelta) -> int:
+    return round(delta.total_seconds() / 3600)

@@ -1,0 +1,1 @@
+"""Workshops: scheduled announcements, registration with a waitlist, reminders, calendar files."""

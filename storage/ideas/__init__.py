@@ -1,0 +1,1 @@
+"""Ideas, their supports, reports and status history."""

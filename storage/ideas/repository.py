@@ -1,0 +1,348 @@
+"""Queries of the ideas box. Takes the unit of work's session and never commits.
+
+Writes that two events may race for (a support, a report, the next number) use
+``INSERT ... ON CONFLICT`` or a row update, so a collision neither raises nor aborts the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.ideas.models import (
+    MERGED,
+    OPEN_STATUSES,
+    Idea,
+    IdeaReport,
+    IdeaSequence,
+    IdeaStatusChange,
+    IdeaSupport,
+)
+from storage.repositories import _insert
+
+SEQUENCE_NAME = "ideas"
+
+
+@dataclass(frozen=True)
+class ListedIdea:
+    """An idea with its current number of supports, as listings and exports show it."""
+
+    idea: Idea
+    supports: int
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone to notify, by platform identity."""
+
+    platform: str
+    id: str
+
+
+class IdeasRepository:
+    """Ideas, their supports, status history and reports."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # ------------------------------------------------------------------ ideas
+
+    async def next_number(self) -> int:
+        """The next idea number; the row lock on PostgreSQL serialises concurrent ideas."""
+        await self._session.execute(
+            _insert(self._session, IdeaSequence)
+            .values(name=SEQUENCE_NAME, last_number=0)
+            .on_conflict_do_nothing(index_elements=[IdeaSequence.name])
+        )
+        result = await self._session.execute(
+            update(IdeaSequence)
+            .where(IdeaSequence.name == SEQUENCE_NAME)
+            .values(last_number=IdeaSequence.last_number + 1)
+            .returning(IdeaSequence.last_number)
+        )
+        return int(result.scalar_one())
+
+    async def add(self, idea: Idea, changed_at: datetime) -> Idea:
+        """Store a new idea with the first entry of its history."""
+        self._session.add(idea)
+        await self._session.flush()
+        await self.record_status(idea, idea.status, None, None, changed_at)
+        return idea
+
+    async def get(self, number: int) -> Idea | None:
+        return await self._session.scalar(select(Idea).where(Idea.number == number))
+
+    async def by_card(self, card_event_id: str) -> Idea | None:
+        """The idea whose card is the event `card_event_id` (a 👍 was put on it)."""
+        return await self._session.scalar(select(Idea).where(Idea.card_event_id == card_event_id))
+
+    async def count_since(self, platform: str, author_id: str, since: datetime) -> int:
+        """How many ideas the person submitted since `since` (for the hourly limit)."""
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(Idea)
+            .where(Idea.platform == platform, Idea.author_id == author_id, Idea.created_at > since)
+        )
+        return int(count or 0)
+
+    async def open_texts(self) -> list[tuple[int, str]]:
+        """Number and text of every idea similar-idea hints may name."""
+        rows = await self._session.execute(
+            select(Idea.number, Idea.text).where(*_open_conditions()).order_by(Idea.number)
+        )
+        return [(number, text) for number, text in rows]
+
+    async def open_numbers(self, numbers: Sequence[int]) -> list[Idea]:
+        """Those of `numbers` that are still open and visible, in the given order."""
+        if not numbers:
+            return []
+        found = await self._session.scalars(
+            select(Idea).where(Idea.number.in_(numbers), *_open_conditions())
+        )
+        by_number = {idea.number: idea for idea in found}
+        return [by_number[number] for number in numbers if number in by_number]
+
+    async def published_without_card(self) -> list[Idea]:
+        """Published ideas whose card was never recorded (e.g. the bot stopped in between)."""
+        found = await self._session.scalars(
+            select(Idea)
+            .where(Idea.published.is_(True), Idea.card_event_id.is_(None))
+            .order_by(Idea.number)
+        )
+        return list(found)
+
+    async def listing(
+        self,
+        *,
+        top: bool,
+        category: str | None,
+        author: Person | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[ListedIdea], int]:
+        """One page of visible ideas (published, not hidden, not merged) and the total."""
+        conditions = [Idea.published.is_(True), Idea.hidden.is_(False), Idea.merged_into.is_(None)]
+        if category is not None:
+            conditions.append(Idea.category == category)
+        if author is not None:
+            conditions.extend([Idea.platform == author.platform, Idea.author_id == author.id])
+        total = await self._session.scalar(
+            select(func.count()).select_from(Idea).where(*conditions)
+        )
+        if top:
+            # The trigger-kept counter and its index: no counting of every support.
+            top_page = await self._session.scalars(
+                select(Idea)
+                .where(*conditions)
+                .order_by(Idea.support_count.desc(), Idea.number.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            return [ListedIdea(idea, idea.support_count) for idea in top_page], int(total or 0)
+        # Newest first needs the supports of the listed page only, not of every idea.
+        page = list(
+            await self._session.scalars(
+                select(Idea)
+                .where(*conditions)
+                .order_by(Idea.number.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        rows = await self._session.execute(
+            select(IdeaSupport.idea_id, func.count())
+            .where(IdeaSupport.idea_id.in_([idea.id for idea in page]))
+            .group_by(IdeaSupport.idea_id)
+        )
+        counts = {idea_id: int(count) for idea_id, count in rows}
+        return [ListedIdea(idea, counts.get(idea.id, 0)) for idea in page], int(total or 0)
+
+    async def everything(self) -> list[ListedIdea]:
+        """Every idea with its supports, oldest first, for exports."""
+        rows = await self._session.execute(_with_support_counts().order_by(Idea.number))
+        return [ListedIdea(idea, int(count)) for idea, count in rows]
+
+    # ----------------------------------------------------------------- history
+
+    async def record_status(
+        self,
+        idea: Idea,
+        status: str,
+        reason: str | None,
+        changed_by: str | None,
+        changed_at: datetime,
+    ) -> IdeaStatusChange:
+        """Add an entry to the idea's history; a real status also becomes the idea's status."""
+        if status != MERGED:
+            idea.status = status
+        change = IdeaStatusChange(
+            idea_id=idea.id,
+            status=status,
+            reason=reason,
+            changed_by=changed_by,
+            changed_at=changed_at,
+        )
+        self._session.add(change)
+        await self._session.flush()
+        return change
+
+    async def history(self, idea: Idea) -> list[IdeaStatusChange]:
+        found = await self._session.scalars(
+            select(IdeaStatusChange)
+            .where(IdeaStatusChange.idea_id == idea.id)
+            .order_by(IdeaStatusChange.changed_at, IdeaStatusChange.id)
+        )
+        return list(found)
+
+    # ---------------------------------------------------------------- supports
+
+    async def add_support(
+        self,
+        idea: Idea,
+        platform: str,
+        supporter_id: str,
+        created_at: datetime,
+        reaction_event_id: str | None = None,
+    ) -> bool:
+        """Record a support; False if the person already supports the idea."""
+        result = await self._session.execute(
+            _insert(self._session, IdeaSupport)
+            .values(
+                idea_id=idea.id,
+                platform=platform,
+                supporter_id=supporter_id,
+                reaction_event_id=reaction_event_id,
+                created_at=created_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(IdeaSupport.id)
+        )
+        return result.first() is not None
+
+    async def remove_support(self, idea: Idea, platform: str, supporter_id: str) -> bool:
+        """Withdraw a support; False if there was none."""
+        result = await self._session.execute(
+            delete(IdeaSupport)
+            .where(
+                IdeaSupport.idea_id == idea.id,
+                IdeaSupport.platform == platform,
+                IdeaSupport.supporter_id == supporter_id,
+            )
+            .returning(IdeaSupport.id)
+        )
+        return result.first() is not None
+
+    async def remove_reaction_support(self, reaction_event_id: str) -> Idea | None:
+        """Withdraw the support a 👍 created; the idea it belonged to, or None."""
+        result = await self._session.execute(
+            delete(IdeaSupport)
+            .where(IdeaSupport.reaction_event_id == reaction_event_id)
+            .returning(IdeaSupport.idea_id)
+        )
+        idea_id = result.scalar_one_or_none()
+        if idea_id is None:
+            return None
+        return await self._session.get(Idea, idea_id)
+
+    async def supports(self, idea: Idea, platform: str, supporter_id: str) -> bool:
+        found = await self._session.scalar(
+            select(IdeaSupport.id).where(
+                IdeaSupport.idea_id == idea.id,
+                IdeaSupport.platform == platform,
+                IdeaSupport.supporter_id == supporter_id,
+            )
+        )
+        return found is not None
+
+    async def support_count(self, idea: Idea) -> int:
+        count = await self._session.scalar(
+            select(func.count()).select_from(IdeaSupport).where(IdeaSupport.idea_id == idea.id)
+        )
+        return int(count or 0)
+
+    async def supporters(self, idea: Idea) -> list[Person]:
+        rows = await self._session.execute(
+            select(IdeaSupport.platform, IdeaSupport.supporter_id)
+            .where(IdeaSupport.idea_id == idea.id)
+            .order_by(IdeaSupport.id)
+        )
+        return [Person(platform, supporter) for platform, supporter in rows]
+
+    async def move_supports(self, duplicate: Idea, original: Idea) -> None:
+        """Make the duplicate's supporters (and author) supporters of the original.
+
+        Nobody is counted twice and the original's author does not support their own idea.
+        A support keeps its 👍 event, so redacting that reaction later still withdraws it.
+        """
+        moving = await self._session.scalars(
+            select(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id).order_by(IdeaSupport.id)
+        )
+        carried = [(s.platform, s.supporter_id, s.reaction_event_id) for s in moving]
+        await self._session.execute(delete(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id))
+        carried.append((duplicate.platform, duplicate.author_id, None))
+        for platform, supporter_id, reaction_event_id in carried:
+            if (platform, supporter_id) == (original.platform, original.author_id):
+                continue
+            await self.add_support(
+                original, platform, supporter_id, duplicate.created_at, reaction_event_id
+            )
+
+    # ----------------------------------------------------------------- reports
+
+    async def add_report(
+        self, idea: Idea, platform: str, reporter_id: str, reason: str | None, at: datetime
+    ) -> bool:
+        """Record a report; False if this person reported the idea before."""
+        result = await self._session.execute(
+            _insert(self._session, IdeaReport)
+            .values(
+                idea_id=idea.id,
+                platform=platform,
+                reporter_id=reporter_id,
+                reason=reason,
+                resolved=False,
+                created_at=at,
+            )
+            .on_conflict_do_nothing()
+            .returning(IdeaReport.id)
+        )
+        return result.first() is not None
+
+    async def open_report_count(self, idea: Idea) -> int:
+        """Reports since staff last decided to show the idea."""
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(IdeaReport)
+            .where(IdeaReport.idea_id == idea.id, IdeaReport.resolved.is_(False))
+        )
+        return int(count or 0)
+
+    async def resolve_reports(self, idea: Idea) -> None:
+        """Staff decided: earlier reports no longer count towards hiding the idea."""
+        await self._session.execute(
+            update(IdeaReport).where(IdeaReport.idea_id == idea.id).values(resolved=True)
+        )
+
+
+def _open_conditions() -> tuple[object, ...]:
+    return (
+        Idea.published.is_(True),
+        Idea.hidden.is_(False),
+        Idea.merged_into.is_(None),
+        Idea.status.in_(OPEN_STATUSES),
+    )
+
+
+def _with_support_counts() -> Select[tuple[Idea, int]]:
+    counts = (
+        select(IdeaSupport.idea_id, func.count().label("supports"))
+        .group_by(IdeaSupport.idea_id)
+        .subquery()
+    )
+    supports = func.coalesce(counts.c.supports, 0).label("supports")
+    return select(Idea, supports).outerjoin(counts, counts.c.idea_id == Idea.id)

@@ -1,0 +1,1 @@
+"""Blocks that stop someone who abuses the bot."""

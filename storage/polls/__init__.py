@@ -1,0 +1,1 @@
+"""Polls, their answers and every vote as it arrived."""

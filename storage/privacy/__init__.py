@@ -1,0 +1,1 @@
+"""Erasure requests, retention bookkeeping and the collection of a person's data."""

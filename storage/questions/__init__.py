@@ -1,0 +1,1 @@
+"""Routed questions, their threads, answers and what the router learned."""

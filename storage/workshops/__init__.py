@@ -1,0 +1,1 @@
+"""Workshops, registrations and the scheduled effects that happened."""
