@@ -29,9 +29,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bot.classify_command import PROJECT_ROOT, default_departments_file, load_classifier
+from bot.classify_command import default_departments_file, load_classifier
+from bot.config import example_departments_file
 from handlers.questions.classifier import CONFIDENT, Classifier
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "bench" / "data"
 DEFAULT_DATA = (
     DATA_DIR / "routing-dev.jsonl",
@@ -205,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--departments",
         type=Path,
-        help="departments file (default: BOT_DEPARTMENTS_FILE, else departments.example.toml)",
+        help=f"departments file (default: BOT_DEPARTMENTS_FILE, else {example_departments_file()})",
     )
     parser.add_argument(
         "--data", type=Path, action="append", help="labelled JSON-lines file (repeatable)"

@@ -36,6 +36,7 @@ from urllib.parse import quote
 import aiohttp
 from sqlalchemy import select
 
+from bot.config import example_departments_file
 from bot.devserver import LocalSynapse, RateLimits
 from storage.db import create_engine, create_session_factory
 from storage.ideas.models import Idea
@@ -451,7 +452,7 @@ def replies_by_target(timeline: Timeline, sender: str) -> dict[str, int]:
 
 def departments_file(directory: Path, room_id: str) -> Path:
     """The project's departments (keywords and all) with every expert room set to `room_id`."""
-    text = (PROJECT_ROOT / "departments.example.toml").read_text(encoding="utf-8")
+    text = example_departments_file().read_text(encoding="utf-8")
     written = re.sub(r'^room = ".*"$', f'room = "{room_id}"', text, flags=re.MULTILINE)
     path = directory / "departments.toml"
     path.write_text(written, encoding="utf-8")

@@ -11,22 +11,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import load_departments
+from bot.config import example_departments_file, load_departments
 from handlers.questions.classifier import Classifier
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-
-def default_departments_file(environ: Mapping[str, str]) -> Path:
-    """`BOT_DEPARTMENTS_FILE` if set, else the example file in the project root."""
+def default_departments_file(environ: Mapping[str, str]) -> Path | Traversable:
+    """`BOT_DEPARTMENTS_FILE` if set, else the example file shipped with the bot."""
     configured = environ.get("BOT_DEPARTMENTS_FILE", "").strip()
-    return Path(configured) if configured else PROJECT_ROOT / "departments.example.toml"
+    return Path(configured) if configured else example_departments_file()
 
 
-def load_classifier(path: Path, problems: list[str]) -> Classifier | None:
+def load_classifier(path: Path | Traversable, problems: list[str]) -> Classifier | None:
     """The router trained on the departments file at `path`; None if `problems` got entries."""
     departments = load_departments(path, problems)
     if problems:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, example_departments_file
 from bot.exports import EXPORTS, FORMATS, ExportError, write_export
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     classify.add_argument(
         "--departments",
         type=Path,
-        help="departments file (default: BOT_DEPARTMENTS_FILE, else departments.example.toml)",
+        help=f"departments file (default: BOT_DEPARTMENTS_FILE, else {example_departments_file()})",
     )
     privacy = commands.add_parser("privacy", help="a person's data for written DSGVO requests")
     privacy_actions = privacy.add_subparsers(dest="privacy_action", required=True)

@@ -12,6 +12,8 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -318,7 +320,16 @@ def _room_setting(name: str, value: str, problems: list[str]) -> str | None:
     return value
 
 
-def load_departments(path: Path, problems: list[str]) -> tuple[Department, ...]:
+def example_departments_file() -> Traversable:
+    """The departments file shipped with the bot (Würzburg's), for the demo and `classify`.
+
+    It is package data read through `importlib.resources`, so an installed bot finds it as
+    well as a checkout does: nothing is read from the project root at run time.
+    """
+    return resources.files("bot") / "data" / "departments.example.toml"
+
+
+def load_departments(path: Path | Traversable, problems: list[str]) -> tuple[Department, ...]:
     """Read the departments TOML file, appending every problem found to `problems`."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

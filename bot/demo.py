@@ -16,13 +16,11 @@ import tomli_w
 
 from bot.adapters.matrix_provisioning import Account, RoomPlan, provision
 from bot.app import App
-from bot.config import Settings
+from bot.config import Settings, example_departments_file
 from bot.devserver import LocalSynapse
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEPARTMENTS_EXAMPLE = PROJECT_ROOT / "departments.example.toml"
 DEMO_PASSWORD = "smartregion-demo"
 
 
@@ -73,7 +71,7 @@ async def run_demo(data_dir: Path, port: int) -> None:
 
 def example_departments() -> list[dict[str, Any]]:
     """The shipped departments with every key, so the demo routes like a real deployment."""
-    return tomllib.loads(DEPARTMENTS_EXAMPLE.read_text("utf-8"))["department"]
+    return tomllib.loads(example_departments_file().read_text("utf-8"))["department"]
 
 
 def room_plans(accounts: dict[str, Account], departments: list[dict[str, Any]]) -> list[RoomPlan]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-EXAMPLE = Path(__file__).parents[2] / "departments.example.toml"
+from bot.config import example_departments_file
+
+EXAMPLE = example_departments_file()
 _DEPARTMENT_ID = re.compile(r'^id = "([a-z_]+)"$', re.MULTILINE)
 _ROOM = re.compile(r'^room = ".*"$', re.MULTILINE)
 
 
 def write_departments(directory: Path, rooms: dict[str, str], other_room: str) -> Path:
-    """departments.example.toml (keywords and all) with each room replaced by a test room.
+    """The shipped departments file (keywords and all) with each room replaced by a test room.
 
     Departments missing from `rooms` share `other_room`.
     """

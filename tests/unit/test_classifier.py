@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Department, load_departments
+from bot.config import Department, example_departments_file, load_departments
 from handlers.questions.classifier import CONFIDENT, Classifier, fold, normalise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -15,7 +15,7 @@ HELDOUT = DATA / "routing-heldout2.jsonl"
 
 def example_departments() -> tuple[Department, ...]:
     problems: list[str] = []
-    departments = load_departments(PROJECT_ROOT / "departments.example.toml", problems)
+    departments = load_departments(example_departments_file(), problems)
     assert problems == []
     return departments
 

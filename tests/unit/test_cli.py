@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from bot.cli import main
+from bot.config import example_departments_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def test_check_config_accepts_the_example_with_credentials(tmp_path, capsys, mon
     example = (PROJECT_ROOT / "config.example.env").read_text("utf-8")
     env_file.write_text(
         example.replace("MATRIX_PASSWORD=\n", "MATRIX_PASSWORD=secret\n")
-        + f"BOT_DEPARTMENTS_FILE={PROJECT_ROOT / 'departments.example.toml'}\n",
+        + f"BOT_DEPARTMENTS_FILE={example_departments_file()}\n",
         "utf-8",
     )
     assert main(["check-config", "--env-file", str(env_file)]) == 0

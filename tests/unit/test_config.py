@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, example_departments_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = {
@@ -50,7 +50,7 @@ def test_every_problem_is_named():
 
 def test_shipped_departments_file_has_the_reference_ids():
     settings = Settings.from_env(
-        env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(PROJECT_ROOT / "departments.example.toml")}
+        env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(example_departments_file())}
     )
     ids = [d.id for d in settings.departments]
     assert ids == [

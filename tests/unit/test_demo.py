@@ -1,17 +1,17 @@
 """`smartregion-bot demo`: its departments file routes exactly like the shipped one."""
 
 import tomllib
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
 
 from bot.classify_command import load_classifier
-from bot.config import load_departments
+from bot.config import example_departments_file, load_departments
 from bot.demo import demo_departments, write_demo_departments
 from handlers.classifier import Classifier
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = PROJECT_ROOT / "departments.example.toml"
+EXAMPLE = example_departments_file()
 SERVER = "localhost"
 
 # A few questions of /work/shared/data/routing-sample.jsonl, from several departments.
@@ -32,7 +32,7 @@ def example_entries() -> list[dict]:
     return tomllib.loads(EXAMPLE.read_text("utf-8"))["department"]
 
 
-def classifier_for(path: Path) -> Classifier:
+def classifier_for(path: Path | Traversable) -> Classifier:
     """The router `smartregion-bot classify` builds from `path`."""
     problems: list[str] = []
     classifier = load_classifier(path, problems)

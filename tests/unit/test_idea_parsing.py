@@ -1,15 +1,13 @@
 """Category tags, category proposals and `!ideen` arguments, without a chat."""
 
-from pathlib import Path
-
 import pytest
 
-from bot.config import Department, load_departments
+from bot.config import Department, example_departments_file, load_departments
 from bot.errors import UsageError
 from handlers.ideas.categories import IdeaCategories
 from handlers.ideas.listing import ListingRequest, SingleIdea, parse_listing
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "departments.example.toml"
+EXAMPLE = example_departments_file()
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import example_departments_file
 from bot.context import Actor, IncomingMessage, IncomingReaction, IncomingRedaction, Place
 from handlers import exports
 from handlers.ideas import commands as ideas
@@ -25,7 +25,7 @@ CARLA = "@carla:localhost"
 DIETER = "@dieter:localhost"
 STAFF_ROOM = "!staff:localhost"
 IDEAS_ROOM = "!ideas:localhost"
-EXAMPLE_DEPARTMENTS = Path(__file__).resolve().parents[2] / "departments.example.toml"
+EXAMPLE_DEPARTMENTS = example_departments_file()
 MODULES = (ideas, ideas_staff, exports)
 
 
