@@ -9,7 +9,7 @@ import pytest
 from bot.classify_command import load_classifier
 from bot.config import example_departments_file, load_departments
 from bot.demo import demo_departments, write_demo_departments
-from handlers.classifier import Classifier
+from handlers.questions.classifier import Classifier
 
 EXAMPLE = example_departments_file()
 SERVER = "localhost"
