@@ -5,8 +5,6 @@ A second platform (Discord) implements `ChatAdapter` and produces these same typ
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +12,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import AlreadyProcessed
+from bot.messages import Message, render
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -156,15 +155,6 @@ class FileUpload:
     data: bytes
 
 
-@dataclass(frozen=True)
-class Message:
-    """Outgoing text in both forms a chat client may show; `html` is already safe."""
-
-    body: str
-    html: str
-    mentions: tuple[str, ...] = ()
-
-
 class ChatAdapter(Protocol):
     """What the civic logic needs from a chat platform (implemented in `bot.adapters`)."""
 
@@ -243,22 +233,6 @@ class ChatAdapter(Protocol):
         ...
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
-
-def render(template: str, **params: Any) -> Message:
-    """Fill a catalog template twice: as plain text and as escaped HTML.
-
-    Parameters are always escaped for HTML, so user text (an idea with `<script>`) shows as
-    text. Templates may mark emphasis as `**…**`, which becomes `<strong>` in HTML only.
-    """
-    plain = _BOLD.sub(r"\1", template).format(**params)
-    safe_params = {key: html.escape(str(value)) for key, value in params.items()}
-    html_template = _BOLD.sub(r"<strong>\1</strong>", html.escape(template, quote=False))
-    body_html = html_template.format(**safe_params).replace("\n", "<br>")
-    return Message(body=plain, html=body_html)
-
-
 @dataclass
 class Services:
     """Dependencies handed from `bot.app` to every handler; no module holds globals."""
@@ -321,16 +295,13 @@ class Context:
         return self.services.catalog.text(self.language, key, **params)
 
     def render(self, key: str, *, language: str | None = None, **params: Any) -> Message:
-        """A catalog message in both forms, in the asker's language unless told otherwise."""
+        """A catalog message, in the asker's language unless told otherwise."""
         template = self.services.catalog.raw(language or self.language, key)
         return render(template, **params)
 
     async def reply(self, key: str, *, mentions: Sequence[str] = (), **params: Any) -> str:
         """Answer the command with a notice that replies to it."""
-        message = self.render(key, **params)
-        return await self.reply_message(
-            Message(message.body, message.html, tuple(mentions)),
-        )
+        return await self.reply_message(self.render(key, **params).notifying(mentions))
 
     async def reply_message(self, message: Message) -> str:
         """Answer with an already rendered message (for replies assembled from parts)."""
@@ -358,9 +329,7 @@ class Context:
             platform=self.actor.platform,
             event_id=self.event_id,
             room_id=self.place.room_id,
-            body=message.body,
-            html=message.html,
-            mentions=message.mentions,
+            message=message.to_json(),
         )
         self._queued.append((dedupe_key, message))
 

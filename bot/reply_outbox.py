@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.context import Message, Services
+from bot.context import Services
+from bot.messages import Message
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ async def send_pending_replies(services: Services, event_id: str | None = None) 
         try:
             await services.adapter.send(
                 reply.room_id,
-                Message(reply.body, reply.html, reply.mentioned),
+                Message.from_json(reply.message),
                 reply_to=reply.event_id,
                 dedupe_key=reply.dedupe_key,
             )

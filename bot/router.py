@@ -21,11 +21,11 @@ from bot.context import (
     IncomingEvent,
     IncomingMessage,
     IncomingReaction,
-    Message,
     Role,
     Services,
 )
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
+from bot.messages import Message, join
 from bot.rate_limits import RateLimiter
 from bot.reply_outbox import send_pending_replies
 from storage.moderation.repository import BlockRepository
@@ -373,7 +373,7 @@ class Router:
             usage=f"{prefix}{spec.name_in(ctx.language)} {ctx.t(f'commands.{spec.name}.usage')}",
             help=f"{prefix}{ctx.t('help.command_name')} {spec.name_in(ctx.language)}",
         )
-        return Message(f"{problem.body}\n{usage.body}", f"{problem.html}<br>{usage.html}")
+        return join((problem, usage))
 
     @staticmethod
     async def _safely(reply: Awaitable[Any]) -> None:

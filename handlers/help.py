@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.arguments import Choice, Word
-from bot.context import Context, Message
+from bot.context import Context
 from bot.errors import UsageError
+from bot.messages import join
 from bot.router import command, rate_limited
 
 LANGUAGES = {
@@ -46,12 +47,7 @@ async def show_help(ctx: Context, command: str | None) -> None:
     ]
     footer = ctx.render("help.footer", help=f"{prefix}{ctx.t('help.command_name')}")
     parts = [header, *lines, footer]
-    await ctx.reply_message(
-        Message(
-            body="\n".join(part.body for part in parts),
-            html="<br>".join(part.html for part in parts),
-        )
-    )
+    await ctx.reply_message(join(parts))
 
 
 @rate_limited(per_hour=10)

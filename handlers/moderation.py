@@ -11,6 +11,7 @@ from bot.arguments import Text, Word
 from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
+from bot.texts import local_time
 from bot.timeparse import TimeParseError, parse_duration
 from storage.moderation.repository import BlockRepository
 
@@ -55,10 +56,15 @@ async def block_person(ctx: Context, user: str, details: str | None) -> None:
         if until is None:
             ctx.queue_reply(uow, "moderation.blocked_forever", user=target)
         else:
-            local = until.astimezone(ctx.services.settings.timezone)
-            ctx.queue_reply(
-                uow, "moderation.blocked_until", user=target, until=local.strftime("%d.%m.%Y %H:%M")
+            services = ctx.services
+            shown = local_time(
+                services.catalog,
+                ctx.language,
+                "moderation.date_format",
+                until,
+                services.settings.timezone,
             )
+            ctx.queue_reply(uow, "moderation.blocked_until", user=target, until=shown)
         await uow.commit()
     await ctx.send_queued()
 

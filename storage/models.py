@@ -128,13 +128,7 @@ class PendingReply(Base):
     platform: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(255))
     room_id: Mapped[str] = mapped_column(String(255))
-    body: Mapped[str] = mapped_column(Text)
-    html: Mapped[str] = mapped_column(Text)
-    # Newline-separated user ids the answer mentions (Matrix ids contain no newline).
-    mentions: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    """The neutral message as JSON (`bot.messages.Message.to_json`), rendered only when sent,
+    so a resent answer looks the same on whichever platform renders it."""
     created_at: Mapped[datetime]
-
-    @property
-    def mentioned(self) -> tuple[str, ...]:
-        """The user ids in `mentions`, as the repository wrote them."""
-        return tuple(filter(None, self.mentions.split("\n")))

@@ -137,20 +137,19 @@ class ReplyOutboxRepository:
         platform: str,
         event_id: str,
         room_id: str,
-        body: str,
-        html: str,
-        mentions: Iterable[str],
+        message: str,
     ) -> None:
-        """Store an answer to the command `event_id`, sent later to `room_id`."""
+        """Store an answer to the command `event_id`, sent later to `room_id`.
+
+        `message` is the serialised neutral message; storage does not read it.
+        """
         self._session.add(
             PendingReply(
                 dedupe_key=dedupe_key,
                 platform=platform,
                 event_id=event_id,
                 room_id=room_id,
-                body=body,
-                html=html,
-                mentions="\n".join(mentions),
+                message=message,
                 created_at=self._now(),
             )
         )

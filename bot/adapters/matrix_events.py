@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.matrix_render import matrix_html, matrix_text_content
 from bot.context import (
     Actor,
     IncomingEvent,
@@ -18,10 +19,10 @@ from bot.context import (
     IncomingPollResponse,
     IncomingReaction,
     IncomingRedaction,
-    Message,
     Place,
     PollDraft,
 )
+from bot.messages import Message
 
 PLATFORM = "matrix"
 POLL_START_TYPES = ("org.matrix.msc3381.poll.start", "m.poll.start")
@@ -116,13 +117,7 @@ def notice_content(
     message: Message, reply_to: str | None = None, thread_root: str | None = None
 ) -> dict[str, Any]:
     """An `m.notice` with escaped HTML, explicit mentions and the relation asked for."""
-    content: dict[str, Any] = {
-        "msgtype": "m.notice",
-        "body": message.body,
-        "format": "org.matrix.custom.html",
-        "formatted_body": message.html,
-        "m.mentions": {"user_ids": list(message.mentions)} if message.mentions else {},
-    }
+    content: dict[str, Any] = {"msgtype": "m.notice", **matrix_text_content(message)}
     if thread_root:
         content["m.relates_to"] = {
             "rel_type": "m.thread",
@@ -141,7 +136,7 @@ def edit_content(event_id: str, message: Message) -> dict[str, Any]:
     return {
         **new_content,
         "body": f"* {message.body}",
-        "formatted_body": f"* {message.html}",
+        "formatted_body": f"* {matrix_html(message)}",
         "m.new_content": new_content,
         "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
     }

@@ -16,24 +16,18 @@ from bot.context import (
     Context,
     IncomingReaction,
     IncomingRedaction,
-    Message,
     Role,
     Services,
 )
 from bot.errors import UsageError
+from bot.messages import Message, join
 from bot.router import command, listens, on_start, rate_limited
+from bot.texts import excerpt, local_time
 from handlers.ideas.effects import post_card, refresh_card, tell_staff
 from handlers.ideas.listing import PAGE_SIZE, ListingRequest, SingleIdea, parse_listing
 from handlers.ideas.lookup import find_idea, public_idea
 from handlers.ideas.state import ideas_state, reindex
-from handlers.ideas.texts import (
-    category_label,
-    command_text,
-    excerpt,
-    format_time,
-    join_messages,
-    status_label,
-)
+from handlers.ideas.texts import category_label, command_text, status_label
 from storage.ideas.models import MERGED, Idea
 from storage.ideas.repository import IdeasRepository, Person
 
@@ -128,7 +122,7 @@ def _submitted_message(ctx: Context, idea: Idea, explicit: bool, similar: list[I
             ctx.render("ideas.similar_line", number=other.number, text=excerpt(other.text))
             for other in similar
         )
-    return join_messages(*parts)
+    return join(parts)
 
 
 @command("ideen", "ideas", Text("query", optional=True, max_length=200))
@@ -179,7 +173,7 @@ async def list_ideas(ctx: Context, query: str | None) -> None:
     )
     if request.page < pages:
         parts.append(ctx.render("ideas.list_more", command=_next_page(ctx, request)))
-    await ctx.reply_message(join_messages(*parts))
+    await ctx.reply_message(join(parts))
 
 
 def _view_name(ctx: Context, request: ListingRequest) -> str:
@@ -214,6 +208,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
             raise UsageError("ideas.hidden", number=number)
         supports = await repository.support_count(idea)
         history = await repository.history(idea)
+    catalog, tz = services.catalog, services.clock.tz
     parts = [
         ctx.render(
             "ideas.detail",
@@ -221,7 +216,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
             category=category_label(services, language, idea.category),
             text=idea.text,
             author=idea.author_name,
-            date=format_time(services, language, idea.created_at),
+            date=local_time(catalog, language, "ideas.date_format", idea.created_at, tz),
             supports=supports,
             status=status_label(services, language, idea.status),
         )
@@ -236,7 +231,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
         parts.append(ctx.render("ideas.detail_merged", original=idea.merged_into))
     parts.append(ctx.render("ideas.history_header"))
     for change in history:
-        date = format_time(services, language, change.changed_at)
+        date = local_time(catalog, language, "ideas.date_format", change.changed_at, tz)
         if change.status == MERGED:
             parts.append(ctx.render("ideas.history_merged", date=date, original=idea.merged_into))
             continue
@@ -249,7 +244,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
             )
         else:
             parts.append(ctx.render("ideas.history_line", date=date, status=status))
-    await ctx.reply_message(join_messages(*parts))
+    await ctx.reply_message(join(parts))
 
 
 @rate_limited(per_hour=60)

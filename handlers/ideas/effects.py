@@ -10,9 +10,10 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from bot.context import Actor, Message, Services
+from bot.context import Actor, Services
+from bot.messages import Message, join
 from handlers.ideas.state import ideas_state
-from handlers.ideas.texts import card_message, join_messages
+from handlers.ideas.texts import card_message
 from storage.ideas.repository import IdeasRepository, Person
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ async def notify(
             parts.append(services.render(language, "ideas.dm_reason", reason=reason))
         try:
             await services.adapter.send_direct(
-                person.id, join_messages(*parts), dedupe_key=f"{dedupe_prefix}:{person.id}"
+                person.id, join(parts), dedupe_key=f"{dedupe_prefix}:{person.id}"
             )
         except Exception:
             logger.exception("Could not send an idea notification (%s)", dedupe_prefix)

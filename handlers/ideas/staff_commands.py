@@ -13,10 +13,11 @@ from bot.arguments import Choice, Number, Text
 from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
+from bot.texts import excerpt
 from handlers.ideas.effects import notify, on_this_platform, post_card, refresh_card
 from handlers.ideas.lookup import find_idea
 from handlers.ideas.state import reindex
-from handlers.ideas.texts import excerpt, status_label
+from handlers.ideas.texts import status_label
 from storage.ideas.models import MERGED, Idea
 from storage.ideas.repository import IdeasRepository, Person
 

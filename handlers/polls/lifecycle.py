@@ -20,10 +20,12 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from bot.context import IncomingPollResponse, Message, PollDraft, Services
+from bot.context import IncomingPollResponse, PollDraft, Services
 from bot.errors import AlreadyProcessed
+from bot.messages import Message
+from bot.texts import local_time
 from handlers.polls.tally import Ballot, Tally, count_votes
-from handlers.polls.texts import Render, format_moment, poll_fallback, results_message
+from handlers.polls.texts import Render, poll_fallback, results_message
 from storage.polls.models import Poll
 from storage.polls.repository import PollRepository
 
@@ -45,9 +47,7 @@ def room_render(services: Services) -> Render:
 def moment_text(services: Services, language: str, when: datetime | None) -> str | None:
     if when is None:
         return None
-    return format_moment(
-        when, services.catalog.raw(language, "polls.date_format"), services.clock.tz
-    )
+    return local_time(services.catalog, language, "polls.date_format", when, services.clock.tz)
 
 
 async def load(services: Services, number: int) -> Poll | None:

@@ -6,31 +6,15 @@ so the same results text goes into the end event, the room and `!ergebnis`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
 
-from bot.context import Message
+from bot.messages import Message, join
 from handlers.polls.tally import Tally
 from storage.polls.models import Poll
 
 BAR_CELLS = 10
 Render = Callable[..., Message]
 """`render(key, **params)`: a catalog message in one language (e.g. a bound ctx.render)."""
-
-
-def join(parts: Iterable[Message]) -> Message:
-    """One message of several rendered lines."""
-    parts = list(parts)
-    return Message(
-        body="\n".join(part.body for part in parts),
-        html="<br>".join(part.html for part in parts),
-    )
-
-
-def format_moment(when: datetime, date_format: str, tz: ZoneInfo) -> str:
-    """A moment in the bot's zone, in the catalog's date format of a language."""
-    return when.astimezone(tz).strftime(date_format)
 
 
 def bar(share: float) -> str:

@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from bot.arguments import Choice
 from bot.config import Settings
-from bot.context import Context, IncomingMessage, Message, Services
+from bot.context import Context, IncomingMessage, Services
 from bot.errors import UsageError
 from bot.i18n import Catalog
+from bot.messages import join
 from bot.router import EveryMessage, command, listens, open_to_blocked
 from handlers.privacy.erasure import erase, tell_chat
 from handlers.privacy.export import export_file, personal_data
@@ -94,9 +95,7 @@ async def privacy_info(ctx: Context) -> None:
             erase=typed(ctx.services, language, ERASE_COMMAND),
         ),
     ]
-    await ctx.reply_message(
-        Message("\n\n".join(p.body for p in parts), "<br><br>".join(p.html for p in parts))
-    )
+    await ctx.reply_message(join(parts, paragraphs=True))
 
 
 @open_to_blocked

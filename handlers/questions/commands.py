@@ -18,9 +18,11 @@ from datetime import timedelta
 
 from bot.arguments import Number, Option, Text, Word
 from bot.config import Department
-from bot.context import Context, IncomingMessage, Message, Role, Services
+from bot.context import Context, IncomingMessage, Role, Services
 from bot.errors import NotPermitted, UsageError
+from bot.messages import Message, join
 from bot.router import command, listens, on_start, rate_limited, requires
+from bot.texts import excerpt
 from handlers.questions import flow as flow
 from handlers.questions import timers as timers
 from handlers.questions.delivery import deliver
@@ -32,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 MIN_TEXT, MAX_TEXT = 10, 2000
 MAX_LISTED = 30
-EXCERPT = 80
 INTERNAL_NOTE = "//"
 """Thread messages starting with this stay among the experts and are not relayed."""
 _PICK_COMMAND = re.compile(r"#?(\d{1,9})\s+#?(\d{1,2})\.?")
@@ -128,7 +129,7 @@ def _offer(ctx: Context, number: int, offered: Sequence[Department]) -> Message:
     name = ctx.services.commands.find("frage")
     command_name = prefix + (name.name_in(ctx.language) if name else "frage")
     parts.append(ctx.render("questions.offer_footer", command=command_name, number=number))
-    return _join(parts)
+    return join(parts)
 
 
 async def _pick_by_command(ctx: Context, number: int, position: int) -> None:
@@ -197,7 +198,7 @@ async def my_questions(ctx: Context) -> None:
         await ctx.reply("questions.mine_empty")
         return
     lines = [_line(ctx, question) for question in questions[:MAX_LISTED]]
-    await ctx.reply_message(_join([ctx.render("questions.mine_header"), *lines]))
+    await ctx.reply_message(join([ctx.render("questions.mine_header"), *lines]))
 
 
 async def _own_question(ctx: Context, number: int) -> Question:
@@ -404,7 +405,7 @@ async def list_questions(ctx: Context, first: str | None, second: str | None) ->
     lines = [_line(ctx, question) for question in found[:MAX_LISTED]]
     if len(found) > MAX_LISTED:
         lines.append(ctx.render("questions.more", count=len(found) - MAX_LISTED))
-    await ctx.reply_message(_join([header, *lines]))
+    await ctx.reply_message(join([header, *lines]))
 
 
 @command("lernbeispiele", "examples")
@@ -421,13 +422,13 @@ async def list_examples(ctx: Context) -> None:
             "questions.example_line",
             id=example.id,
             department=flow.department_name(ctx.services, example.department_id),
-            text=_excerpt(example.text),
+            text=excerpt(example.text),
             question=example.question_id or "-",
         )
         for example in examples[-MAX_LISTED:]
     ]
     await ctx.reply_message(
-        _join([ctx.render("questions.examples_header", count=len(examples)), *lines])
+        join([ctx.render("questions.examples_header", count=len(examples)), *lines])
     )
 
 
@@ -460,7 +461,7 @@ def _line(ctx: Context, question: Question) -> Message:
         department=department,
         status=ctx.t(f"questions.status.{question.status}"),
         age=_age(ctx, ctx.services.clock.now() - question.created_at),
-        text=_excerpt(question.text),
+        text=excerpt(question.text),
     )
 
 
@@ -473,17 +474,8 @@ def _age(ctx: Context, age: timedelta) -> str:
     return ctx.t("questions.age_days", days=hours // 24, hours=hours % 24)
 
 
-def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
-
-
 def _listing(departments: Sequence[Department]) -> str:
     return ", ".join(f"#{department.id}" for department in departments)
-
-
-def _join(parts: Sequence[Message]) -> Message:
-    return Message("\n".join(p.body for p in parts), "<br>".join(p.html for p in parts))
 
 
 async def _answer(

@@ -15,7 +15,8 @@ import functools
 import logging
 from datetime import timedelta
 
-from bot.context import Actor, Message, Services
+from bot.context import Actor, Services
+from bot.messages import Message
 from storage.privacy.models import ERASED
 from storage.questions.models import Question, QuestionNotice
 from storage.questions.repository import QuestionRepository, notice_params
@@ -124,5 +125,5 @@ async def _render(services: Services, question: Question, notice: QuestionNotice
         language = services.settings.language
     message = services.render(language, f"questions.notices.{notice.kind}", **notice_params(notice))
     if notice.target == CITIZEN and not question.origin_direct:
-        return Message(message.body, message.html, (question.asker,))
+        return message.notifying((question.asker,))
     return message

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.arguments import Number, Option, Param, Token
-from bot.context import Context, IncomingReaction, IncomingRedaction, Message, Role, Services
+from bot.context import Context, IncomingReaction, IncomingRedaction, Role, Services
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
+from bot.messages import Message
 from bot.router import command, listens, on_start, rate_limited, requires
 from bot.timeparse import TimeParseError, parse_date, parse_duration, parse_moment
 from handlers.workshops.calendar import workshop_file

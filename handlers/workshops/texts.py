@@ -7,24 +7,15 @@ included; this module only chooses the messages and fills them in.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.context import Message, Services, render
+from bot.context import Services
+from bot.messages import Message, join, render
 from storage.workshops.models import Workshop, WorkshopNotice
 from storage.workshops.repository import CANCELLED, Seats
-
-
-def join(parts: Iterable[Message]) -> Message:
-    """Several rendered messages as one, a line each."""
-    parts = list(parts)
-    return Message(
-        body="\n".join(part.body for part in parts),
-        html="<br>".join(part.html for part in parts),
-    )
 
 
 @dataclass(frozen=True)

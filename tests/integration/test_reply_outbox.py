@@ -7,6 +7,8 @@ import asyncio
 import pytest
 from bots import register_bot
 
+from bot.messages import Message
+
 IDEA = "!idee Mehr Sitzbänke am Mainufer für ältere Menschen"
 
 
@@ -27,9 +29,7 @@ async def test_an_answer_sent_just_before_a_crash_is_not_doubled(synapse, tmp_pa
                 platform="matrix",
                 event_id=command,
                 room_id=room,
-                body=answer.body,
-                html=answer.body,
-                mentions=(),
+                message=Message.plain(answer.body).to_json(),
             )
             await uow.commit()
         app = await bot.restart()

@@ -14,12 +14,12 @@ from bot.context import (
     FileUpload,
     IncomingMessage,
     IncomingPollResponse,
-    Message,
     Place,
     PollDraft,
     Services,
 )
 from bot.i18n import Catalog
+from bot.messages import Message
 from bot.roles import RoleResolver
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
@@ -77,7 +77,7 @@ class FakeAdapter:
         return self._record(Sent(room_id, message, None, kind="edit", edits=event_id))
 
     async def upload(self, room_id, upload, *, reply_to=None, dedupe_key=None) -> str:
-        message = Message(upload.filename, upload.filename)
+        message = Message.plain(upload.filename)
         return self._record(Sent(room_id, message, reply_to, kind="file", upload=upload))
 
     async def send_poll(self, room_id, poll, *, dedupe_key) -> str:

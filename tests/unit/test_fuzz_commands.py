@@ -35,11 +35,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bot.adapters.matrix_render import matrix_html
 from bot.app import HANDLER_MODULES
 from bot.arguments import Number, Text, Word, parse_arguments
-from bot.context import Actor, Context, IncomingMessage, Message, Place, render
+from bot.context import Actor, Context, IncomingMessage, Place
 from bot.errors import UsageError
 from bot.i18n import Catalog
+from bot.messages import Message, render
 from bot.router import CommandRegistry, Router
 from storage import schema
 from tests.integration.question_support import write_departments
@@ -164,7 +166,9 @@ def test_the_parser_accepts_or_refuses_every_input_within_the_declared_limits():
             values = parse_arguments(raw, spec.params, spec.options)
         except UsageError as error:
             for language in CATALOG.languages:  # the refusal renders, escaped, in every language
-                _assert_safe_html(render(CATALOG.raw(language, error.key), **error.params).html)
+                _assert_safe_html(
+                    matrix_html(render(CATALOG.raw(language, error.key), **error.params))
+                )
             return
         for param in spec.params:
             _assert_within_limits(param, values[param.name])
@@ -246,7 +250,7 @@ class Fuzzer:
         sent = adapter.sent[before:]
         for message in (s.message for s in sent):
             assert message.body not in INTERNAL_APOLOGIES, text
-            _assert_safe_html(message.html)
+            _assert_safe_html(matrix_html(message))
         assert not self.errors, (text, [r.getMessage() for r in self.errors])
         counts = await self._table_counts()
         if self.refusals:
@@ -256,7 +260,7 @@ class Fuzzer:
         self.bot.services.clock.advance(timedelta(minutes=3))
         if await self.bot.services.scheduler.run_due():
             for message in (s.message for s in adapter.sent[before + len(sent) :]):
-                _assert_safe_html(message.html)
+                _assert_safe_html(matrix_html(message))
             self._counts = await self._table_counts()
 
     async def _table_counts(self) -> dict[str, int]:

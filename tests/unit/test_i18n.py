@@ -2,8 +2,9 @@
 
 import pytest
 
-from bot.context import render
+from bot.adapters.matrix_render import matrix_html
 from bot.i18n import Catalog, placeholders
+from bot.messages import render
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,6 @@ def test_every_command_has_summary_usage_and_help(catalog):
 def test_render_escapes_user_text_and_keeps_emphasis():
     message = render("**Idee** {text}\nDanke", text="<script>alert(1)</script> [x](http://a)")
     assert message.body == "Idee <script>alert(1)</script> [x](http://a)\nDanke"
-    assert message.html == (
+    assert matrix_html(message) == (
         "<strong>Idee</strong> &lt;script&gt;alert(1)&lt;/script&gt; [x](http://a)<br>Danke"
     )

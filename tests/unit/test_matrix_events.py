@@ -13,10 +13,10 @@ from bot.context import (
     IncomingPollResponse,
     IncomingReaction,
     IncomingRedaction,
-    Message,
     Place,
     PollDraft,
 )
+from bot.messages import Message
 
 PLACE = Place("!room", False)
 
@@ -102,18 +102,18 @@ def test_poll_responses_in_unstable_and_stable_form():
 
 
 def test_outgoing_notice_thread_edit_and_poll_json():
-    message = Message("Hallo", "Hallo", ("@b:x",))
+    message = Message.plain("Hallo").notifying(["@b:x"])
     assert notice_content(message, reply_to="$q")["m.relates_to"] == {
         "m.in_reply_to": {"event_id": "$q"}
     }
     thread = notice_content(message, thread_root="$root")
     assert thread["m.relates_to"]["rel_type"] == "m.thread"
     assert thread["m.mentions"] == {"user_ids": ["@b:x"]}
-    edit = edit_content("$card", Message("2 Stimmen", "2 Stimmen"))
+    edit = edit_content("$card", Message.plain("2 Stimmen"))
     assert edit["m.new_content"]["body"] == "2 Stimmen"
     assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$card"}
-    poll = PollDraft("Thema?", (("a1", "Radwege"), ("a2", "Bänke")), 1, True, Message("fb", "fb"))
+    poll = PollDraft("Thema?", (("a1", "Radwege"), ("a2", "Bänke")), 1, True, Message.plain("fb"))
     start = poll_start_content(poll)["org.matrix.msc3381.poll.start"]
     assert start["kind"] == "org.matrix.msc3381.poll.disclosed"
     assert start["answers"][1] == {"id": "a2", "org.matrix.msc1767.text": "Bänke"}
-    assert poll_end_content("$p", Message("r", "r"))["m.relates_to"]["event_id"] == "$p"
+    assert poll_end_content("$p", Message.plain("r"))["m.relates_to"]["event_id"] == "$p"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from bot.adapters.matrix_render import matrix_html
 from bot.context import Actor, IncomingPollEnd, IncomingPollResponse, IncomingRedaction, Place
 from handlers import exports
 from handlers import help as help_commands
@@ -118,7 +119,7 @@ async def test_native_votes_changes_and_spoiled_votes_are_counted_like_element(b
     assert "██████████ 100 % (2) – 2. Bildung" in results.body
     assert "Abgestimmt haben: 2" in results.body
     assert "Ungültige Stimmen (nicht gezählt): 1" in results.body
-    assert "<strong>Zwischenstand" in results.html
+    assert "<strong>Zwischenstand" in matrix_html(results)
 
 
 async def test_a_text_vote_overrides_a_native_vote_and_the_other_way_round(bot):

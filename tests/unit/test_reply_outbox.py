@@ -9,6 +9,7 @@ import pytest
 
 from bot.context import Context
 from bot.errors import UsageError
+from bot.messages import Message
 from bot.reply_outbox import send_pending_replies
 from bot.router import command
 from handlers import help as help_commands
@@ -69,7 +70,7 @@ async def test_an_answer_that_cannot_be_sent_now_is_kept_for_the_next_start(tmp_
     assert await bot.say(ALICE, IDEA) == []
     async with bot.services.unit_of_work() as uow:
         [kept] = await uow.replies.pending()
-    assert "#1" in kept.body
+    assert "#1" in Message.from_json(kept.message).body
 
     again = await make_fake_bot(tmp_path, (help_commands, ideas))
     assert await send_pending_replies(again.services) == 1

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bot.context import Actor, IncomingReaction, IncomingRedaction, Message, Place
+from bot.context import Actor, IncomingReaction, IncomingRedaction, Place
 from bot.exports import build_export
+from bot.messages import Message
 from handlers import help as help_commands
 from handlers.workshops import commands as workshops
 from handlers.workshops.export import upcoming_calendar
