@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from types import ModuleType
 
@@ -31,6 +32,7 @@ from handlers.privacy import personal_data as privacy_data
 from handlers.privacy import retention
 from handlers.questions import commands as questions
 from handlers.questions import personal_data as questions_data
+from handlers.questions.classifier import Classifier, DepartmentLike
 from handlers.workshops import commands as workshops
 from handlers.workshops import export as workshops_export
 from handlers.workshops import personal_data as workshops_data
@@ -68,6 +70,12 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
 def capabilities() -> Capabilities:
     """What the handler modules registered, for the command line (no router, no adapter)."""
     return Capabilities.from_modules(HANDLER_MODULES)
+
+
+def question_classifier(departments: Sequence[DepartmentLike]) -> Classifier:
+    """The router of expert questions as the bot trains it (for `smartregion-bot classify`);
+    raises ValueError when the departments cannot train it."""
+    return Classifier(departments)
 
 
 class App:
