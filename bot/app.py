@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from types import ModuleType
 
 from bot.adapters.matrix import MatrixAdapter
+from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Services
@@ -19,18 +21,29 @@ from bot.scheduler import Scheduler
 from handlers import exports, moderation, unreadable
 from handlers import help as help_commands
 from handlers.ideas import commands as ideas
+from handlers.ideas import export as ideas_export
+from handlers.ideas import personal_data as ideas_data
 from handlers.ideas import staff_commands as ideas_staff
 from handlers.polls import commands as polls
+from handlers.polls import export as polls_export
+from handlers.polls import personal_data as polls_data
 from handlers.privacy import commands as privacy
+from handlers.privacy import personal_data as privacy_data
 from handlers.privacy import retention
 from handlers.questions import commands as questions
+from handlers.questions import personal_data as questions_data
+from handlers.questions.classifier import Classifier, DepartmentLike
 from handlers.workshops import commands as workshops
+from handlers.workshops import export as workshops_export
+from handlers.workshops import personal_data as workshops_data
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
-# The order is the order of `!hilfe`: what citizens use most comes first.
+# Every module that declares something the bot collects: commands (their order is the order
+# of `!hilfe`: what citizens use most comes first), listeners, start hooks, and what a
+# capability registers (exports, personal data, erasure; see bot.capabilities).
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     help_commands,
     ideas,
@@ -43,7 +56,26 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     exports,
     unreadable,
     retention,
+    ideas_export,
+    ideas_data,
+    questions_data,
+    workshops_export,
+    workshops_data,
+    polls_export,
+    polls_data,
+    privacy_data,
 )
+
+
+def capabilities() -> Capabilities:
+    """What the handler modules registered, for the command line (no router, no adapter)."""
+    return Capabilities.from_modules(HANDLER_MODULES)
+
+
+def question_classifier(departments: Sequence[DepartmentLike]) -> Classifier:
+    """The router of expert questions as the bot trains it (for `smartregion-bot classify`);
+    raises ValueError when the departments cannot train it."""
+    return Classifier(departments)
 
 
 class App:

@@ -1,6 +1,6 @@
 """`smartregion-bot classify`: route questions from stdin, one JSON object per line to stdout.
 
-It runs the router the bot runs (`handlers.questions.classifier.Classifier`), so an operator can
+It runs the router the bot runs (`bot.app.question_classifier`), so an operator can
 check how a departments file routes before deploying it, and anyone can measure the router with a
 file of questions and nothing else. Examples learnt from experts live in the bot's database
 and are not read here: the output is what a freshly started bot would do.
@@ -13,10 +13,13 @@ import os
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from bot.app import question_classifier
 from bot.config import example_departments_file, load_departments
-from handlers.questions.classifier import Classifier
+
+if TYPE_CHECKING:  # the type only; the composition root builds the router
+    from handlers.questions.classifier import Classifier
 
 
 def default_departments_file(environ: Mapping[str, str]) -> Path | Traversable:
@@ -31,7 +34,7 @@ def load_classifier(path: Path | Traversable, problems: list[str]) -> Classifier
     if problems:
         return None
     try:
-        return Classifier(departments)
+        return question_classifier(departments)
     except ValueError as error:
         problems.append(f"The departments file {path}: {error}")
         return None

@@ -10,9 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.capabilities import ExportKind
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, example_departments_file
-from bot.exports import EXPORTS, FORMATS, ExportError, write_export
+from bot.exports import FORMATS, ExportError, write_export
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
     demo.add_argument("--port", type=int, default=8008, help="homeserver port on 127.0.0.1")
     export = commands.add_parser("export", help="write an export file (e.g. every idea)")
-    export.add_argument("kind", choices=sorted(EXPORTS), help="what to export")
+    export.add_argument("kind", help="what to export, e.g. ideas")
     export.add_argument("--format", choices=FORMATS, default=FORMATS[0], dest="file_format")
     export.add_argument("--number", type=int, help="only this item (e.g. one poll's results)")
     export.add_argument("--output", type=Path, help="file to write (default: a dated name here)")
@@ -64,7 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if args.command == "export":
-        return export_file(args.kind, args.file_format, args.number, args.output, args.env_file)
+        from bot.app import capabilities
+
+        exporters = capabilities().exporters
+        if args.kind not in exporters:
+            known = ", ".join(repr(kind) for kind in sorted(exporters))
+            parser.error(f"argument kind: invalid choice: {args.kind!r} (choose from {known})")
+        export = exporters[args.kind]
+        return export_file(export, args.file_format, args.number, args.output, args.env_file)
     if args.command == "privacy":
         from bot.privacy_command import run_privacy
 
@@ -96,9 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def export_file(
-    kind: str, file_format: str, number: int | None, output: Path | None, env_file: Path | None
+    export: ExportKind,
+    file_format: str,
+    number: int | None,
+    output: Path | None,
+    env_file: Path | None,
 ) -> int:
-    """Write the export of `kind` from the bot's database, as `!export` uploads it in chat."""
+    """Write the export of a kind from the bot's database, as `!export` uploads it in chat."""
     try:
         settings = Settings.from_env(env_file=env_file)
     except ConfigError as error:
@@ -107,7 +119,7 @@ def export_file(
     now = SystemClock(settings.timezone).now()
     try:
         path = asyncio.run(
-            write_export(settings.database_url, kind, file_format, now, output, number)
+            write_export(settings.database_url, export, file_format, now, output, number)
         )
     except ExportError as error:
         print(f"Cannot export: {error.key} {error.params}", file=sys.stderr)

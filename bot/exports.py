@@ -1,10 +1,10 @@
 """Export files for staff: one table per kind, written as CSV or JSON.
 
 Used by the chat command (`!export ideen csv`, uploaded as a file) and by the CLI
-(`smartregion-bot export ideas --format json`), so both produce the same bytes. A new kind
-is one entry in `EXPORTS` with a function that builds its table; every table has the
-item's reference number in its first column, so one item (`!export umfrage 3`) is a filter.
-Kinds with dates may also offer a calendar (`ics`).
+(`smartregion-bot export ideas --format json`), so both produce the same bytes. A capability
+offers a kind by declaring its table builder with `@exporter` (bot.capabilities); every
+table has the item's reference number in its first column, so one item
+(`!export umfrage 3`) is a filter. Kinds with dates may also offer a calendar (`ics`).
 
 People appear only as pseudonyms: a keyed hash (HMAC-SHA256) of their platform identity with
 a secret kept in the database, stable across exports but not reversible without the secret.
@@ -17,40 +17,18 @@ import hashlib
 import hmac
 import io
 import json
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.capabilities import ExportKind, Table
 from bot.context import FileUpload
-from handlers.polls.export import polls_table
-from handlers.workshops.export import upcoming_calendar, workshops_table
 from storage.exports.repository import ExportSecretRepository
-from storage.ideas.repository import IdeasRepository
 from storage.uow import UnitOfWork
 
 FORMATS = ("csv", "json", "ics")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
-
-Pseudonymise = Callable[[str, str], str]
-"""`(platform, external_id)` -> pseudonym."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """Column names and rows of plain values (str, int, bool or None)."""
-
-    columns: tuple[str, ...]
-    rows: Sequence[tuple[Any, ...]]
-
-
-TableBuilder = Callable[[UnitOfWork, Pseudonymise, datetime], Awaitable[Table]]
-"""Builds a kind's table; gets the current time, whose zone the table's times are shown in."""
-
-
-CalendarBuilder = Callable[[UnitOfWork, datetime, ZoneInfo], Awaitable[FileUpload]]
 
 
 class ExportError(Exception):
@@ -62,65 +40,10 @@ class ExportError(Exception):
         self.params = params
 
 
-@dataclass(frozen=True)
-class ExportKind:
-    """An exportable kind: its German names (the key is the English one), table, calendar."""
-
-    german: tuple[str, ...]
-    build: TableBuilder
-    calendar: CalendarBuilder | None = None
-
-
 def pseudonym(secret: bytes, platform: str, external_id: str) -> str:
     """A stable pseudonym such as `p-3f9c0a1b2c4d` for one person."""
     digest = hmac.new(secret, f"{platform}\x00{external_id}".encode(), hashlib.sha256)
     return "p-" + digest.hexdigest()[:12]
-
-
-async def ideas_table(uow: UnitOfWork, pseudonymise: Pseudonymise, now: datetime) -> Table:
-    """Every idea (hidden and merged ones too, marked as such), oldest first."""
-    listed = await IdeasRepository(uow.session).everything()
-    return Table(
-        columns=(
-            "number",
-            "created",
-            "category",
-            "status",
-            "supports",
-            "author_pseudonym",
-            "text",
-            "hidden",
-            "merged_into",
-        ),
-        rows=[
-            (
-                item.idea.number,
-                item.idea.created_at.astimezone(now.tzinfo).isoformat(timespec="seconds"),
-                item.idea.category,
-                item.idea.status,
-                item.supports,
-                pseudonymise(item.idea.platform, item.idea.author_id),
-                item.idea.text,
-                item.idea.hidden,
-                item.idea.merged_into,
-            )
-            for item in listed
-        ],
-    )
-
-
-EXPORTS: dict[str, ExportKind] = {
-    "ideas": ExportKind(("ideen", "idee", "idea"), ideas_table),
-    "workshops": ExportKind(("workshop",), workshops_table, upcoming_calendar),
-    "polls": ExportKind(("umfragen", "umfrage", "poll"), polls_table),
-}
-
-
-def kind_names() -> dict[str, str]:
-    """Every name a kind may be asked for (German and English) -> its key in EXPORTS."""
-    names = {key: key for key in EXPORTS}
-    names.update({name: key for key, kind in EXPORTS.items() for name in kind.german})
-    return names
 
 
 def to_csv(table: Table) -> bytes:
@@ -148,13 +71,16 @@ def to_json(table: Table) -> bytes:
 
 
 async def build_export(
-    uow: UnitOfWork, kind: str, file_format: str, now: datetime, number: int | None = None
+    uow: UnitOfWork,
+    export: ExportKind,
+    file_format: str,
+    now: datetime,
+    number: int | None = None,
 ) -> FileUpload:
-    """The export file of `kind` (a key of EXPORTS) in `file_format`, all items or one.
+    """The export file of the kind `export` in `file_format`, all items or one.
 
     Raises ExportError when the kind has no calendar or the numbered item does not exist.
     """
-    export = EXPORTS[kind]
     if file_format == "ics":
         if export.calendar is None or number is not None:
             raise ExportError("exports.no_calendar")
@@ -170,7 +96,7 @@ async def build_export(
             raise ExportError("exports.not_found", number=number)
         suffix = f"-{number}"
     data = to_csv(table) if file_format == "csv" else to_json(table)
-    filename = f"{kind}{suffix}-{now:%Y%m%d-%H%M}.{file_format}"
+    filename = f"{export.key}{suffix}-{now:%Y%m%d-%H%M}.{file_format}"
     return FileUpload(filename=filename, content_type=CONTENT_TYPES[file_format], data=data)
 
 
@@ -181,7 +107,7 @@ def _zone(now: datetime) -> ZoneInfo:
 
 async def write_export(
     database_url: str,
-    kind: str,
+    export: ExportKind,
     file_format: str,
     now: datetime,
     output: Path | None,
@@ -195,7 +121,7 @@ async def write_export(
     try:
         await upgrade_schema(engine)
         async with UnitOfWorkFactory(create_session_factory(engine))() as uow:
-            upload = await build_export(uow, kind, file_format, now, number)
+            upload = await build_export(uow, export, file_format, now, number)
             await uow.commit()  # keeps a pseudonym secret created on first use
     finally:
         await engine.dispose()

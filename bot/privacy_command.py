@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.app import capabilities
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.i18n import Catalog
-from handlers.privacy.commands import controller
-from handlers.privacy.erasure import Erasure, erase
-from handlers.privacy.export import export_file, personal_data
+from bot.personal_data import Erasure, controller, erase, export_file, personal_data
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.privacy.personal_data import Someone
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -58,13 +57,14 @@ def run_privacy(
         print("Nothing was erased.")
         return 1
     done = asyncio.run(_run(settings, lambda uow: _erase(settings, person, uow)))
+    counts = done.counts
     print(
-        f"Erased: {len(done.ideas_deleted)} ideas deleted, {len(done.ideas_anonymised)} kept "
-        f"anonymised; {len(done.questions_deleted)} questions deleted, "
-        f"{len(done.questions_anonymised)} kept anonymised; {done.votes_removed} votes; "
-        f"{done.registrations_removed} workshop registrations."
+        f"Erased: {counts['ideas_deleted']} ideas deleted, {counts['ideas_kept']} kept "
+        f"anonymised; {counts['questions_deleted']} questions deleted, "
+        f"{counts['questions_kept']} kept anonymised; {counts['votes']} votes; "
+        f"{counts['registrations']} workshop registrations."
     )
-    if done.block_kept:
+    if counts["blocks_kept"]:
         print("An active block stays until it ends.")
     print("Chat messages (idea cards, question threads) are not edited from here.")
     return 0
@@ -78,6 +78,7 @@ async def _export(settings: Settings, person: Someone, output: Path | None) -> P
     async def build(uow: UnitOfWork) -> dict[str, Any]:
         return await personal_data(
             uow,
+            capabilities(),
             person,
             now=now,
             tz=settings.timezone,
@@ -96,7 +97,7 @@ async def _erase(settings: Settings, person: Someone, uow: UnitOfWork) -> Erasur
     catalog = Catalog.load(default=settings.language)
     label = catalog.text(settings.language, "privacy.erased_person")
     now = SystemClock(settings.timezone).now()
-    done = await erase(uow, person, now=now, label=label)
+    done = await erase(uow, capabilities(), person, now=now, label=label)
     await uow.commit()
     return done
 

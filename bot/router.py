@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from bot.arguments import Option, Param, parse_arguments
+from bot.capabilities import Capabilities
 from bot.context import (
     Actor,
     Context,
@@ -143,16 +144,20 @@ def requires(role: Role) -> Callable[[Handler], Handler]:
 
 
 class CommandRegistry:
-    """All commands of the handler modules the app was built with."""
+    """All commands of the handler modules the app was built with, and what else they
+    registered: listeners, start hooks and `capabilities` (exports, personal data, erasure;
+    see bot.capabilities)."""
 
     def __init__(
         self,
         specs: Iterable[CommandSpec],
         listeners: Iterable[tuple[type, Listener]] = (),
         start_hooks: Iterable[StartHook] = (),
+        capabilities: Capabilities | None = None,
     ) -> None:
         self.specs = tuple(specs)
         self.start_hooks = tuple(start_hooks)
+        self.capabilities = capabilities or Capabilities()
         self.listeners: dict[type, list[Listener]] = {}
         for event_type, listener in listeners:
             self.listeners.setdefault(event_type, []).append(listener)
@@ -166,6 +171,7 @@ class CommandRegistry:
 
     @classmethod
     def from_modules(cls, modules: Iterable[ModuleType]) -> CommandRegistry:
+        modules = tuple(modules)
         specs = []
         listeners = []
         start_hooks = []
@@ -191,7 +197,7 @@ class CommandRegistry:
                         open_to_blocked=getattr(value, "__open_to_blocked__", False),
                     )
                 )
-        return cls(specs, listeners, start_hooks)
+        return cls(specs, listeners, start_hooks, Capabilities.from_modules(modules))
 
     def find(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.casefold())

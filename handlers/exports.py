@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.arguments import Choice, Word
+from bot.arguments import Word
+from bot.capabilities import Capabilities, ExportKind
 from bot.context import Context, Role
 from bot.errors import UsageError
-from bot.exports import FORMATS, ExportError, build_export, kind_names
+from bot.exports import FORMATS, ExportError, build_export
 from bot.router import command, rate_limited, requires
 
 logger = logging.getLogger(__name__)
@@ -17,15 +18,16 @@ logger = logging.getLogger(__name__)
 @command(
     "export",
     "export",
-    Choice("kind", choices=kind_names()),
+    Word("kind"),
     Word("first", optional=True),
     Word("second", optional=True),
 )
 @requires(Role.STAFF)
 async def export_file(ctx: Context, kind: str, first: str | None, second: str | None) -> None:
     """Upload the export where only staff see it: the staff room or a direct chat."""
-    number, file_format = _number_and_format([word for word in (first, second) if word])
     services = ctx.services
+    export = _kind(services.commands.capabilities, kind)
+    number, file_format = _number_and_format([word for word in (first, second) if word])
     staff_room = services.settings.staff_room
     in_staff_room = staff_room is not None and (
         await services.adapter.resolve_room(staff_room) == ctx.place.room_id
@@ -34,14 +36,23 @@ async def export_file(ctx: Context, kind: str, first: str | None, second: str | 
         raise UsageError("exports.where")
     async with services.unit_of_work() as uow:
         try:
-            upload = await build_export(uow, kind, file_format, services.clock.now(), number)
+            upload = await build_export(uow, export, file_format, services.clock.now(), number)
         except ExportError as error:
             raise UsageError(error.key, **error.params) from None
         await uow.commit()
-    logger.info("Uploading the %s export (%d bytes)", kind, len(upload.data))
+    logger.info("Uploading the %s export (%d bytes)", export.key, len(upload.data))
     await services.adapter.upload(
         ctx.place.room_id, upload, reply_to=ctx.event_id, dedupe_key=f"{ctx.event_id}/export"
     )
+
+
+def _kind(capabilities: Capabilities, kind: str) -> ExportKind:
+    """The kind a capability registered under the name `kind` (German or English)."""
+    names = capabilities.export_names()
+    key = names.get(kind.casefold())
+    if key is None:
+        raise UsageError("errors.choice", value=kind[:40], choices=", ".join(names))
+    return capabilities.exporters[key]
 
 
 def _number_and_format(words: list[str]) -> tuple[int | None, str]:

@@ -6,14 +6,18 @@ A blocked person is ignored silently, except for the privacy commands, which alw
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.arguments import Text, Word
+from bot.capabilities import Erased, Erasing, Reading, on_erase, personal_data
 from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
 from bot.texts import local_time
 from bot.timeparse import TimeParseError, parse_duration
+from storage.moderation.personal_data import BlockPersonalData
 from storage.moderation.repository import BlockRepository
+from storage.uow import UnitOfWork
 
 USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")
 MAX_BLOCK_DAYS = 3650
@@ -77,3 +81,33 @@ async def unblock_person(ctx: Context, user: str) -> None:
         lifted = await BlockRepository(uow.session).unblock(ctx.actor.platform, target)
         await uow.commit()
     await ctx.reply("moderation.unblocked" if lifted else "moderation.was_not_blocked", user=target)
+
+
+# ------------------------------------------------------------------- personal data
+
+
+@personal_data("block", order=50)
+async def block_on_person(uow: UnitOfWork, reading: Reading) -> dict[str, Any] | None:
+    block = await BlockPersonalData(uow.session, reading.person).block()
+    if block is None:
+        return None
+    return {
+        "until": reading.moment(block.until),
+        "reason": block.reason,
+        "created_at": reading.moment(block.created_at),
+    }
+
+
+@personal_data("blocks_imposed", order=50, staff=True)
+async def blocks_imposed(uow: UnitOfWork, reading: Reading) -> int:
+    return await BlockPersonalData(uow.session, reading.person).blocks_imposed()
+
+
+@on_erase(order=50)
+async def erase_blocks(uow: UnitOfWork, erasing: Erasing) -> Erased:
+    """Blocks the person imposed lose their id; an expired block on them goes, an active one
+    stays until it ends (see docs/privacy.md)."""
+    data = BlockPersonalData(uow.session, erasing.person)
+    await data.anonymise_blocks_imposed()
+    await data.delete_expired_block(erasing.now)
+    return Erased(counts={"blocks_kept": int(await data.block() is not None)})

@@ -1,6 +1,6 @@
 """Poll results for the export files (`!export umfragen`): one row per answer of each poll.
 
-`polls_table` is the `polls` entry of `bot.exports.EXPORTS`. Voters appear as pseudonyms
+Voters appear as pseudonyms
 and only for polls that are not secret; secret polls show their counts once closed and
 nothing while open (as `!ergebnis` does), so an export cannot watch a secret tally move.
 """
@@ -8,14 +8,12 @@ nothing while open (as `!ergebnis` does), so an export cannot watch a secret tal
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.capabilities import Pseudonymise, Table, exporter
 from handlers.polls.lifecycle import load_tally
 from storage.polls.repository import PollRepository
 from storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.exports import Pseudonymise, Table
 
 COLUMNS = (
     "poll",
@@ -35,10 +33,9 @@ COLUMNS = (
 )
 
 
+@exporter("polls", "umfragen", "umfrage", "poll")
 async def polls_table(uow: UnitOfWork, pseudonymise: Pseudonymise, now: datetime) -> Table:
     """Every poll's standing (final once closed), oldest poll first."""
-    from bot.exports import Table  # bot.exports lists this function, so import it late
-
     polls = PollRepository(uow.session)
     rows: list[tuple[Any, ...]] = []
     for poll in await polls.everything():

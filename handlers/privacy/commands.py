@@ -11,14 +11,11 @@ import logging
 from datetime import timedelta
 
 from bot.arguments import Choice
-from bot.config import Settings
 from bot.context import Context, IncomingMessage, Services
 from bot.errors import UsageError
-from bot.i18n import Catalog
 from bot.messages import join
+from bot.personal_data import controller, erase, export_file, personal_data, tell_chat
 from bot.router import EveryMessage, command, listens, open_to_blocked
-from handlers.privacy.erasure import erase, tell_chat
-from handlers.privacy.export import export_file, personal_data
 from storage.moderation.repository import BlockRepository
 from storage.privacy.personal_data import Someone
 from storage.privacy.repository import PrivacyRepository
@@ -28,21 +25,21 @@ logger = logging.getLogger(__name__)
 CONFIRM_WINDOW = timedelta(minutes=10)
 CONFIRM = {"bestaetigen": "confirm", "bestätigen": "confirm", "confirm": "confirm"}
 INFO_COMMAND, EXPORT_COMMAND, ERASE_COMMAND = "datenschutz", "meinedaten", "datenloeschen"
+REPORTED = (
+    "ideas_deleted",
+    "ideas_kept",
+    "questions_deleted",
+    "questions_kept",
+    "votes",
+    "registrations",
+)
+"""The erasure counts `privacy.erase.done` names (the capabilities' `@on_erase` report them)."""
 
 
 def typed(services: Services, language: str, name: str) -> str:
     """A command as a reader of `language` types it, e.g. `!datenschutz` or `!privacy`."""
     spec = services.commands.find(name)
     return services.settings.command_prefix + (spec.name_in(language) if spec else name)
-
-
-def controller(settings: Settings, catalog: Catalog, language: str) -> dict[str, str]:
-    """The controller and contact from the settings, or a note that they are not set."""
-    unset = catalog.raw(language, "privacy.unset")
-    return {
-        "name": settings.privacy_controller or unset.format(setting="BOT_PRIVACY_CONTROLLER"),
-        "contact": settings.privacy_contact or unset.format(setting="BOT_PRIVACY_CONTACT"),
-    }
 
 
 # ---------------------------------------------------------------- first contact
@@ -106,6 +103,7 @@ async def send_my_data(ctx: Context) -> None:
     async with services.unit_of_work() as uow:
         document = await personal_data(
             uow,
+            services.commands.capabilities,
             Someone(ctx.actor.platform, ctx.actor.id),
             now=now,
             tz=services.settings.timezone,
@@ -143,29 +141,22 @@ async def delete_my_data(ctx: Context, confirmation: str | None) -> None:
         if requested is None or now - requested > CONFIRM_WINDOW:
             raise UsageError("privacy.erase.not_requested", command=command_typed)
         label = services.catalog.text(services.settings.language, "privacy.erased_person")
-        done = await erase(uow, person, now=now, label=label, names=[ctx.actor.display_name])
-        ctx.queue_reply(
+        done = await erase(
             uow,
-            "privacy.erase.done",
-            ideas_deleted=len(done.ideas_deleted),
-            ideas_kept=len(done.ideas_anonymised),
-            questions_deleted=len(done.questions_deleted),
-            questions_kept=len(done.questions_anonymised),
-            votes=done.votes_removed,
-            registrations=done.registrations_removed,
+            services.commands.capabilities,
+            person,
+            now=now,
+            label=label,
+            names=[ctx.actor.display_name],
         )
-        if done.block_kept:
+        reported = {key: done.counts[key] for key in REPORTED}
+        ctx.queue_reply(uow, "privacy.erase.done", **reported)
+        if done.counts["blocks_kept"]:
             ctx.queue_reply(uow, "privacy.erase.block_kept")
         await uow.commit()
     logger.info(
-        "Erased a person's data on request: %d ideas deleted, %d anonymised, %d questions "
-        "deleted, %d anonymised, %d votes, %d registrations",
-        len(done.ideas_deleted),
-        len(done.ideas_anonymised),
-        len(done.questions_deleted),
-        len(done.questions_anonymised),
-        done.votes_removed,
-        done.registrations_removed,
+        "Erased a person's data on request: %s",
+        ", ".join(f"{key}={count}" for key, count in sorted(done.counts.items())),
     )
     await tell_chat(services, done)
     await ctx.send_queued()

@@ -17,8 +17,9 @@ from bot.router import on_start
 from handlers.privacy.commands import CONFIRM_WINDOW
 from handlers.questions.routing import build_router
 from storage.privacy.models import RetentionRun
-from storage.privacy.personal_data import delete_question_rows
 from storage.privacy.repository import PrivacyRepository
+from storage.questions.repository import QuestionRepository, delete_question_rows
+from storage.workshops.repository import WorkshopRepository
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +60,12 @@ async def run_retention(services: Services) -> RetentionRun | None:
                 logger.debug("Retention already ran today")
                 return None
             cutoff = now - timedelta(days=settings.retention_questions_days)
-            questions = await privacy.questions_ended_before(cutoff)
+            questions = await QuestionRepository(uow.session).ended_before(cutoff)
             await delete_question_rows(uow.session, questions)
             run.questions = len(questions)
-            run.registrations = await privacy.purge_registrations_of_workshops_ended_before(
+            run.registrations = await WorkshopRepository(
+                uow.session
+            ).purge_registrations_ended_before(
                 now - timedelta(days=settings.retention_workshops_days)
             )
             await privacy.forget_erasure_requests_before(now - CONFIRM_WINDOW)

@@ -1,1 +1,1 @@
-"""Erasure requests, retention bookkeeping and the collection of a person's data."""
+"""Erasure requests, retention bookkeeping and what every capability's personal data shares."""

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy.models import (
@@ -15,13 +15,11 @@ from storage.privacy.models import (
     PrivacyIntroduction,
     RetentionRun,
 )
-from storage.questions.models import Question
 from storage.repositories import _insert
-from storage.workshops.models import Workshop, WorkshopNotice, WorkshopRegistration
 
 
 class PrivacyRepository:
-    """Introductions, erasure requests, frozen poll results, retention runs and purges."""
+    """Introductions, erasure requests, frozen poll results and retention runs."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -112,28 +110,3 @@ class PrivacyRepository:
 
     async def has_run(self, day: date) -> bool:
         return await self._session.get(RetentionRun, day) is not None
-
-    # ----------------------------------------------------------------- retention
-
-    async def questions_ended_before(self, cutoff: datetime) -> list[int]:
-        """Questions closed (or whose offer expired) before `cutoff`."""
-        ended = func.coalesce(Question.closed_at, Question.expired_at)
-        found = await self._session.scalars(
-            select(Question.id).where(ended.is_not(None), ended < cutoff).order_by(Question.id)
-        )
-        return list(found)
-
-    async def purge_registrations_of_workshops_ended_before(self, cutoff: datetime) -> int:
-        """Delete registrations (and direct messages to people) of workshops long past."""
-        past = select(Workshop.id).where(Workshop.ends_at < cutoff).scalar_subquery()
-        await self._session.execute(
-            delete(WorkshopNotice).where(
-                WorkshopNotice.workshop_id.in_(past), WorkshopNotice.external_id.is_not(None)
-            )
-        )
-        result = await self._session.execute(
-            delete(WorkshopRegistration)
-            .where(WorkshopRegistration.workshop_id.in_(past))
-            .returning(WorkshopRegistration.id)
-        )
-        return len(result.all())

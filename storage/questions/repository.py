@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -35,6 +35,14 @@ class QuestionRepository:
         self._session = session
 
     # ------------------------------------------------------------------ questions
+
+    async def ended_before(self, cutoff: datetime) -> list[int]:
+        """Questions closed (or whose offer expired) before `cutoff` (for retention)."""
+        ended = func.coalesce(Question.closed_at, Question.expired_at)
+        found = await self._session.scalars(
+            select(Question.id).where(ended.is_not(None), ended < cutoff).order_by(Question.id)
+        )
+        return list(found)
 
     async def create(self, **values: Any) -> Question:
         question = Question(**values)
@@ -249,6 +257,16 @@ class QuestionRepository:
             select(QuestionSecret.secret).where(QuestionSecret.name == name)
         )
         return bytes.fromhex(str(stored))
+
+
+async def delete_question_rows(session: AsyncSession, numbers: Collection[int]) -> None:
+    """Delete questions and everything hanging off them (retention and erasure)."""
+    ids = list(numbers)
+    await session.execute(delete(QuestionNotice).where(QuestionNotice.question_id.in_(ids)))
+    await session.execute(delete(QuestionMessage).where(QuestionMessage.question_id.in_(ids)))
+    await session.execute(delete(QuestionExample).where(QuestionExample.question_id.in_(ids)))
+    await session.execute(delete(QuestionRoute).where(QuestionRoute.question_id.in_(ids)))
+    await session.execute(delete(Question).where(Question.id.in_(ids)))
 
 
 def notice_params(notice: QuestionNotice) -> Mapping[str, Any]:

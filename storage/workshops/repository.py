@@ -104,6 +104,21 @@ class WorkshopRepository:
 
     # --------------------------------------------------------- registrations
 
+    async def purge_registrations_ended_before(self, cutoff: datetime) -> int:
+        """Delete registrations (and direct messages to people) of workshops long past."""
+        past = select(Workshop.id).where(Workshop.ends_at < cutoff).scalar_subquery()
+        await self._session.execute(
+            delete(WorkshopNotice).where(
+                WorkshopNotice.workshop_id.in_(past), WorkshopNotice.external_id.is_not(None)
+            )
+        )
+        result = await self._session.execute(
+            delete(WorkshopRegistration)
+            .where(WorkshopRegistration.workshop_id.in_(past))
+            .returning(WorkshopRegistration.id)
+        )
+        return len(result.all())
+
     async def registrations(self, workshop_id: int) -> list[WorkshopRegistration]:
         """Everyone registered or waiting, in the order they came (the waitlist order)."""
         return list(

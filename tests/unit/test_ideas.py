@@ -15,6 +15,7 @@ from bot.config import example_departments_file
 from bot.context import Actor, IncomingMessage, IncomingReaction, IncomingRedaction, Place
 from handlers import exports
 from handlers.ideas import commands as ideas
+from handlers.ideas import export as ideas_export
 from handlers.ideas import staff_commands as ideas_staff
 from storage.ideas.models import Idea, IdeaSupport
 from tests.unit.fakes import FakeBot, make_fake_bot
@@ -27,7 +28,7 @@ DIETER = "@dieter:localhost"
 STAFF_ROOM = "!staff:localhost"
 IDEAS_ROOM = "!ideas:localhost"
 EXAMPLE_DEPARTMENTS = example_departments_file()
-MODULES = (ideas, ideas_staff, exports)
+MODULES = (ideas, ideas_staff, exports, ideas_export)
 
 
 async def make_bot(tmp_path, **env: str) -> FakeBot:

@@ -15,6 +15,7 @@ from bot.context import Actor, IncomingPollEnd, IncomingPollResponse, IncomingRe
 from handlers import exports
 from handlers import help as help_commands
 from handlers.polls import commands as polls
+from handlers.polls import export as polls_export
 from storage.db import create_engine
 from tests.unit.fakes import FakeBot, make_fake_bot
 
@@ -304,7 +305,9 @@ async def test_posting_into_a_room_without_the_bot_is_refused(bot):
 async def test_the_export_lists_every_answer_with_pseudonyms_and_seals_open_secret_polls(
     tmp_path,
 ):
-    bot = await make_fake_bot(tmp_path, (help_commands, polls, exports), BOT_STAFF_USERS=STAFF)
+    bot = await make_fake_bot(
+        tmp_path, (help_commands, polls, exports, polls_export), BOT_STAFF_USERS=STAFF
+    )
     bot.adapter.members.add((FORUM, ALICE))
     number = await start(bot)
     await respond(bot, ALICE, "a1")

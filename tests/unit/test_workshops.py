@@ -20,7 +20,7 @@ from bot.exports import build_export
 from bot.messages import Message
 from handlers import help as help_commands
 from handlers.workshops import commands as workshops
-from handlers.workshops.export import upcoming_calendar
+from handlers.workshops.export import upcoming_calendar, workshops_table
 from storage.workshops.repository import WorkshopRepository
 from tests.unit.fakes import FakeBot, make_fake_bot
 
@@ -455,7 +455,7 @@ async def test_exports_list_every_workshop_and_the_calendar_of_upcoming_ones(bot
     await bot.say(ALICE, "!anmelden 1")
     await bot.say(STAFF, "!workshop absagen 2")
     async with bot.services.unit_of_work() as uow:
-        table = await build_export(uow, "workshops", "csv", NOW)
+        table = await build_export(uow, workshops_table.__exporter__, "csv", NOW)
         calendar = await upcoming_calendar(uow, NOW, TZ)
     rows = table.data.decode("utf-8-sig").splitlines()
     assert rows[0].startswith("number,uid,title,starts,ends,place")
