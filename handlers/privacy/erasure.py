@@ -45,6 +45,7 @@ MIN_NAME_LENGTH = 3
 class Edit:
     """A message the bot posted that must change: where, which, and the catalog text."""
 
+    platform: str
     room_id: str
     event_id: str
     key: str
@@ -100,11 +101,10 @@ async def _ideas(data: PersonalDataRepository, done: Erasure, label: str) -> Non
             keep.append(idea)
             continue
         drop.append(idea)
-        if idea.card_room_id and idea.card_event_id:
+        if idea.card_platform and idea.card_room_id and idea.card_event_id:
             params: dict[str, object] = {"number": idea.number}
-            done.edits.append(
-                Edit(idea.card_room_id, idea.card_event_id, "privacy.idea_card_erased", params)
-            )
+            card = (idea.card_platform, idea.card_room_id, idea.card_event_id)
+            done.edits.append(Edit(*card, "privacy.idea_card_erased", params))
     await data.anonymise_ideas(keep, label)
     await data.delete_ideas(drop)
     done.ideas_anonymised = [idea.number for idea in keep]
@@ -159,22 +159,22 @@ async def _questions(
     threads = await data.questions()
     answered = [t.question.id for t in threads if t.question.answered_at is not None]
     unanswered = [t.question.id for t in threads if t.question.answered_at is None]
-    for notice, room_id in await data.thread_roots(unanswered, ROOT):
+    for notice, platform, room_id in await data.thread_roots(unanswered, ROOT):
         done.edits.append(
             Edit(
+                platform,
                 room_id,
                 str(notice.event_id),
                 "privacy.question_root_erased",
                 {"number": notice.question_id},
             )
         )
-    for notice, room_id in await data.thread_roots(answered, ROOT):
+    for notice, platform, room_id in await data.thread_roots(answered, ROOT):
         params = notice_params(notice)
         scrubbed = {key: scrub(value, needles, label) for key, value in params.items()}
         if scrubbed != params:  # a public question named the asker
-            done.edits.append(
-                Edit(room_id, str(notice.event_id), f"questions.notices.{notice.kind}", scrubbed)
-            )
+            key = f"questions.notices.{notice.kind}"
+            done.edits.append(Edit(platform, room_id, str(notice.event_id), key, scrubbed))
     done.examples_removed = sum(len(t.examples) for t in threads if t.question.id in unanswered)
     await data.anonymise_questions(answered, label, now)
     await data.delete_questions(unanswered)
@@ -195,7 +195,7 @@ async def tell_chat(services: Services, done: Erasure) -> None:
     for edit in done.edits:
         message = services.render(language, edit.key, **edit.params)
         try:
-            await services.adapter.edit(edit.room_id, edit.event_id, message)
+            await services.adapter_for(edit.platform).edit(edit.room_id, edit.event_id, message)
         except Exception:
             logger.exception("Could not update message %s after an erasure", edit.event_id)
     for number in sorted(set(done.ideas_anonymised + done.supports_withdrawn)):

@@ -156,10 +156,10 @@ async def make_fake_bot(
         catalog=catalog_with(extra_messages or {}),
         clock=clock,
         unit_of_work=UnitOfWorkFactory(create_session_factory(engine)),
-        adapter=adapter,
+        adapters={"matrix": adapter},
         commands=registry,
         scheduler=Scheduler(clock),
-        roles=RoleResolver(settings, adapter),
+        roles=RoleResolver(settings, {"matrix": adapter}),
     )
     router = Router(services, registry)
     return FakeBot(router, adapter, services)
