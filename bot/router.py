@@ -233,7 +233,10 @@ class Router:
         handled = [await self._notify(listener, event) for listener in listeners]
         if isinstance(event, IncomingReaction) and any(handled):
             self.rate_limiter.allow(
-                (event.actor.platform, event.actor.id), REACTIONS, REACTIONS_PER_HOUR, self.services.clock.now()
+                (event.actor.platform, event.actor.id),
+                REACTIONS,
+                REACTIONS_PER_HOUR,
+                self.services.clock.now(),
             )
         await self._mark_processed(event.actor.platform, event.event_id)
 
@@ -354,7 +357,10 @@ class Router:
                 raise NotPermitted(spec.role)
             arguments = parse_arguments(raw, spec.params, spec.options)
             if not spec.open_to_blocked and not self.rate_limiter.allow(
-                (ctx.actor.platform, ctx.actor.id), spec.name, spec.rate_per_hour, self.services.clock.now()
+                (ctx.actor.platform, ctx.actor.id),
+                spec.name,
+                spec.rate_per_hour,
+                self.services.clock.now(),
             ):
                 limit = self.rate_limiter.limit_for(spec.name, spec.rate_per_hour)
                 await ctx.reply("errors.rate_limited", limit=limit)

@@ -102,9 +102,7 @@ class MatrixAdapter:
 
     platform = PLATFORM
 
-    def __init__(
-        self, settings: MatrixSettings, unit_of_work: Callable[[], UnitOfWork]
-    ) -> None:
+    def __init__(self, settings: MatrixSettings, unit_of_work: Callable[[], UnitOfWork]) -> None:
         self.settings = settings
         self.unit_of_work = unit_of_work
         self.on_event: EventSink | None = None

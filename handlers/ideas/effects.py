@@ -94,9 +94,7 @@ async def notify(
             logger.exception("Could not send an idea notification (%s)", dedupe_prefix)
 
 
-def reachable(
-    services: Services, people: Iterable[tuple[Person, str]]
-) -> list[tuple[Person, str]]:
+def reachable(services: Services, people: Iterable[tuple[Person, str]]) -> list[tuple[Person, str]]:
     """The `(person, message key)` pairs `notify` writes to: those on a running platform.
 
     Someone whose platform is not running in this process (its settings were removed) is
@@ -107,7 +105,9 @@ def reachable(
         if person.platform in services.adapters:
             running.append((person, key))
         else:
-            logger.debug("Not notifying a person on %s: that platform is not running", person.platform)
+            logger.debug(
+                "Not notifying a person on %s: that platform is not running", person.platform
+            )
     return running
 
 

@@ -13,7 +13,7 @@ from bot.arguments import Choice, Number, Text
 from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
-from handlers.ideas.effects import notify, reachable, post_card, refresh_card
+from handlers.ideas.effects import notify, post_card, reachable, refresh_card
 from handlers.ideas.lookup import find_idea
 from handlers.ideas.state import reindex
 from handlers.ideas.texts import excerpt, status_label

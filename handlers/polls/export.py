@@ -32,7 +32,9 @@ COLUMNS = (
     "percent",
     "poll_voters",
     "voter_pseudonyms",
+    "platform",
 )
+"""`platform` is the poll's room's, and so its voters'."""
 
 
 async def polls_table(uow: UnitOfWork, pseudonymise: Pseudonymise, now: datetime) -> Table:
@@ -65,6 +67,7 @@ async def polls_table(uow: UnitOfWork, pseudonymise: Pseudonymise, now: datetime
                     None if tally is None else round(tally.share(answer.answer_id) * 100, 1),
                     None if tally is None else tally.voters,
                     voters,
+                    poll.platform,
                 )
             )
     return Table(columns=COLUMNS, rows=rows)

@@ -146,7 +146,9 @@ async def reconcile(services: Services, poll: Poll) -> None:
     if poll.secret or poll.start_event_id is None:
         return
     try:
-        responses = await services.adapter_for(poll.platform).poll_responses(poll.room_id, poll.start_event_id)
+        responses = await services.adapter_for(poll.platform).poll_responses(
+            poll.room_id, poll.start_event_id
+        )
     except Exception:  # the adapter's error types are not visible from handlers
         logger.warning("Could not fetch the responses of poll #%d", poll.id, exc_info=True)
         return

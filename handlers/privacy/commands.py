@@ -72,6 +72,12 @@ async def introduce_in_direct_chat(services: Services, message: IncomingMessage)
 # ---------------------------------------------------------------------- commands
 
 
+def server_words(ctx: Context) -> str:
+    """How the asker's platform names where chat messages are kept (`privacy.server.*`)."""
+    key = f"privacy.server.{ctx.actor.platform}"
+    return ctx.t(key if ctx.services.catalog.has(key) else "privacy.server.any")
+
+
 @open_to_blocked
 @command(INFO_COMMAND, "privacy")
 async def privacy_info(ctx: Context) -> None:
@@ -87,7 +93,7 @@ async def privacy_info(ctx: Context) -> None:
             questions=settings.retention_questions_days,
             workshops=settings.retention_workshops_days,
         ),
-        ctx.render("privacy.info.visible"),
+        ctx.render("privacy.info.visible", server=server_words(ctx)),
         ctx.render(
             "privacy.info.rights",
             export=typed(ctx.services, language, EXPORT_COMMAND),

@@ -84,7 +84,9 @@ async def ask(
     candidates: Sequence[str] = (),
 ) -> Question:
     """Store a new question: routed to `department` at once, or waiting for the citizen's pick."""
-    room = await department_room(services, department, message.actor.platform) if department else None
+    room = (
+        await department_room(services, department, message.actor.platform) if department else None
+    )
     now = services.clock.now()
     async with services.unit_of_work() as uow:
         repo = await _claim(uow, Event.of(message))

@@ -88,9 +88,7 @@ async def _deliver(services: Services, notice: WorkshopNotice) -> None:
         repo = WorkshopRepository(uow.session)
         if notice.room_id and notice.kind in REGISTERS_BY_REACTION:
             for event_id in posted:
-                await repo.add_announcement(
-                    workshop.id, platform, event_id, notice.room_id, now
-                )
+                await repo.add_announcement(workshop.id, platform, event_id, notice.room_id, now)
         await repo.mark_notice_sent(notice.id, now)
         await uow.commit()
     logger.debug(

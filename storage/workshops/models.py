@@ -90,8 +90,8 @@ class WorkshopNotice(Base):
     """Outbox: a message the bot decided to send, delivered once with a stable dedupe key.
 
     Either `room_id` (an announcement room) or `external_id` (a direct message to a person)
-    is set; `platform` is the platform of that room or person. `params` is JSON with what the message needs beyond the workshop
-    (e.g. a cancellation reason or the previous date).
+    is set; `platform` is the platform of that room or person. `params` is JSON with what the
+    message needs beyond the workshop (e.g. a cancellation reason or the previous date).
     """
 
     __tablename__ = "workshop_notices"

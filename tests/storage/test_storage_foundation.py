@@ -241,7 +241,10 @@ async def test_room_replacements_are_followed_through_chains(
         assert await uow.rooms.resolve("matrix", "!a:localhost") == "!c:localhost"
         assert await uow.rooms.resolve("matrix", "!b:localhost") == "!c:localhost"
         assert await uow.rooms.resolve("matrix", "!c:localhost") == "!c:localhost"
-        assert await uow.rooms.resolve("matrix", "!never-replaced:localhost") == "!never-replaced:localhost"
+        assert (
+            await uow.rooms.resolve("matrix", "!never-replaced:localhost")
+            == "!never-replaced:localhost"
+        )
         with pytest.raises(ValueError, match="itself"):
             await uow.rooms.record_replacement("matrix", "!c:localhost", "!c:localhost")
 
