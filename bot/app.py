@@ -87,6 +87,8 @@ class App:
 
     async def __aenter__(self) -> App:
         settings = self.settings
+        if not settings.platforms:
+            raise ConfigError([NO_PLATFORM])
         engine = create_engine(settings.database_url)
         self._stack.push_async_callback(engine.dispose)
         await upgrade_schema(engine)
@@ -99,8 +101,6 @@ class App:
             self.adapters["matrix"] = await self._stack.enter_async_context(
                 MatrixAdapter(settings.matrix, unit_of_work)
             )
-        if not self.adapters:
-            raise ConfigError([NO_PLATFORM])
         registry = CommandRegistry.from_modules(self.handler_modules)
         self.services = Services(
             settings=settings,
