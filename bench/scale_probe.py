@@ -68,10 +68,10 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         index_ready_s = await indexed  # the list commands below are timed without this wait
         app.start_background()  # the sync loop joins the room it was invited to
         async with asyncio.timeout(JOIN_TIMEOUT_S):
-            while room not in app.adapter.client.rooms:  # noqa: ASYNC110 - nio has no event
+            while room not in app.adapters["matrix"].client.rooms:  # noqa: ASYNC110 - nio has no event
                 await asyncio.sleep(0.05)
         sending = [0.0]
-        send_event = app.adapter.send_event
+        send_event = app.adapters["matrix"].send_event
 
         async def timed_send(*args: Any, **kwargs: Any) -> str:
             began = time.perf_counter()
@@ -80,7 +80,7 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
             finally:
                 sending[0] += time.perf_counter() - began
 
-        app.adapter.send_event = timed_send  # type: ignore[method-assign]
+        app.adapters["matrix"].send_event = timed_send  # type: ignore[method-assign]
         commands: dict[str, dict[str, Any]] = {}
         for text in ("!ideen top", "!workshops"):
             own, total = [], []

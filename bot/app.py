@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from types import ModuleType
+from typing import Protocol
 
 from bot.adapters.matrix import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.context import Services
+from bot.config import NO_PLATFORM, ConfigError, Settings
+from bot.context import ChatAdapter, IncomingEvent, Services
 from bot.i18n import Catalog
 from bot.reply_outbox import send_pending_replies
 from bot.roles import RoleResolver
@@ -78,8 +79,23 @@ def question_classifier(departments: Sequence[DepartmentLike]) -> Classifier:
     return Classifier(departments)
 
 
+class RunningAdapter(ChatAdapter, Protocol):
+    """What the composition root needs beyond `ChatAdapter`: a loop to run and stop."""
+
+    on_event: Callable[[IncomingEvent], Awaitable[None]] | None
+    ready: asyncio.Event
+    """Set once the adapter hears every new event (Matrix: the first sync is handled)."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class App:
-    """A running bot: storage, scheduler and chat adapter, entered and left together.
+    """A running bot: storage, scheduler and chat adapters, entered and left together.
+
+    Every platform with settings gets its adapter (`App.adapters`, by platform name); they
+    share one database, one scheduler and one router.
 
     Tests build it with a fake clock and `start_scheduler=False`, then fire due jobs with
     `await app.scheduler.run_due()` after moving the clock; they stop and re-enter it to
@@ -102,6 +118,8 @@ class App:
 
     async def __aenter__(self) -> App:
         settings = self.settings
+        if not settings.platforms:
+            raise ConfigError([NO_PLATFORM])
         engine = create_engine(settings.database_url)
         self._stack.push_async_callback(engine.dispose)
         await upgrade_schema(engine)
@@ -109,46 +127,52 @@ class App:
         self.unit_of_work = unit_of_work
         self.scheduler = Scheduler(self.clock)
         self._stack.callback(self.scheduler.shutdown)
-        self.adapter = await self._stack.enter_async_context(MatrixAdapter(settings, unit_of_work))
+        self.adapters: dict[str, RunningAdapter] = {}
+        if settings.matrix is not None:
+            self.adapters["matrix"] = await self._stack.enter_async_context(
+                MatrixAdapter(settings.matrix, unit_of_work)
+            )
         registry = CommandRegistry.from_modules(self.handler_modules)
         self.services = Services(
             settings=settings,
             catalog=Catalog.load(default=settings.language),
             clock=self.clock,
             unit_of_work=unit_of_work,
-            adapter=self.adapter,
+            adapters=self.adapters,
             commands=registry,
             scheduler=self.scheduler,
-            roles=RoleResolver(settings, self.adapter),
+            roles=RoleResolver(settings, self.adapters),
         )
         self.router = Router(self.services, registry)
-        self.adapter.on_event = self.router.dispatch
+        for adapter in self.adapters.values():
+            adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:
             await hook(self.services)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.adapter.stop()
+        for adapter in self.adapters.values():
+            adapter.stop()
         if self._run_task is not None:
             await asyncio.gather(self._run_task, return_exceptions=True)
         await self._stack.aclose()
 
     async def run(self) -> None:
-        """Sync until stopped; scheduled work starts once the first sync is handled.
+        """Run every adapter until stopped; scheduled work starts once all of them are ready.
 
         Jobs that fell due while the bot was down then run with the bot's rooms known (a
         reminder by direct message reuses the existing direct chat instead of opening one).
         """
-        logger.info("smartregion-bot is running")
+        logger.info("smartregion-bot is running on %s", ", ".join(sorted(self.adapters)))
         starter = asyncio.create_task(self._catch_up_when_synced())
         try:
-            await self.adapter.run()
+            await asyncio.gather(*(adapter.run() for adapter in self.adapters.values()))
         finally:
             starter.cancel()
 
     async def _catch_up_when_synced(self) -> None:
         """Send the answers a stop left unsent, then start the scheduled work."""
-        await self.adapter.ready.wait()
+        await asyncio.gather(*(adapter.ready.wait() for adapter in self.adapters.values()))
         try:
             await send_pending_replies(self.services)
         except Exception:  # the scheduled work must start all the same

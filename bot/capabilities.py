@@ -148,6 +148,7 @@ class Erasing:
 class Edit:
     """A message the bot posted that must change: where, which, and the catalog text."""
 
+    platform: str
     room_id: str
     event_id: str
     key: str

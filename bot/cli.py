@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.capabilities import ExportKind
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, example_departments_file
+from bot.config import NO_PLATFORM, ConfigError, Settings, example_departments_file
 from bot.exports import FORMATS, ExportError, write_export
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as error:
             print_problems(error)
             return 2
+        if not settings.platforms:
+            print_problems(ConfigError([NO_PLATFORM]))
+            return 2
         return run_until_interrupted(run_bot(settings))
     from bot.demo import run_demo
 
@@ -134,10 +137,12 @@ def check_config(env_file: Path | None) -> int:
     except ConfigError as error:
         print_problems(error)
         return 2
-    print(
-        f"The settings are fine: {settings.user_id} on {settings.homeserver}, "
-        f"{len(settings.departments)} departments."
-    )
+    if not settings.platforms:
+        print_problems(ConfigError([NO_PLATFORM]))
+        return 2
+    print(f"The settings are fine: {len(settings.departments)} departments.")
+    if settings.matrix is not None:
+        print(f"  - Matrix: {settings.matrix.user_id} on {settings.matrix.homeserver}")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -22,6 +22,10 @@ from dotenv import dotenv_values
 SUPPORTED_LANGUAGES = ("de", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartregion.db"
 
+NO_PLATFORM = (
+    "No chat platform is configured: set MATRIX_HOMESERVER, MATRIX_USER_ID and "
+    "MATRIX_PASSWORD (or MATRIX_ACCESS_TOKEN) to run on Matrix."
+)
 _USER_ID = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 # Room ids of room version 12 have no server part (`!hash`); aliases always have one.
 _ROOM_REF = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
@@ -38,36 +42,68 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Department:
-    """A department of the programme that citizens' questions can be routed to."""
+    """A department of the programme that citizens' questions can be routed to.
+
+    `rooms` holds its expert room per platform: the file's `room` is the Matrix room, and
+    another platform's key (e.g. `discord_channel`) adds an entry beside it.
+    """
 
     id: str
     name: str
-    room: str
+    rooms: Mapping[str, str]
     scope: str = ""
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the bot needs to know about its deployment."""
+@dataclass(frozen=True, kw_only=True)
+class PlatformSettings:
+    """What every chat platform configures: the bot's own id, its staff and its rooms.
+
+    A platform without settings has none of these, which is what `Settings.for_platform`
+    returns for it.
+    """
+
+    user_id: str = ""
+    """The bot's own id on the platform, as people there address it."""
+    staff_users: frozenset[str] = frozenset()
+    """People who are staff on this platform whatever their rooms say."""
+    staff_room: str | None = None
+    ideas_room: str | None = None
+    announce_rooms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixSettings(PlatformSettings):
+    """The Matrix account and rooms; present only when a MATRIX_* setting is given."""
 
     homeserver: str
-    user_id: str
     password: str | None
     access_token: str | None
     device_id: str | None
+    allowed_servers: frozenset[str]
+    """Homeservers whose users may invite the bot into rooms."""
+    crypto_store: Path = Path("data/crypto")
+    """Directory of the end-to-end encryption keys; losing it makes encrypted rooms unreadable
+    for the bot's device, so it belongs in backups together with the database."""
+
+    @property
+    def server_name(self) -> str:
+        """The bot's own homeserver name, taken from its user id."""
+        return self.user_id.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot needs to know about its deployment, platform settings grouped."""
+
+    matrix: MatrixSettings | None
     database_url: str
     command_prefix: str
     language: str
     timezone: ZoneInfo
-    staff_users: frozenset[str]
-    staff_room: str | None
-    ideas_room: str | None
-    announce_rooms: tuple[str, ...]
     departments_file: Path | None
     departments: tuple[Department, ...]
-    allowed_servers: frozenset[str]
     idea_rate: int = 5
     """Ideas one person may submit per hour; 0 means no limit."""
     idea_report_threshold: int = 3
@@ -80,9 +116,6 @@ class Settings:
     """How long before a workshop registered people get a reminder by direct message."""
     rate_limits: Mapping[str, int] = field(default_factory=dict)
     """Hourly per-person limits by command name, overriding what commands declare."""
-    crypto_store: Path = Path("data/crypto")
-    """Directory of the end-to-end encryption keys; losing it makes encrypted rooms unreadable
-    for the bot's device, so it belongs in backups together with the database."""
     question_remind: timedelta = timedelta(hours=24)
     """How long a routed question may wait for an expert's answer before its thread is nudged."""
     question_sla: timedelta = timedelta(hours=72)
@@ -97,9 +130,14 @@ class Settings:
     """Days after a workshop ended before its registrations are deleted."""
 
     @property
-    def server_name(self) -> str:
-        """The bot's own homeserver name, taken from its user id."""
-        return self.user_id.split(":", 1)[1]
+    def platforms(self) -> Mapping[str, PlatformSettings]:
+        """The configured platforms by name; only these get an adapter."""
+        configured = {"matrix": self.matrix}
+        return {name: value for name, value in configured.items() if value is not None}
+
+    def for_platform(self, platform: str) -> PlatformSettings:
+        """The settings of `platform`; empty (no staff, no rooms) when it is not configured."""
+        return self.platforms.get(platform) or PlatformSettings()
 
     def department(self, department_id: str) -> Department | None:
         return next((d for d in self.departments if d.id == department_id), None)
@@ -127,26 +165,7 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     def get(name: str, default: str = "") -> str:
         return values.get(name, default).strip()
 
-    homeserver = get("MATRIX_HOMESERVER")
-    if not homeserver:
-        problems.append("MATRIX_HOMESERVER is missing: set the URL of the homeserver.")
-    elif not re.match(r"^https?://[^\s/]+", homeserver):
-        problems.append(f"MATRIX_HOMESERVER must be an http(s) URL, not {homeserver!r}.")
-
-    user_id = get("MATRIX_USER_ID")
-    if not user_id:
-        problems.append(
-            "MATRIX_USER_ID is missing: set the bot's Matrix id, e.g. @bot:example.org."
-        )
-    elif not _USER_ID.match(user_id):
-        problems.append(
-            f"MATRIX_USER_ID {user_id!r} is not a Matrix user id like @bot:example.org."
-        )
-
-    password = get("MATRIX_PASSWORD") or None
-    access_token = get("MATRIX_ACCESS_TOKEN") or None
-    if not password and not access_token:
-        problems.append("Set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN so the bot can log in.")
+    matrix = _matrix_settings(get, problems)
 
     prefix = get("BOT_COMMAND_PREFIX", "!") or "!"
     if any(c.isspace() for c in prefix) or len(prefix) > 3:
@@ -168,27 +187,11 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         problems.append(f"BOT_TIMEZONE {tz_name!r} is not a known time zone such as Europe/Berlin.")
         timezone = ZoneInfo("Europe/Berlin")
 
-    staff_users = frozenset(_split(get("BOT_STAFF_USERS")))
-    for staff in sorted(staff_users):
-        if not _USER_ID.match(staff):
-            problems.append(f"BOT_STAFF_USERS contains {staff!r}, which is not a Matrix user id.")
-
-    staff_room = _room_setting("BOT_STAFF_ROOM", get("BOT_STAFF_ROOM"), problems)
-    ideas_room = _room_setting("BOT_IDEAS_ROOM", get("BOT_IDEAS_ROOM"), problems)
-    announce_rooms = tuple(
-        room
-        for ref in _split(get("BOT_ANNOUNCE_ROOMS"))
-        if (room := _room_setting("BOT_ANNOUNCE_ROOMS", ref, problems))
-    )
-
     departments_file = Path(get("BOT_DEPARTMENTS_FILE")) if get("BOT_DEPARTMENTS_FILE") else None
     departments = load_departments(departments_file, problems) if departments_file else ()
 
-    server_name = user_id.split(":", 1)[1] if ":" in user_id else ""
-    allowed = frozenset(_split(get("BOT_ALLOWED_SERVERS"))) or frozenset({server_name} - {""})
-
     ideas_review = _flag("BOT_IDEAS_REVIEW", get("BOT_IDEAS_REVIEW"), False, problems)
-    if ideas_review and not staff_room:
+    if ideas_review and not (matrix and matrix.staff_room):
         problems.append("BOT_IDEAS_REVIEW=true needs BOT_STAFF_ROOM: ideas are reviewed there.")
     question_remind = _duration("BOT_QUESTION_REMIND", get("BOT_QUESTION_REMIND"), "24h", problems)
     question_sla = _duration("BOT_QUESTION_SLA", get("BOT_QUESTION_SLA"), "72h", problems)
@@ -220,23 +223,13 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return Settings(
-        homeserver=homeserver.rstrip("/"),
-        user_id=user_id,
-        password=password,
-        access_token=access_token,
-        device_id=get("MATRIX_DEVICE_ID") or None,
+        matrix=matrix,
         database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
         command_prefix=prefix,
         language=language,
         timezone=timezone,
-        staff_users=staff_users,
-        staff_room=staff_room,
-        ideas_room=ideas_room,
-        announce_rooms=announce_rooms,
         departments_file=departments_file,
         departments=departments,
-        allowed_servers=allowed,
-        crypto_store=Path(get("BOT_CRYPTO_STORE") or "data/crypto"),
         rate_limits=rate_limits,
         question_remind=question_remind,
         question_sla=question_sla,
@@ -246,6 +239,77 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         ideas_review=ideas_review,
         workshop_announce_offsets=announce_offsets,
         workshop_remind_offsets=remind_offsets,
+    )
+
+
+_MATRIX_VARIABLES = (
+    "MATRIX_HOMESERVER",
+    "MATRIX_USER_ID",
+    "MATRIX_PASSWORD",
+    "MATRIX_ACCESS_TOKEN",
+    "MATRIX_DEVICE_ID",
+    "BOT_STAFF_USERS",
+    "BOT_STAFF_ROOM",
+    "BOT_IDEAS_ROOM",
+    "BOT_ANNOUNCE_ROOMS",
+    "BOT_ALLOWED_SERVERS",
+)
+"""Any of these set means the deployment runs on Matrix; none set, Matrix is not started."""
+
+
+def _matrix_settings(get: Callable[[str], str], found: list[str]) -> MatrixSettings | None:
+    """The Matrix settings, or None when none is given; problems are named "Matrix: …"."""
+    if not any(get(name) for name in _MATRIX_VARIABLES):
+        return None
+    problems: list[str] = []
+    homeserver = get("MATRIX_HOMESERVER")
+    if not homeserver:
+        problems.append("MATRIX_HOMESERVER is missing: set the URL of the homeserver.")
+    elif not re.match(r"^https?://[^\s/]+", homeserver):
+        problems.append(f"MATRIX_HOMESERVER must be an http(s) URL, not {homeserver!r}.")
+
+    user_id = get("MATRIX_USER_ID")
+    if not user_id:
+        problems.append(
+            "MATRIX_USER_ID is missing: set the bot's Matrix id, e.g. @bot:example.org."
+        )
+    elif not _USER_ID.match(user_id):
+        problems.append(
+            f"MATRIX_USER_ID {user_id!r} is not a Matrix user id like @bot:example.org."
+        )
+
+    password = get("MATRIX_PASSWORD") or None
+    access_token = get("MATRIX_ACCESS_TOKEN") or None
+    if not password and not access_token:
+        problems.append("Set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN so the bot can log in.")
+
+    staff_users = frozenset(_split(get("BOT_STAFF_USERS")))
+    for staff in sorted(staff_users):
+        if not _USER_ID.match(staff):
+            problems.append(f"BOT_STAFF_USERS contains {staff!r}, which is not a Matrix user id.")
+
+    staff_room = _room_setting("BOT_STAFF_ROOM", get("BOT_STAFF_ROOM"), problems)
+    ideas_room = _room_setting("BOT_IDEAS_ROOM", get("BOT_IDEAS_ROOM"), problems)
+    announce_rooms = tuple(
+        room
+        for ref in _split(get("BOT_ANNOUNCE_ROOMS"))
+        if (room := _room_setting("BOT_ANNOUNCE_ROOMS", ref, problems))
+    )
+    server_name = user_id.split(":", 1)[1] if ":" in user_id else ""
+    allowed = frozenset(_split(get("BOT_ALLOWED_SERVERS"))) or frozenset({server_name} - {""})
+    found.extend(f"Matrix: {problem}" for problem in problems)
+    return MatrixSettings(
+        homeserver=homeserver.rstrip("/"),
+        user_id=user_id,
+        password=password,
+        access_token=access_token,
+        device_id=get("MATRIX_DEVICE_ID") or None,
+        staff_users=staff_users,
+        staff_room=staff_room,
+        ideas_room=ideas_room,
+        announce_rooms=announce_rooms,
+        allowed_servers=allowed,
+        crypto_store=Path(get("BOT_CRYPTO_STORE") or "data/crypto"),
     )
 
 
@@ -344,6 +408,7 @@ def load_departments(path: Path | Traversable, problems: list[str]) -> tuple[Dep
         problems.append(f"The departments file {path} has no [[department]] tables.")
         return ()
     departments: list[Department] = []
+    room_problems: list[str] = []  # `room` is the Matrix room of a department
     seen: set[str] = set()
     for index, entry in enumerate(entries, start=1):
         where = f"department {index} in {path}"
@@ -357,15 +422,16 @@ def load_departments(path: Path | Traversable, problems: list[str]) -> tuple[Dep
         if dep_id in seen:
             problems.append(f"The id {dep_id!r} appears twice in {path}.")
         seen.add(dep_id)
-        room = _room_setting(f"The room of {where}", str(entry["room"]).strip(), problems)
+        room = _room_setting(f"The room of {where}", str(entry["room"]).strip(), room_problems)
         departments.append(
             Department(
                 id=dep_id,
                 name=str(entry["name"]).strip(),
-                room=room or "",
+                rooms={"matrix": room} if room else {},
                 scope=str(entry.get("scope", "")),
                 keywords=tuple(str(k) for k in entry.get("keywords", [])),
                 examples=tuple(str(e) for e in entry.get("examples", [])),
             )
         )
+    problems.extend(f"Matrix: {problem}" for problem in room_problems)
     return tuple(departments)

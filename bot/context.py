@@ -5,13 +5,13 @@ A second platform (Discord) implements `ChatAdapter` and produces these same typ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.errors import AlreadyProcessed
+from bot.errors import AlreadyProcessed, UnknownPlatform
 from bot.messages import Message, render
 
 if TYPE_CHECKING:
@@ -241,13 +241,25 @@ class Services:
     catalog: Catalog
     clock: Clock
     unit_of_work: Callable[[], UnitOfWork]
-    adapter: ChatAdapter
+    adapters: Mapping[str, ChatAdapter]
+    """The running chat adapters by platform name; one process may serve several."""
     commands: CommandRegistry
     scheduler: Scheduler
     roles: RoleResolver
     state: dict[str, Any] = field(default_factory=dict)
     """In-memory caches features build at start (e.g. the similar-ideas index), keyed by
     feature name. Always derived from the database, never the source of truth."""
+
+    def adapter_for(self, platform: str) -> ChatAdapter:
+        """The adapter of `platform`: what a person or room on it is reached through.
+
+        Raises UnknownPlatform when that platform is not running (e.g. its settings were
+        removed while its people and rooms stay stored).
+        """
+        try:
+            return self.adapters[platform]
+        except KeyError:
+            raise UnknownPlatform(platform) from None
 
     async def language_of(self, actor: Actor) -> str:
         """The language someone chose, else the deployment's default."""
@@ -346,6 +358,6 @@ class Context:
         return f"{self.event_id}/{self._answers - 1}"
 
     async def _send(self, dedupe_key: str, message: Message) -> str:
-        return await self.services.adapter.send(
+        return await self.services.adapter_for(self.actor.platform).send(
             self.place.room_id, message, reply_to=self.event_id, dedupe_key=dedupe_key
         )

@@ -28,3 +28,11 @@ class NotPermitted(Exception):
 
 class AlreadyProcessed(Exception):
     """The event was handled before (a replay after a restart); nothing more is said."""
+
+
+class UnknownPlatform(LookupError):
+    """A person or room is on a chat platform that is not running in this process."""
+
+    def __init__(self, platform: str) -> None:
+        super().__init__(f"No adapter for the chat platform {platform!r} is running")
+        self.platform = platform

@@ -141,7 +141,7 @@ async def tell_chat(services: Services, done: Erasure) -> None:
     for edit in done.edits:
         message = services.render(language, edit.key, **edit.params)
         try:
-            await services.adapter.edit(edit.room_id, edit.event_id, message)
+            await services.adapter_for(edit.platform).edit(edit.room_id, edit.event_id, message)
         except Exception:
             logger.exception("Could not update message %s after an erasure", edit.event_id)
     for follow_up in done.follow_ups:

@@ -13,19 +13,22 @@ from datetime import datetime, timedelta
 
 WINDOW = timedelta(hours=1)
 
+Person = tuple[str, str]
+"""`(platform, id)`: the same id on two platforms may be two people, so they count apart."""
+
 
 class RateLimiter:
     """A sliding one-hour window per (person, command)."""
 
     def __init__(self, overrides: Mapping[str, int]) -> None:
         self._overrides = overrides
-        self._seen: dict[tuple[str, str], deque[datetime]] = {}
+        self._seen: dict[tuple[Person, str], deque[datetime]] = {}
 
     def limit_for(self, command: str, default: int) -> int:
         """The hourly limit of `command`: the setting if given, else the declared default."""
         return self._overrides.get(command, default)
 
-    def allow(self, person: str, command: str, default: int, now: datetime) -> bool:
+    def allow(self, person: Person, command: str, default: int, now: datetime) -> bool:
         """Record one use and say whether it is within the limit (0 means unlimited)."""
         if self.exhausted(person, command, default, now):
             return False
@@ -33,7 +36,7 @@ class RateLimiter:
             self._seen.setdefault((person, command), deque()).append(now)
         return True
 
-    def exhausted(self, person: str, command: str, default: int, now: datetime) -> bool:
+    def exhausted(self, person: Person, command: str, default: int, now: datetime) -> bool:
         """Whether `person` has used up the hour's limit, without recording a use.
 
         For uses that count only once they turned out to matter (a reaction a feature took).

@@ -26,7 +26,7 @@ async def send_pending_replies(services: Services, event_id: str | None = None) 
     sent = 0
     for reply in pending:
         try:
-            await services.adapter.send(
+            await services.adapter_for(reply.platform).send(
                 reply.room_id,
                 Message.from_json(reply.message),
                 reply_to=reply.event_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.config import Settings
 from bot.context import ChatAdapter, Role
 
@@ -11,21 +13,27 @@ STAFF_POWER_LEVEL = 50
 class RoleResolver:
     """Derives a person's role on demand, so changes in the rooms take effect at once.
 
-    Staff: listed in BOT_STAFF_USERS, or power level >= 50 in the staff room. Expert: a
-    member of any department room. Everyone else is a citizen.
+    Per platform: staff are listed in that platform's settings (Matrix: BOT_STAFF_USERS), or
+    have power level >= 50 in its staff room. Expert: a member of a department room on that
+    platform. Everyone else is a citizen.
     """
 
-    def __init__(self, settings: Settings, adapter: ChatAdapter) -> None:
+    def __init__(self, settings: Settings, adapters: Mapping[str, ChatAdapter]) -> None:
         self.settings = settings
-        self.adapter = adapter
+        self.adapters = adapters
 
-    async def role_of(self, user_id: str) -> Role:
-        if user_id in self.settings.staff_users:
+    async def role_of(self, platform: str, user_id: str) -> Role:
+        rooms = self.settings.for_platform(platform)
+        adapter = self.adapters.get(platform)
+        if user_id in rooms.staff_users:
             return Role.STAFF
-        staff_room = self.settings.staff_room
-        if staff_room and await self.adapter.power_level(staff_room, user_id) >= STAFF_POWER_LEVEL:
+        if adapter is None:
+            return Role.CITIZEN
+        staff_room = rooms.staff_room
+        if staff_room and await adapter.power_level(staff_room, user_id) >= STAFF_POWER_LEVEL:
             return Role.STAFF
         for department in self.settings.departments:
-            if await self.adapter.is_member(department.room, user_id):
+            room = department.rooms.get(platform)
+            if room and await adapter.is_member(room, user_id):
                 return Role.EXPERT
         return Role.CITIZEN

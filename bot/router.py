@@ -239,7 +239,10 @@ class Router:
         handled = [await self._notify(listener, event) for listener in listeners]
         if isinstance(event, IncomingReaction) and any(handled):
             self.rate_limiter.allow(
-                event.actor.id, REACTIONS, REACTIONS_PER_HOUR, self.services.clock.now()
+                (event.actor.platform, event.actor.id),
+                REACTIONS,
+                REACTIONS_PER_HOUR,
+                self.services.clock.now(),
             )
         await self._mark_processed(event.actor.platform, event.event_id)
 
@@ -252,7 +255,8 @@ class Router:
         if not isinstance(event, IncomingReaction):
             return False
         now = self.services.clock.now()
-        if self.rate_limiter.exhausted(event.actor.id, REACTIONS, REACTIONS_PER_HOUR, now):
+        person = (event.actor.platform, event.actor.id)
+        if self.rate_limiter.exhausted(person, REACTIONS, REACTIONS_PER_HOUR, now):
             logger.debug("Ignoring a reaction over the hourly limit (event %s)", event.event_id)
             return True
         return False
@@ -291,7 +295,7 @@ class Router:
         language = chosen_language or (
             spec.language_of_name(name, default_language) if spec else default_language
         )
-        role = await self.services.roles.role_of(message.actor.id)
+        role = await self.services.roles.role_of(platform, message.actor.id)
         ctx = Context(self.services, message, language, role, spec.name if spec else name)
         try:
             await self._run(ctx, spec, name, raw_args)
@@ -359,7 +363,10 @@ class Router:
                 raise NotPermitted(spec.role)
             arguments = parse_arguments(raw, spec.params, spec.options)
             if not spec.open_to_blocked and not self.rate_limiter.allow(
-                ctx.actor.id, spec.name, spec.rate_per_hour, self.services.clock.now()
+                (ctx.actor.platform, ctx.actor.id),
+                spec.name,
+                spec.rate_per_hour,
+                self.services.clock.now(),
             ):
                 limit = self.rate_limiter.limit_for(spec.name, spec.rate_per_hour)
                 await ctx.reply("errors.rate_limited", limit=limit)

@@ -28,9 +28,10 @@ async def export_file(ctx: Context, kind: str, first: str | None, second: str | 
     services = ctx.services
     export = _kind(services.commands.capabilities, kind)
     number, file_format = _number_and_format([word for word in (first, second) if word])
-    staff_room = services.settings.staff_room
+    adapter = services.adapter_for(ctx.actor.platform)
+    staff_room = services.settings.for_platform(ctx.actor.platform).staff_room
     in_staff_room = staff_room is not None and (
-        await services.adapter.resolve_room(staff_room) == ctx.place.room_id
+        await adapter.resolve_room(staff_room) == ctx.place.room_id
     )
     if not (in_staff_room or ctx.place.is_direct):
         raise UsageError("exports.where")
@@ -41,7 +42,7 @@ async def export_file(ctx: Context, kind: str, first: str | None, second: str | 
             raise UsageError(error.key, **error.params) from None
         await uow.commit()
     logger.info("Uploading the %s export (%d bytes)", export.key, len(upload.data))
-    await services.adapter.upload(
+    await adapter.upload(
         ctx.place.room_id, upload, reply_to=ctx.event_id, dedupe_key=f"{ctx.event_id}/export"
     )
 

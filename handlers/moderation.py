@@ -34,7 +34,7 @@ def _person(user_id: str) -> str:
 async def block_person(ctx: Context, user: str, details: str | None) -> None:
     """Block `user`; `details` may start with a duration (2h, 7d), the rest is the reason."""
     target = _person(user)
-    if await ctx.services.roles.role_of(target) >= Role.STAFF:
+    if await ctx.services.roles.role_of(ctx.actor.platform, target) >= Role.STAFF:
         raise UsageError("moderation.not_staff")
     first, _, rest = (details or "").partition(" ")
     now = ctx.services.clock.now()

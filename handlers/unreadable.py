@@ -9,7 +9,7 @@ from bot.router import listens
 @listens(IncomingUnreadable)
 async def apologise_for_unreadable(services: Services, event: IncomingUnreadable) -> None:
     language = await services.language_of(event.actor)
-    await services.adapter.send(
+    await services.adapter_for(event.actor.platform).send(
         event.place.room_id,
         services.render(language, "encryption.unreadable"),
         reply_to=event.event_id,

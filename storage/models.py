@@ -109,6 +109,7 @@ class RoomReplacement(Base):
 
     __tablename__ = "room_replacements"
 
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     old_room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     new_room_id: Mapped[str] = mapped_column(String(255))
     replaced_at: Mapped[datetime]
@@ -116,6 +117,8 @@ class RoomReplacement(Base):
 
 class PendingReply(Base):
     """An answer to a command, written in the transaction that stored the command's effect.
+
+    `platform` is the asker's and so also the room's: the answer goes where they asked.
 
     The command's event is marked processed in that same transaction, so a replay after a
     crash would skip it; this row is what still makes the answer arrive (sent on the next

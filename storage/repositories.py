@@ -233,6 +233,10 @@ class CredentialRepository:
         )
 
 
+RoomColumns = tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any]]
+"""A room reference: the column with the room's platform and the column with its id."""
+
+
 class RoomRepository:
     """Room upgrades (tombstones): where a room went and where its references go."""
 
@@ -240,41 +244,46 @@ class RoomRepository:
         self,
         session: AsyncSession,
         now: Now = utc_now,
-        room_columns: Iterable[InstrumentedAttribute[Any]] = (),
+        room_columns: Iterable[RoomColumns] = (),
     ) -> None:
         self._session = session
         self._now = now
         self._room_columns = tuple(room_columns)
 
-    async def record_replacement(self, old_room_id: str, new_room_id: str) -> None:
+    async def record_replacement(self, platform: str, old_room_id: str, new_room_id: str) -> None:
         """Record that ``old_room_id`` was replaced and move stored references to the new room.
 
         The references moved are the ``room_columns`` given (the unit of work passes
-        :data:`storage.schema.ROOM_REFERENCE_COLUMNS`).
+        :data:`storage.schema.ROOM_REFERENCE_COLUMNS`), in rows whose room is on `platform`.
         Recording the same replacement again is harmless.
         """
         if old_room_id == new_room_id:
             raise ValueError(f"room {old_room_id} cannot replace itself")
         statement = _insert(self._session, RoomReplacement).values(
-            old_room_id=old_room_id, new_room_id=new_room_id, replaced_at=self._now()
+            platform=platform,
+            old_room_id=old_room_id,
+            new_room_id=new_room_id,
+            replaced_at=self._now(),
         )
         await self._session.execute(
             statement.on_conflict_do_update(
-                index_elements=[RoomReplacement.old_room_id],
+                index_elements=[RoomReplacement.platform, RoomReplacement.old_room_id],
                 set_={
                     "new_room_id": statement.excluded.new_room_id,
                     "replaced_at": statement.excluded.replaced_at,
                 },
             )
         )
-        for column in self._room_columns:
+        for platform_column, column in self._room_columns:
             await self._session.execute(
-                update(column.class_).where(column == old_room_id).values({column.key: new_room_id})
+                update(column.class_)
+                .where(platform_column == platform, column == old_room_id)
+                .values({column.key: new_room_id})
             )
         logger.info("Room %s was replaced by %s", old_room_id, new_room_id)
 
-    async def resolve(self, room_id: str) -> str:
-        """The current room for ``room_id``, following chains of replacements.
+    async def resolve(self, platform: str, room_id: str) -> str:
+        """The current room for ``room_id`` on `platform`, following chains of replacements.
 
         A room never replaced resolves to itself. A cycle (which a misbehaving homeserver
         could produce) stops at the last room before the cycle repeats.
@@ -283,7 +292,9 @@ class RoomRepository:
         current = room_id
         while True:
             successor = await self._session.scalar(
-                select(RoomReplacement.new_room_id).where(RoomReplacement.old_room_id == current)
+                select(RoomReplacement.new_room_id).where(
+                    RoomReplacement.platform == platform, RoomReplacement.old_room_id == current
+                )
             )
             if successor is None:
                 return current

@@ -56,7 +56,7 @@ from bot.adapters.matrix_events import (
     poll_start_content,
 )
 from bot.adapters.sync_progress import SyncProgress
-from bot.config import Settings
+from bot.config import MatrixSettings
 from bot.context import (
     Actor,
     FileUpload,
@@ -102,7 +102,7 @@ class MatrixAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, settings: Settings, unit_of_work: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, settings: MatrixSettings, unit_of_work: Callable[[], UnitOfWork]) -> None:
         self.settings = settings
         self.unit_of_work = unit_of_work
         self.on_event: EventSink | None = None
@@ -472,7 +472,7 @@ class MatrixAdapter:
         if not new_room_id or new_room_id == old_room_id:
             return
         async with self.unit_of_work() as uow:
-            await uow.rooms.record_replacement(old_room_id, new_room_id)
+            await uow.rooms.record_replacement(PLATFORM, old_room_id, new_room_id)
             await uow.commit()
         self._room_ids.clear()
         response = await self._retrying(lambda: self.client.join(new_room_id))
@@ -527,7 +527,7 @@ class MatrixAdapter:
                 raise MatrixError(f"The room alias {reference} cannot be resolved: {response}")
             room_id = response.room_id
         async with self.unit_of_work() as uow:
-            room_id = await uow.rooms.resolve(room_id)
+            room_id = await uow.rooms.resolve(PLATFORM, room_id)
         self._room_ids[reference] = room_id
         return room_id
 

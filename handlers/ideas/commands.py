@@ -74,6 +74,7 @@ async def submit_idea(ctx: Context, text: str) -> None:
             hidden=False,
             hidden_reason=None,
             merged_into=None,
+            card_platform=None,
             card_room_id=None,
             card_event_id=None,
             created_at=now,
@@ -90,6 +91,7 @@ async def submit_idea(ctx: Context, text: str) -> None:
         return
     await tell_staff(
         services,
+        idea.platform,
         "ideas.staff_review",
         f"idea-review:{idea.number}",
         {
@@ -322,6 +324,7 @@ async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
     }
     await tell_staff(
         services,
+        idea.platform,
         "ideas.staff_report",
         f"idea-report:{ctx.event_id}",
         {
@@ -336,6 +339,7 @@ async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
         logger.info("Idea #%d hidden after %d reports", number, count)
         await tell_staff(
             services,
+            idea.platform,
             "ideas.staff_auto_hidden",
             f"idea-auto-hidden:{ctx.event_id}",
             {"number": number, "count": count, "unhide": commands["unhide"]},
@@ -351,7 +355,7 @@ async def support_by_reaction(services: Services, event: IncomingReaction) -> bo
         return False
     async with services.unit_of_work() as uow:
         repository = IdeasRepository(uow.session)
-        idea = await repository.by_card(event.target_event_id)
+        idea = await repository.by_card(event.actor.platform, event.target_event_id)
         if idea is None:
             return False
         usable = idea.published and not idea.hidden and idea.merged_into is None
@@ -388,7 +392,7 @@ async def prepare_ideas(services: Services) -> None:
     """
     build = functools.partial(ideas_state, services)
     services.scheduler.schedule_at("ideas-index", services.clock.now(), build)
-    if services.settings.ideas_room is not None:
+    if any(rooms.ideas_room for rooms in services.settings.platforms.values()):
         job = functools.partial(post_missing_cards, services)
         services.scheduler.schedule_at("ideas-missing-cards", services.clock.now(), job)
 

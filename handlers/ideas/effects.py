@@ -20,18 +20,20 @@ logger = logging.getLogger(__name__)
 
 
 async def post_card(services: Services, number: int) -> None:
-    """Post the idea's card in the ideas room (if there is one) and remember its event."""
-    room = services.settings.ideas_room
-    if room is None:
-        return
+    """Post the idea's card in the ideas room of its platform (if any); remember its event."""
     async with services.unit_of_work() as uow:
         repository = IdeasRepository(uow.session)
         idea = await repository.get(number)
         if idea is None or not idea.published or idea.card_event_id is not None:
             return
         supports = await repository.support_count(idea)
-    room_id = await services.adapter.resolve_room(room)
-    event_id = await services.adapter.send(
+    platform = idea.platform
+    room = services.settings.for_platform(platform).ideas_room
+    if room is None or platform not in services.adapters:
+        return
+    adapter = services.adapter_for(platform)
+    room_id = await adapter.resolve_room(room)
+    event_id = await adapter.send(
         room_id, card_message(services, idea, supports), dedupe_key=f"idea-card:{number}"
     )
     async with services.unit_of_work() as uow:
@@ -39,7 +41,8 @@ async def post_card(services: Services, number: int) -> None:
         idea = await repository.get(number)
         if idea is None:
             return
-        idea.card_room_id, idea.card_event_id = room_id, event_id
+        idea.card_platform, idea.card_room_id = platform, room_id
+        idea.card_event_id = event_id
         changed = await repository.support_count(idea) != supports
         await uow.commit()
     if changed:  # supported (by command) while the card was being posted
@@ -59,8 +62,12 @@ async def refresh_card(services: Services, number: int) -> None:
             if idea is None or idea.card_event_id is None or idea.card_room_id is None:
                 return
             supports = await repository.support_count(idea)
+        if idea.card_platform not in services.adapters:
+            logger.debug("Not editing the card of idea #%d: its platform is not running", number)
+            return
         message = card_message(services, idea, supports)
-        await services.adapter.edit(idea.card_room_id, idea.card_event_id, message)
+        adapter = services.adapter_for(idea.card_platform)
+        await adapter.edit(idea.card_room_id, idea.card_event_id, message)
 
 
 async def notify(
@@ -75,32 +82,43 @@ async def notify(
     `params(language)` gives the message's parameters in that language (e.g. a status name).
     A failed message is logged and does not stop the others.
     """
-    for person, key in on_this_platform(services, people):
+    for person, key in reachable(services, people):
         language = await services.language_of(Actor(person.platform, person.id, person.id))
         parts = [services.render(language, key, **params(language))]
         if reason:
             parts.append(services.render(language, "ideas.dm_reason", reason=reason))
         try:
-            await services.adapter.send_direct(
+            await services.adapter_for(person.platform).send_direct(
                 person.id, join(parts), dedupe_key=f"{dedupe_prefix}:{person.id}"
             )
         except Exception:
             logger.exception("Could not send an idea notification (%s)", dedupe_prefix)
 
 
-def on_this_platform(
-    services: Services, people: Iterable[tuple[Person, str]]
-) -> list[tuple[Person, str]]:
-    """The `(person, message key)` pairs `notify` writes to: those on the bot's platform."""
-    return [(person, key) for person, key in people if person.platform == services.adapter.platform]
+def reachable(services: Services, people: Iterable[tuple[Person, str]]) -> list[tuple[Person, str]]:
+    """The `(person, message key)` pairs `notify` writes to: those on a running platform.
+
+    Someone whose platform is not running in this process (its settings were removed) is
+    skipped, and the log says so.
+    """
+    running = []
+    for person, key in people:
+        if person.platform in services.adapters:
+            running.append((person, key))
+        else:
+            logger.debug(
+                "Not notifying a person on %s: that platform is not running", person.platform
+            )
+    return running
 
 
 async def tell_staff(
-    services: Services, key: str, dedupe_key: str, params: Mapping[str, Any]
+    services: Services, platform: str, key: str, dedupe_key: str, params: Mapping[str, Any]
 ) -> None:
-    """A notice in the staff room, in the deployment's language; nothing without a room."""
-    room = services.settings.staff_room
-    if room is None:
+    """A notice in the staff room of `platform`, in the deployment's language; nothing
+    without a room there (or with that platform not running)."""
+    room = services.settings.for_platform(platform).staff_room
+    if room is None or platform not in services.adapters:
         return
     message: Message = services.render(services.settings.language, key, **params)
-    await services.adapter.send(room, message, dedupe_key=dedupe_key)
+    await services.adapter_for(platform).send(room, message, dedupe_key=dedupe_key)

@@ -88,11 +88,10 @@ async def erase_ideas(uow: UnitOfWork, erasing: Erasing) -> Erased:
             keep.append(idea)
             continue
         drop.append(idea)
-        if idea.card_room_id and idea.card_event_id:
+        if idea.card_platform and idea.card_room_id and idea.card_event_id:
             params: dict[str, object] = {"number": idea.number}
-            edits.append(
-                Edit(idea.card_room_id, idea.card_event_id, "privacy.idea_card_erased", params)
-            )
+            card = (idea.card_platform, idea.card_room_id, idea.card_event_id)
+            edits.append(Edit(*card, "privacy.idea_card_erased", params))
     await data.anonymise_ideas(keep, erasing.label)
     await data.delete_ideas(drop)
     await data.anonymise_status_changes()

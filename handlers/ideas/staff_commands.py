@@ -14,7 +14,7 @@ from bot.context import Context, Role
 from bot.errors import UsageError
 from bot.router import command, requires
 from bot.texts import excerpt
-from handlers.ideas.effects import notify, on_this_platform, post_card, refresh_card
+from handlers.ideas.effects import notify, post_card, reachable, refresh_card
 from handlers.ideas.lookup import find_idea
 from handlers.ideas.state import reindex
 from handlers.ideas.texts import status_label
@@ -80,7 +80,7 @@ async def set_status(ctx: Context, number: int, status: str, reason: str | None)
             "ideas.status_set",
             number=number,
             status=status_label(services, ctx.language, status),
-            count=len(on_this_platform(services, people)),
+            count=len(reachable(services, people)),
         )
         await uow.commit()
     logger.info("Idea #%d has the status %s now", number, status)
@@ -169,7 +169,7 @@ async def merge_ideas(ctx: Context, duplicate: int, original: int) -> None:
             duplicate=duplicate,
             original=original,
             supports=await repository.support_count(kept),
-            count=len(on_this_platform(services, people)),
+            count=len(reachable(services, people)),
         )
         await uow.commit()
     logger.info("Idea #%d merged into #%d", duplicate, original)

@@ -167,12 +167,13 @@ async def _target_room(ctx: Context, reference: str | None) -> str:
     """The room to post in: this one, or `--raum` if the bot is a member there."""
     if reference is None:
         return ctx.place.room_id
-    adapter = ctx.services.adapter
+    platform = ctx.actor.platform
+    adapter = ctx.services.adapter_for(platform)
     try:
         room_id = await adapter.resolve_room(reference)
     except Exception:  # an unknown alias; the adapter's error types are its own
         raise UsageError("polls.errors.room", room=reference[:80]) from None
-    if not await adapter.is_member(room_id, ctx.services.settings.user_id):
+    if not await adapter.is_member(room_id, ctx.services.settings.for_platform(platform).user_id):
         raise UsageError("polls.errors.room", room=reference[:80])
     return room_id
 
@@ -186,8 +187,10 @@ async def vote(ctx: Context, number: int, choices: str) -> None:
     """A text vote: the same as pressing the buttons, or the only way in secret polls."""
     poll = await _open_poll(ctx, number)
     positions = _positions(poll, choices)
-    if poll.room_id != ctx.place.room_id and not await ctx.services.adapter.is_member(
-        poll.room_id, ctx.actor.id
+    in_room = (poll.platform, poll.room_id) == (ctx.actor.platform, ctx.place.room_id)
+    if not in_room and not (
+        poll.platform == ctx.actor.platform
+        and await ctx.services.adapter_for(poll.platform).is_member(poll.room_id, ctx.actor.id)
     ):
         raise UsageError("polls.errors.not_member", number=number)
     if poll.secret:
@@ -214,7 +217,7 @@ async def vote(ctx: Context, number: int, choices: str) -> None:
 
 async def _vote_secretly(ctx: Context, poll: Poll, positions: Sequence[int]) -> None:
     """Count once, anonymously; only in a direct chat, so the room never sees a choice."""
-    bot_id = ctx.services.settings.user_id
+    bot_id = ctx.services.settings.for_platform(ctx.actor.platform).user_id
     if not ctx.place.is_direct:
         raise UsageError("polls.errors.secret_in_room", number=poll.id, bot=bot_id)
     async with ctx.services.unit_of_work() as uow:
@@ -377,7 +380,8 @@ async def accept_poll_end(services: Services, end: IncomingPollEnd) -> None:
         )
     if poll is None or poll.secret or poll.closed_at is not None:
         return
-    if await services.adapter.power_level(poll.room_id, end.actor.id) < REDACT_POWER_LEVEL:
+    adapter = services.adapter_for(poll.platform)
+    if await adapter.power_level(poll.room_id, end.actor.id) < REDACT_POWER_LEVEL:
         logger.debug("Ignoring an end of poll #%d by someone who may not end it", poll.id)
         return
     await lifecycle.close(

@@ -30,7 +30,9 @@ COLUMNS = (
     "percent",
     "poll_voters",
     "voter_pseudonyms",
+    "platform",
 )
+"""`platform` is the poll's room's, and so its voters'."""
 
 
 @exporter("polls", "umfragen", "umfrage", "poll")
@@ -62,6 +64,7 @@ async def polls_table(uow: UnitOfWork, pseudonymise: Pseudonymise, now: datetime
                     None if tally is None else round(tally.share(answer.answer_id) * 100, 1),
                     None if tally is None else tally.voters,
                     voters,
+                    poll.platform,
                 )
             )
     return Table(columns=COLUMNS, rows=rows)

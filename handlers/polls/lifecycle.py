@@ -113,12 +113,13 @@ async def post(services: Services, number: int) -> None:
         room_render(services),
         poll,
         command=command,
-        bot_id=services.settings.user_id,
+        bot_id=services.settings.for_platform(poll.platform).user_id,
         deadline=moment_text(services, language, poll.closes_at),
     )
     dedupe_key = f"poll-start:{poll.id}"
+    adapter = services.adapter_for(poll.platform)
     if poll.secret:
-        event_id = await services.adapter.send(poll.room_id, fallback, dedupe_key=dedupe_key)
+        event_id = await adapter.send(poll.room_id, fallback, dedupe_key=dedupe_key)
     else:
         draft = PollDraft(
             question=poll.question,
@@ -127,7 +128,7 @@ async def post(services: Services, number: int) -> None:
             disclosed=not poll.hidden,
             fallback=fallback,
         )
-        event_id = await services.adapter.send_poll(poll.room_id, draft, dedupe_key=dedupe_key)
+        event_id = await adapter.send_poll(poll.room_id, draft, dedupe_key=dedupe_key)
     async with services.unit_of_work() as uow:
         await PollRepository(uow.session).set_start_event(poll.id, event_id)
         await uow.commit()
@@ -145,7 +146,9 @@ async def reconcile(services: Services, poll: Poll) -> None:
     if poll.secret or poll.start_event_id is None:
         return
     try:
-        responses = await services.adapter.poll_responses(poll.room_id, poll.start_event_id)
+        responses = await services.adapter_for(poll.platform).poll_responses(
+            poll.room_id, poll.start_event_id
+        )
     except Exception:  # the adapter's error types are not visible from handlers
         logger.warning("Could not fetch the responses of poll #%d", poll.id, exc_info=True)
         return
@@ -219,12 +222,13 @@ async def publish(services: Services, number: int) -> None:
         services, poll, await tally_of(services, poll), room_render(services), language
     )
     end_event_id = None
+    adapter = services.adapter_for(poll.platform)
     native = not poll.secret and poll.start_event_id is not None
     if native and poll.closed_by != CLOSED_BY_END_EVENT:
-        end_event_id = await services.adapter.end_poll(
+        end_event_id = await adapter.end_poll(
             poll.room_id, poll.start_event_id, results, dedupe_key=f"poll-end:{poll.id}"
         )
-    await services.adapter.send(
+    await adapter.send(
         poll.room_id, results, reply_to=poll.start_event_id, dedupe_key=f"poll-results:{poll.id}"
     )
     async with services.unit_of_work() as uow:

@@ -61,13 +61,19 @@ async def introduce_in_direct_chat(services: Services, message: IncomingMessage)
     note = services.render(
         language, "privacy.intro", command=typed(services, language, INFO_COMMAND)
     )
-    await services.adapter.send(
+    await services.adapter_for(actor.platform).send(
         message.place.room_id, note, dedupe_key=f"privacy-intro:{message.event_id}"
     )
     logger.debug("Introduced the bot in direct chat %s", message.place.room_id)
 
 
 # ---------------------------------------------------------------------- commands
+
+
+def server_words(ctx: Context) -> str:
+    """How the asker's platform names where chat messages are kept (`privacy.server.*`)."""
+    key = f"privacy.server.{ctx.actor.platform}"
+    return ctx.t(key if ctx.services.catalog.has(key) else "privacy.server.any")
 
 
 @open_to_blocked
@@ -85,7 +91,7 @@ async def privacy_info(ctx: Context) -> None:
             questions=settings.retention_questions_days,
             workshops=settings.retention_workshops_days,
         ),
-        ctx.render("privacy.info.visible"),
+        ctx.render("privacy.info.visible", server=server_words(ctx)),
         ctx.render(
             "privacy.info.rights",
             export=typed(ctx.services, language, EXPORT_COMMAND),
@@ -110,7 +116,7 @@ async def send_my_data(ctx: Context) -> None:
             controller=controller(services.settings, services.catalog, ctx.language),
             explain=ctx.t,
         )
-    adapter = services.adapter
+    adapter = services.adapter_for(ctx.actor.platform)
     room = ctx.place.room_id if ctx.place.is_direct else await adapter.direct_room(ctx.actor.id)
     key = f"privacy-export:{ctx.event_id}"
     await adapter.send(room, ctx.render("privacy.export_caption"), dedupe_key=f"{key}/caption")

@@ -221,11 +221,11 @@ async def relay_thread_answer(services: Services, message: IncomingMessage) -> b
     """An expert's message in a question's thread goes to the citizen as the answer."""
     if message.thread_root is None or message.text.lstrip().startswith(INTERNAL_NOTE):
         return False
-    found = await _by_thread(services, message.thread_root)
+    found = await _by_thread(services, message.actor.platform, message.thread_root)
     if found is None:
         return False
     question, route, current = found
-    if not await services.adapter.is_member(route.room_id, message.actor.id):
+    if not await services.adapter_for(route.platform).is_member(route.room_id, message.actor.id):
         return False
     if current is None or current.id != route.id:
         moved_to = flow.department_name(services, question.department_id)
@@ -321,12 +321,12 @@ def _number(word: str) -> int:
 
 
 async def _by_thread(
-    services: Services, thread_root: str
+    services: Services, platform: str, thread_root: str
 ) -> tuple[Question, QuestionRoute, QuestionRoute | None] | None:
-    """The question whose thread (current or earlier) starts at `thread_root`."""
+    """The question whose thread (current or earlier) on `platform` starts at `thread_root`."""
     async with services.unit_of_work() as uow:
         repo = QuestionRepository(uow.session)
-        route = await repo.by_thread(thread_root)
+        route = await repo.by_thread(platform, thread_root)
         if route is None:
             return None
         question = await repo.get(route.question_id)
@@ -351,7 +351,7 @@ async def _addressed(ctx: Context, number: int | None) -> tuple[Question, Questi
     if number is not None:
         return await _routed(ctx, number)
     thread_root = ctx.message.thread_root
-    found = await _by_thread(ctx.services, thread_root) if thread_root else None
+    found = await _by_thread(ctx.services, ctx.actor.platform, thread_root) if thread_root else None
     if found is None:
         raise UsageError("questions.errors.no_thread")
     question, _, current = found
@@ -364,7 +364,9 @@ async def _check_expert(ctx: Context, route: QuestionRoute) -> None:
     """Only the department the question is with (or staff) may act on it."""
     if ctx.role >= Role.STAFF:
         return
-    if not await ctx.services.adapter.is_member(route.room_id, ctx.actor.id):
+    if ctx.actor.platform != route.platform or not await ctx.services.adapter_for(
+        route.platform
+    ).is_member(route.room_id, ctx.actor.id):
         raise NotPermitted(Role.EXPERT, "questions.errors.other_department")
 
 
@@ -483,7 +485,7 @@ async def _answer(
 ) -> None:
     """Reply to a plain message a listener took (listeners have no command context)."""
     language = await services.language_of(message.actor)
-    await services.adapter.send(
+    await services.adapter_for(message.actor.platform).send(
         message.place.room_id,
         services.render(language, key, **params),
         reply_to=message.event_id,

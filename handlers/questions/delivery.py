@@ -18,7 +18,7 @@ from datetime import timedelta
 from bot.context import Actor, Services
 from bot.messages import Message
 from storage.privacy.models import ERASED
-from storage.questions.models import Question, QuestionNotice
+from storage.questions.models import Question, QuestionNotice, QuestionRoute
 from storage.questions.repository import QuestionRepository, notice_params
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ async def _send_to_asker(
 ) -> str:
     """Answer where the citizen asked, as a reply to their question."""
     message = await _render(services, question, notice)
-    return await services.adapter.send(
+    return await services.adapter_for(question.platform).send(
         question.origin_room_id,
         message,
         reply_to=question.origin_event_id,
@@ -73,9 +73,9 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
         repo = QuestionRepository(uow.session)
         question = await repo.get(notice.question_id)
         route = await repo.route(notice.route_id) if notice.route_id is not None else None
+        current = await repo.current_route(notice.question_id)
     if question is None:
         raise LookupError(f"question {notice.question_id} of notice {notice.id} is gone")
-    adapter = services.adapter
     dedupe_key = f"question-notice:{notice.id}"
     event_id: str | None = None
     if notice.target == CITIZEN:
@@ -83,20 +83,23 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
         if question.asker != ERASED:
             event_id = await _send_to_asker(services, question, notice, dedupe_key)
     elif notice.target == STAFF:
-        staff_room = services.settings.staff_room
+        platform = staff_platform(question, current)
+        staff_room = services.settings.for_platform(platform).staff_room
         if staff_room is not None:
             message = await _render(services, question, notice)
+            adapter = services.adapter_for(platform)
             event_id = await adapter.send(staff_room, message, dedupe_key=dedupe_key)
     elif route is None:
         raise LookupError(f"notice {notice.id} for a thread has no route")
     elif notice.target == ROOT:
         message = await _render(services, question, notice)
+        adapter = services.adapter_for(route.platform)
         event_id = await adapter.send(route.room_id, message, dedupe_key=dedupe_key)
     else:
         if route.thread_root is None:
             raise LookupError(f"the thread of route {route.id} is not posted yet")
         message = await _render(services, question, notice)
-        event_id = await adapter.send(
+        event_id = await services.adapter_for(route.platform).send(
             route.room_id,
             message,
             thread_root=route.thread_root,
@@ -112,6 +115,12 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
     logger.debug(
         "Sent question notice %d (%s) of question #%d", notice.id, notice.kind, question.id
     )
+
+
+def staff_platform(question: Question, current: QuestionRoute | None) -> str:
+    """Whose staff room hears about a question: the platform of its department room (where
+    its experts are), or the asker's before it is routed."""
+    return current.platform if current is not None else question.platform
 
 
 async def _render(services: Services, question: Question, notice: QuestionNotice) -> Message:

@@ -47,6 +47,20 @@ class Event:
         return cls(message.actor.platform, message.event_id)
 
 
+async def department_room(
+    services: Services, department: Department, platform: str
+) -> tuple[str, str]:
+    """`(platform, room id)` where a question to `department` goes.
+
+    Its room on the asker's `platform` if it has one there, else its room on another
+    running platform, so experts answer whichever platform the citizen asked on.
+    """
+    for name in (platform, *department.rooms):
+        if name in department.rooms and name in services.adapters:
+            return name, await services.adapter_for(name).resolve_room(department.rooms[name])
+    raise LookupError(f"department {department.id} has no room on a running chat platform")
+
+
 async def _claim(uow: UnitOfWork, event: Event) -> QuestionRepository:
     if not await uow.events.mark_processed(event.platform, event.event_id):
         raise AlreadyProcessed
@@ -70,7 +84,9 @@ async def ask(
     candidates: Sequence[str] = (),
 ) -> Question:
     """Store a new question: routed to `department` at once, or waiting for the citizen's pick."""
-    room_id = await services.adapter.resolve_room(department.room) if department else ""
+    room = (
+        await department_room(services, department, message.actor.platform) if department else None
+    )
     now = services.clock.now()
     async with services.unit_of_work() as uow:
         repo = await _claim(uow, Event.of(message))
@@ -87,8 +103,8 @@ async def ask(
             candidates=json.dumps(list(candidates)),
             created_at=now,
         )
-        if department is not None:
-            await _route(services, repo, question, department, room_id, how=how, by=None)
+        if department is not None and room is not None:
+            await _route(services, repo, question, department, room, how=how, by=None)
             await repo.queue(
                 question, CITIZEN, "routed", now, number=question.id, department=department.name
             )
@@ -106,14 +122,14 @@ async def pick(
 
     None if it was routed or expired meanwhile (the offer is no longer open).
     """
-    room_id = await services.adapter.resolve_room(department.room)
+    room = await department_room(services, department, event.platform)
     now = services.clock.now()
     async with services.unit_of_work() as uow:
         repo = await _claim(uow, event)
         question = await repo.get(number)
         if question is None or question.status != CHOOSING:
             return None
-        await _route(services, repo, question, department, room_id, how="choice", by=None)
+        await _route(services, repo, question, department, room, how="choice", by=None)
         await repo.queue(
             question, CITIZEN, "routed", now, number=question.id, department=department.name
         )
@@ -221,7 +237,7 @@ async def forward(
     The question becomes a training example of the new department, so the router learns
     from the correction; the timers keep counting from the first routing.
     """
-    room_id = await services.adapter.resolve_room(department.room)
+    room = await department_room(services, department, question.platform)
     router = await question_router(services)
     now = services.clock.now()
     async with services.unit_of_work() as uow:
@@ -234,7 +250,7 @@ async def forward(
             repo,
             question,
             department,
-            room_id,
+            room,
             how="forward",
             by=expert.id,
             history=history,
@@ -301,17 +317,24 @@ async def _route(
     repo: QuestionRepository,
     question: Question,
     department: Department,
-    room_id: str,
+    room: tuple[str, str],
     *,
     how: str,
     by: str | None,
     history: str = "",
     from_department: str = "",
 ) -> QuestionRoute:
-    """Add the route and queue the thread root the department room will see."""
+    """Add the route to `room` (platform, room id) and queue the thread root it will see."""
     now = services.clock.now()
+    platform, room_id = room
     route = await repo.add_route(
-        question, department_id=department.id, room_id=room_id, how=how, routed_by=by, at=now
+        question,
+        department_id=department.id,
+        platform=platform,
+        room_id=room_id,
+        how=how,
+        routed_by=by,
+        at=now,
     )
     params: dict[str, str | int] = {
         "number": question.id,

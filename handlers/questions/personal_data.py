@@ -111,22 +111,22 @@ async def erase_questions(uow: UnitOfWork, erasing: Erasing) -> Erased:
     unanswered = [t.question.id for t in threads if t.question.answered_at is None]
     edits = [
         Edit(
+            platform,
             room_id,
             str(notice.event_id),
             "privacy.question_root_erased",
             {"number": notice.question_id},
         )
-        for notice, room_id in await data.thread_roots(unanswered, ROOT)
+        for notice, platform, room_id in await data.thread_roots(unanswered, ROOT)
     ]
-    for notice, room_id in await data.thread_roots(answered, ROOT):
+    for notice, platform, room_id in await data.thread_roots(answered, ROOT):
         params = notice_params(notice)
         scrubbed = {
             key: scrub(value, erasing.needles, erasing.label) for key, value in params.items()
         }
         if scrubbed != params:  # a public question named the asker
-            edits.append(
-                Edit(room_id, str(notice.event_id), f"questions.notices.{notice.kind}", scrubbed)
-            )
+            key = f"questions.notices.{notice.kind}"
+            edits.append(Edit(platform, room_id, str(notice.event_id), key, scrubbed))
     examples_removed = sum(len(t.examples) for t in threads if t.question.id in unanswered)
     await data.anonymise_questions(answered, erasing.label, erasing.now)
     await data.delete_questions(unanswered)

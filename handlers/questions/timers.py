@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.context import Services
-from handlers.questions.delivery import CITIZEN, STAFF, THREAD, deliver
+from handlers.questions.delivery import CITIZEN, STAFF, THREAD, deliver, staff_platform
 from storage.questions.models import Question
 from storage.questions.repository import CHOOSING, EXPIRED, OPEN, QuestionRepository
 
@@ -151,7 +151,9 @@ async def escalate(services: Services, number: int) -> None:
         if not await repo.set_once(number, Question.escalated_at, now, statuses=(OPEN,)):
             return
         hours = _hours(services.settings.question_sla)
-        if services.settings.staff_room is not None:
+        current = await repo.current_route(number)
+        staff = services.settings.for_platform(staff_platform(question, current))
+        if staff.staff_room is not None:
             await repo.queue(
                 question,
                 STAFF,

@@ -27,6 +27,7 @@ from handlers.workshops.planning import ANNOUNCE, NEXT, REMIND, REPEATS
 from handlers.workshops.registration import is_open, register, unregister
 from handlers.workshops.schedule import (
     NewWorkshop,
+    announce_rooms,
     create_occurrence,
     plan_occurrence,
     rebuild,
@@ -243,7 +244,7 @@ async def calendar_file(ctx: Context, number: int) -> None:
         workshop = await _workshop(WorkshopRepository(uow.session), number)
     services = ctx.services
     upload = workshop_file(workshop, services.clock.now(), services.settings.timezone)
-    await services.adapter.upload(
+    await services.adapter_for(ctx.actor.platform).upload(
         ctx.place.room_id, upload, reply_to=ctx.event_id, dedupe_key=f"{ctx.event_id}/ics"
     )
 
@@ -355,7 +356,7 @@ def _created_message(ctx: Context, workshop: Workshop) -> Message:
         )
     ]
     parts += texts.repeat_lines(workshop)
-    rooms = len(ctx.services.settings.announce_rooms)
+    rooms = len(announce_rooms(ctx.services))
     parts.append(
         ctx.render("workshops.announced" if rooms else "workshops.not_announced", rooms=rooms)
     )
@@ -460,7 +461,7 @@ async def _notify_everyone(
         person = (registration.platform, registration.external_id)
         await repo.add_notice(workshop.id, kind, now, person=person, params=params)
     for room in await repo.announcement_rooms(workshop.id):
-        await repo.add_notice(workshop.id, kind, now, room_id=room, params=params)
+        await repo.add_notice(workshop.id, kind, now, room=room, params=params)
     return len(registrations)
 
 

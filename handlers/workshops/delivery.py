@@ -59,7 +59,8 @@ async def deliver_notices(services: Services) -> int:
 
 
 async def _deliver(services: Services, notice: WorkshopNotice) -> None:
-    adapter = services.adapter
+    platform = notice.platform
+    adapter = services.adapter_for(platform)
     async with services.unit_of_work() as uow:
         repo = WorkshopRepository(uow.session)
         workshop = await repo.get(notice.workshop_id)
@@ -78,7 +79,7 @@ async def _deliver(services: Services, notice: WorkshopNotice) -> None:
                 await adapter.upload(notice.room_id, upload, dedupe_key=f"{dedupe_key}:ics")
             )
     else:
-        person = Actor(notice.platform or adapter.platform, notice.external_id or "", "")
+        person = Actor(platform, notice.external_id or "", "")
         texts = WorkshopTexts(services, await services.language_of(person))
         message = texts.notice(notice, workshop, seats)
         await adapter.send_direct(person.id, message, dedupe_key=dedupe_key)
@@ -87,9 +88,7 @@ async def _deliver(services: Services, notice: WorkshopNotice) -> None:
         repo = WorkshopRepository(uow.session)
         if notice.room_id and notice.kind in REGISTERS_BY_REACTION:
             for event_id in posted:
-                await repo.add_announcement(
-                    workshop.id, adapter.platform, event_id, notice.room_id, now
-                )
+                await repo.add_announcement(workshop.id, platform, event_id, notice.room_id, now)
         await repo.mark_notice_sent(notice.id, now)
         await uow.commit()
     logger.debug(

@@ -88,8 +88,8 @@ async def create_occurrence(
         )
     )
     await repo.add_effect(workshop.id, ANNOUNCE, now, SENT, now)
-    for room in services.settings.announce_rooms:
-        await repo.add_notice(workshop.id, "announcement", now, room_id=room)
+    for room in announce_rooms(services):
+        await repo.add_notice(workshop.id, "announcement", now, room=room)
     pending = await plan_occurrence(repo, services, workshop, now, recurring=bool(new.repeat))
     logger.info("Workshop #%d created with %d pending effects", workshop.id, len(pending))
     return workshop, pending
@@ -195,12 +195,21 @@ async def run_effect(services: Services, effect_id: int) -> None:
     await deliver_notices(services)
 
 
+def announce_rooms(services: Services) -> list[tuple[str, str]]:
+    """`(platform, room)` of every announcement room of every running platform."""
+    return [
+        (platform, room)
+        for platform in services.adapters
+        for room in services.settings.for_platform(platform).announce_rooms
+    ]
+
+
 async def _queue_notices(
     repo: WorkshopRepository, services: Services, workshop: Workshop, kind: str, now: datetime
 ) -> None:
     if kind == ANNOUNCE:
-        for room in services.settings.announce_rooms:
-            await repo.add_notice(workshop.id, "announcement", now, room_id=room)
+        for room in announce_rooms(services):
+            await repo.add_notice(workshop.id, "announcement", now, room=room)
     elif kind == REMIND:
         for registration in await repo.registrations(workshop.id):
             if registration.status == REGISTERED:

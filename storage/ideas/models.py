@@ -2,7 +2,8 @@
 
 People are stored as ``(platform, external_id)`` like everywhere else. Room ids live in
 ``Idea.room_id`` (where the idea was submitted) and ``Idea.card_room_id`` (where its card was
-posted); both follow room upgrades.
+posted); both follow room upgrades. The submission room is on the author's platform by
+construction, so ``Idea.platform`` is its platform too; the card has ``card_platform``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Idea(Base):
     hidden: Mapped[bool]
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     merged_into: Mapped[int | None]
+    card_platform: Mapped[str | None] = mapped_column(String(32))
+    """The platform of the card's room; set with `card_room_id`."""
     card_room_id: Mapped[str | None] = mapped_column(String(255))
     card_event_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]

@@ -77,9 +77,11 @@ class IdeasRepository:
     async def get(self, number: int) -> Idea | None:
         return await self._session.scalar(select(Idea).where(Idea.number == number))
 
-    async def by_card(self, card_event_id: str) -> Idea | None:
-        """The idea whose card is the event `card_event_id` (a 👍 was put on it)."""
-        return await self._session.scalar(select(Idea).where(Idea.card_event_id == card_event_id))
+    async def by_card(self, platform: str, card_event_id: str) -> Idea | None:
+        """The idea whose card is the event `card_event_id` on `platform` (a 👍 was put on it)."""
+        return await self._session.scalar(
+            select(Idea).where(Idea.card_platform == platform, Idea.card_event_id == card_event_id)
+        )
 
     async def count_since(self, platform: str, author_id: str, since: datetime) -> int:
         """How many ideas the person submitted since `since` (for the hourly limit)."""

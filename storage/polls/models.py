@@ -1,6 +1,7 @@
 """Tables of quick polls: the polls, their answers, every response, and secret ballots.
 
-Room id column: ``Poll.room_id``.
+Room id column: ``Poll.room_id``, on ``Poll.platform`` (staff start a poll on their own
+platform, in a room there).
 
 A poll moves through states recorded as columns, each set in the transaction that decides
 it, so a restart finishes exactly what was decided and nothing twice:

@@ -1,7 +1,9 @@
 """Tables of expert questions: the questions, where they went, what was said, and an outbox.
 
-Room id columns: ``Question.origin_room_id`` (where the citizen asked) and
-``QuestionRoute.room_id`` (the department room whose thread holds the question).
+Room id columns: ``Question.origin_room_id`` (where the citizen asked; on the asker's
+platform by construction, so ``Question.platform`` is its platform) and
+``QuestionRoute.room_id`` (the department room whose thread holds the question, on
+``QuestionRoute.platform``, which may differ from the asker's).
 
 A question's life is recorded as columns, each set in the transaction that decides it, so a
 restart neither skips nor repeats a step: created (row, ``status`` "choosing" while the
@@ -60,11 +62,13 @@ class QuestionRoute(Base):
     """One stay of a question in a department room: the first routing or a forward."""
 
     __tablename__ = "question_routes"
-    __table_args__ = (UniqueConstraint("thread_root"),)
+    __table_args__ = (UniqueConstraint("platform", "thread_root"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
     department_id: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(32))
+    """The platform of the department room: experts answer on theirs, whatever the asker's."""
     room_id: Mapped[str] = mapped_column(String(255))
     thread_root: Mapped[str | None] = mapped_column(String(255))
     """The event that starts the question's thread; None until it is posted."""

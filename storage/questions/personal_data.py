@@ -109,12 +109,13 @@ class QuestionPersonalData:
 
     async def thread_roots(
         self, numbers: Collection[int], target: str
-    ) -> list[tuple[QuestionNotice, str]]:
-        """The posted thread roots (notices of `target`) of these questions, with their room."""
+    ) -> list[tuple[QuestionNotice, str, str]]:
+        """The posted thread roots (notices of `target`) of these questions, with the
+        platform and id of their room."""
         if not numbers:
             return []
         rows = await self._session.execute(
-            select(QuestionNotice, QuestionRoute.room_id)
+            select(QuestionNotice, QuestionRoute.platform, QuestionRoute.room_id)
             .join(QuestionRoute, QuestionRoute.id == QuestionNotice.route_id)
             .where(
                 QuestionNotice.question_id.in_(numbers),
@@ -123,7 +124,7 @@ class QuestionPersonalData:
             )
             .order_by(QuestionNotice.id)
         )
-        return [(notice, room_id) for notice, room_id in rows]
+        return [(notice, platform, room_id) for notice, platform, room_id in rows]
 
     # ---------------------------------------------------------------------- erasing
 

@@ -116,6 +116,7 @@ class QuestionRepository:
         question: Question,
         *,
         department_id: str,
+        platform: str,
         room_id: str,
         how: str,
         routed_by: str | None,
@@ -125,6 +126,7 @@ class QuestionRepository:
         route = QuestionRoute(
             question_id=question.id,
             department_id=department_id,
+            platform=platform,
             room_id=room_id,
             how=how,
             routed_by=routed_by,
@@ -150,9 +152,11 @@ class QuestionRepository:
             .limit(1)
         )
 
-    async def by_thread(self, thread_root: str) -> QuestionRoute | None:
+    async def by_thread(self, platform: str, thread_root: str) -> QuestionRoute | None:
         return await self._session.scalar(
-            select(QuestionRoute).where(QuestionRoute.thread_root == thread_root)
+            select(QuestionRoute).where(
+                QuestionRoute.platform == platform, QuestionRoute.thread_root == thread_root
+            )
         )
 
     async def set_thread_root(self, route_id: int, event_id: str) -> None:

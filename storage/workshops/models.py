@@ -89,9 +89,9 @@ class WorkshopEffect(Base):
 class WorkshopNotice(Base):
     """Outbox: a message the bot decided to send, delivered once with a stable dedupe key.
 
-    Either `room_id` (an announcement room) or `platform` + `external_id` (a direct message
-    to a person) is set. `params` is JSON with what the message needs beyond the workshop
-    (e.g. a cancellation reason or the previous date).
+    Either `room_id` (an announcement room) or `external_id` (a direct message to a person)
+    is set; `platform` is the platform of that room or person. `params` is JSON with what the
+    message needs beyond the workshop (e.g. a cancellation reason or the previous date).
     """
 
     __tablename__ = "workshop_notices"
@@ -100,7 +100,7 @@ class WorkshopNotice(Base):
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24))
     room_id: Mapped[str | None] = mapped_column(String(255))
-    platform: Mapped[str | None] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str | None] = mapped_column(String(255))
     params: Mapped[str] = mapped_column(Text)
     # "pending" or "sent".
@@ -110,7 +110,10 @@ class WorkshopNotice(Base):
 
 
 class WorkshopAnnouncement(Base):
-    """A message the bot posted about a workshop; a ✅ reaction on it registers."""
+    """A message the bot posted about a workshop; a ✅ reaction on it registers.
+
+    `platform` is the platform of the message and so of `room_id`.
+    """
 
     __tablename__ = "workshop_announcements"
 

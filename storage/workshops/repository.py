@@ -275,12 +275,18 @@ class WorkshopRepository:
         kind: str,
         now: datetime,
         *,
-        room_id: str | None = None,
+        room: tuple[str, str] | None = None,
         person: tuple[str, str] | None = None,
         params: dict[str, Any] | None = None,
     ) -> WorkshopNotice:
-        """Queue a message to a room or a person; it is sent after the commit."""
-        platform, external_id = person if person else (None, None)
+        """Queue a message to a room or a person, each `(platform, id)`; sent after the commit."""
+        room_id = external_id = None
+        if room:
+            platform, room_id = room
+        elif person:
+            platform, external_id = person
+        else:
+            raise ValueError("a workshop notice goes to a room or a person")
         notice = WorkshopNotice(
             workshop_id=workshop_id,
             kind=kind,
@@ -341,13 +347,12 @@ class WorkshopRepository:
             )
         )
 
-    async def announcement_rooms(self, workshop_id: int) -> list[str]:
-        """Rooms where the workshop was announced (for cancellation and move notices)."""
-        return list(
-            await self._session.scalars(
-                select(WorkshopAnnouncement.room_id)
-                .where(WorkshopAnnouncement.workshop_id == workshop_id)
-                .distinct()
-                .order_by(WorkshopAnnouncement.room_id)
-            )
+    async def announcement_rooms(self, workshop_id: int) -> list[tuple[str, str]]:
+        """`(platform, room id)` where the workshop was announced (for cancellations, moves)."""
+        rows = await self._session.execute(
+            select(WorkshopAnnouncement.platform, WorkshopAnnouncement.room_id)
+            .where(WorkshopAnnouncement.workshop_id == workshop_id)
+            .distinct()
+            .order_by(WorkshopAnnouncement.platform, WorkshopAnnouncement.room_id)
         )
+        return [(platform, room_id) for platform, room_id in rows]

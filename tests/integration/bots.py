@@ -64,7 +64,7 @@ class RunningBot:
         self.app = app
         app.start_background()
         if wait_ready:
-            await asyncio.wait_for(app.adapter.ready.wait(), READY_TIMEOUT_S)
+            await asyncio.wait_for(app.adapters["matrix"].ready.wait(), READY_TIMEOUT_S)
         return app
 
     async def stop(self) -> None:

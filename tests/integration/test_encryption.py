@@ -103,17 +103,17 @@ async def test_undecryptable_message_gets_a_notice(synapse, tmp_path):
 async def test_lost_key_store_means_a_new_device_not_silence(synapse, tmp_path, make_user):
     bot = await register_bot(synapse, tmp_path / "bot")
     await bot.start()
-    first_device = bot.app.adapter.client.device_id
+    first_device = bot.app.adapters["matrix"].client.device_id
     await bot.stop()
     shutil.rmtree(tmp_path / "bot" / "crypto")
     await bot.start()
     try:
-        assert bot.app.adapter.client.device_id != first_device
-        assert bot.app.adapter.client.olm is not None
+        assert bot.app.adapters["matrix"].client.device_id != first_device
+        assert bot.app.adapters["matrix"].client.olm is not None
         # With its signing keys gone too, the bot publishes a new identity (with its
         # password) and cross-signs the new device under it.
         observer = await make_user("observer")
-        await wait_cross_signed(observer, bot.user_id, bot.app.adapter.client.device_id)
+        await wait_cross_signed(observer, bot.user_id, bot.app.adapters["matrix"].client.device_id)
     finally:
         await bot.stop()
 
@@ -128,7 +128,7 @@ async def test_the_bot_cross_signs_its_own_device(synapse, tmp_path, make_user):
     await bot.start()
     try:
         alice = await make_user("alice")
-        device_id = bot.app.adapter.client.device_id
+        device_id = bot.app.adapters["matrix"].client.device_id
         keys = await wait_cross_signed(alice, bot.user_id, device_id)
         device = keys["device_keys"][bot.user_id][device_id]
         ssk_object = keys["self_signing_keys"][bot.user_id]

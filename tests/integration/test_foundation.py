@@ -233,9 +233,9 @@ async def test_roles_from_staff_room_and_department_rooms(synapse, tmp_path, mak
 
 async def test_password_login_reuses_its_device(bot, make_user):
     await bot.start()
-    first_device = bot.app.adapter.client.device_id
+    first_device = bot.app.adapters["matrix"].client.device_id
     await bot.restart()
-    assert bot.app.adapter.client.device_id == first_device
+    assert bot.app.adapters["matrix"].client.device_id == first_device
     engine = create_engine(bot.settings.database_url)
     try:
         async with UnitOfWorkFactory(create_session_factory(engine))() as uow:
@@ -254,7 +254,7 @@ async def test_follows_room_upgrades(bot, make_user):
     await alice.wait_joined(new_room, bot.user_id)
     reply = await alice.reply_to(await alice.say(new_room, "!hilfe"))
     assert reply.room_id == new_room
-    assert await bot.app.adapter.resolve_room(room) == new_room
+    assert await bot.app.adapters["matrix"].resolve_room(room) == new_room
 
 
 async def upgrade_room(user: ChatUser, room_id: str) -> str:
@@ -278,7 +278,7 @@ async def test_bot_leaves_when_everyone_else_left(bot, make_user):
     alice = await make_user("alice")
     room = await room_with_bot(alice, bot)
     await alice.client.room_leave(room)
-    client = bot.app.adapter.client
+    client = bot.app.adapters["matrix"].client
     for _ in range(60):
         joined = await client.joined_rooms()
         if room not in joined.rooms:

@@ -232,27 +232,30 @@ async def test_room_replacements_are_followed_through_chains(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        await uow.rooms.record_replacement("!a:localhost", "!b:localhost")
-        await uow.rooms.record_replacement("!b:localhost", "!c:localhost")
-        await uow.rooms.record_replacement("!b:localhost", "!c:localhost")  # seen twice
+        await uow.rooms.record_replacement("matrix", "!a:localhost", "!b:localhost")
+        await uow.rooms.record_replacement("matrix", "!b:localhost", "!c:localhost")
+        await uow.rooms.record_replacement("matrix", "!b:localhost", "!c:localhost")  # seen twice
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.rooms.resolve("!a:localhost") == "!c:localhost"
-        assert await uow.rooms.resolve("!b:localhost") == "!c:localhost"
-        assert await uow.rooms.resolve("!c:localhost") == "!c:localhost"
-        assert await uow.rooms.resolve("!never-replaced:localhost") == "!never-replaced:localhost"
+        assert await uow.rooms.resolve("matrix", "!a:localhost") == "!c:localhost"
+        assert await uow.rooms.resolve("matrix", "!b:localhost") == "!c:localhost"
+        assert await uow.rooms.resolve("matrix", "!c:localhost") == "!c:localhost"
+        assert (
+            await uow.rooms.resolve("matrix", "!never-replaced:localhost")
+            == "!never-replaced:localhost"
+        )
         with pytest.raises(ValueError, match="itself"):
-            await uow.rooms.record_replacement("!c:localhost", "!c:localhost")
+            await uow.rooms.record_replacement("matrix", "!c:localhost", "!c:localhost")
 
 
 async def test_a_cycle_of_replacements_still_resolves(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        await uow.rooms.record_replacement("!a:localhost", "!b:localhost")
-        await uow.rooms.record_replacement("!b:localhost", "!a:localhost")
+        await uow.rooms.record_replacement("matrix", "!a:localhost", "!b:localhost")
+        await uow.rooms.record_replacement("matrix", "!b:localhost", "!a:localhost")
 
-        assert await uow.rooms.resolve("!a:localhost") == "!b:localhost"
-        assert await uow.rooms.resolve("!b:localhost") == "!a:localhost"
+        assert await uow.rooms.resolve("matrix", "!a:localhost") == "!b:localhost"
+        assert await uow.rooms.resolve("matrix", "!b:localhost") == "!a:localhost"
 
 
 class _ExtraBase(DeclarativeBase):
@@ -265,6 +268,7 @@ class _Meeting(_ExtraBase):
     __tablename__ = "test_meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), default="matrix")
     room_id: Mapped[str] = mapped_column(String(255))
 
 
@@ -278,8 +282,8 @@ async def test_a_replacement_moves_registered_room_references(
         await uow.commit()
 
     async with uow_factory() as uow:
-        rooms = RoomRepository(uow.session, room_columns=[_Meeting.room_id])
-        await rooms.record_replacement("!old:localhost", "!new:localhost")
+        rooms = RoomRepository(uow.session, room_columns=[(_Meeting.platform, _Meeting.room_id)])
+        await rooms.record_replacement("matrix", "!old:localhost", "!new:localhost")
         await uow.commit()
 
     async with uow_factory() as uow:
@@ -348,7 +352,7 @@ async def test_an_upgrade_moves_delivery_rooms_but_not_event_locations(
         )
         await uow.commit()
     async with uow_factory() as uow:
-        await uow.rooms.record_replacement("!old", "!new")
+        await uow.rooms.record_replacement("matrix", "!old", "!new")
         await uow.commit()
     async with uow_factory() as uow:
         idea = await uow.session.scalar(select(Idea))

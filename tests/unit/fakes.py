@@ -149,6 +149,8 @@ async def make_fake_bot(
     engine = create_engine(settings.database_url)
     await upgrade_schema(engine)
     adapter = FakeAdapter()
+    adapters = {"matrix": adapter}
+    """A test may add a second platform's adapter here; services and roles share it."""
     clock = FakeClock()
     registry = CommandRegistry.from_modules(modules)
     services = Services(
@@ -156,10 +158,10 @@ async def make_fake_bot(
         catalog=catalog_with(extra_messages or {}),
         clock=clock,
         unit_of_work=UnitOfWorkFactory(create_session_factory(engine)),
-        adapter=adapter,
+        adapters=adapters,
         commands=registry,
         scheduler=Scheduler(clock),
-        roles=RoleResolver(settings, adapter),
+        roles=RoleResolver(settings, adapters),
     )
     router = Router(services, registry)
     return FakeBot(router, adapter, services)

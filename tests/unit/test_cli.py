@@ -35,3 +35,24 @@ def test_check_config_accepts_the_example_with_credentials(tmp_path, capsys, mon
 def test_missing_env_file_is_named(tmp_path, capsys):
     assert main(["check-config", "--env-file", str(tmp_path / "nope.env")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_check_config_prefixes_problems_with_their_platform(tmp_path, capsys, monkeypatch):
+    for name in ("MATRIX_HOMESERVER", "MATRIX_USER_ID", "MATRIX_PASSWORD", "MATRIX_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "bad.env"
+    env_file.write_text("MATRIX_USER_ID=@bot:localhost\n", "utf-8")
+    assert main(["check-config", "--env-file", str(env_file)]) == 2
+    errors = capsys.readouterr().err
+    assert "  - Matrix: MATRIX_HOMESERVER is missing" in errors
+    assert "  - Matrix: Set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN" in errors
+
+
+def test_without_any_platform_run_and_check_config_say_so(tmp_path, capsys, monkeypatch):
+    for name in ("MATRIX_HOMESERVER", "MATRIX_USER_ID", "MATRIX_PASSWORD", "MATRIX_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("BOT_LANGUAGE=de\n", "utf-8")
+    for command in ("check-config", "run"):
+        assert main([command, "--env-file", str(env_file)]) == 2
+        assert "No chat platform is configured" in capsys.readouterr().err

@@ -21,7 +21,8 @@ def test_defaults():
     assert settings.command_prefix == "!"
     assert settings.language == "de"
     assert str(settings.timezone) == "Europe/Berlin"
-    assert settings.allowed_servers == {"localhost"}
+    assert settings.matrix is not None
+    assert settings.matrix.allowed_servers == {"localhost"}
     assert settings.departments == ()
 
 
@@ -84,3 +85,72 @@ def test_env_file_values_are_overridden_by_the_environment(tmp_path):
     settings = Settings.from_env(env={**MINIMAL, "BOT_LANGUAGE": "de"}, env_file=env_file)
     assert settings.language == "de"
     assert settings.command_prefix == "?"
+
+
+def test_matrix_settings_are_grouped_and_keep_their_names():
+    settings = Settings.from_env(
+        env={
+            **MINIMAL,
+            "MATRIX_DEVICE_ID": "DEV",
+            "BOT_STAFF_USERS": "@sabine:localhost",
+            "BOT_STAFF_ROOM": "#staff:localhost",
+            "BOT_IDEAS_ROOM": "#ideen:localhost",
+            "BOT_ANNOUNCE_ROOMS": "#workshops:localhost,#forum:localhost",
+            "BOT_CRYPTO_STORE": "/keys",
+        }
+    )
+    assert list(settings.platforms) == ["matrix"]
+    matrix = settings.matrix
+    assert matrix is not None and settings.platforms["matrix"] is matrix
+    assert (matrix.homeserver, matrix.user_id, matrix.device_id) == (
+        "http://127.0.0.1:8008",
+        "@bot:localhost",
+        "DEV",
+    )
+    assert matrix.staff_users == {"@sabine:localhost"}
+    assert matrix.staff_room == "#staff:localhost"
+    assert matrix.ideas_room == "#ideen:localhost"
+    assert matrix.announce_rooms == ("#workshops:localhost", "#forum:localhost")
+    assert matrix.crypto_store == Path("/keys")
+    assert settings.for_platform("matrix") is matrix
+
+
+def test_a_platform_without_settings_is_not_configured():
+    settings = Settings.from_env(env={"DATABASE_URL": "sqlite+aiosqlite:///x.db"})
+    assert settings.matrix is None
+    assert settings.platforms == {}
+    unknown = settings.for_platform("discord")
+    assert (unknown.staff_users, unknown.staff_room, unknown.announce_rooms) == (
+        frozenset(),
+        None,
+        (),
+    )
+
+
+def test_problems_are_named_per_platform(tmp_path):
+    departments = tmp_path / "departments.toml"
+    departments.write_text('[[department]]\nid = "m"\nname = "M"\nroom = "nowhere"\n', "utf-8")
+    env = {
+        "MATRIX_USER_ID": "bot",
+        "BOT_STAFF_ROOM": "staff",
+        "BOT_LANGUAGE": "fr",
+        "BOT_DEPARTMENTS_FILE": str(departments),
+    }
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env=env)
+    problems = error.value.problems
+    assert "Matrix: MATRIX_HOMESERVER is missing: set the URL of the homeserver." in problems
+    assert any(p.startswith("Matrix: MATRIX_USER_ID 'bot'") for p in problems)
+    assert any(p.startswith("Matrix: BOT_STAFF_ROOM contains 'staff'") for p in problems)
+    assert any(p.startswith("Matrix: The room of department 1") for p in problems)
+    assert any(p.startswith("BOT_LANGUAGE must be one of") for p in problems), "not per platform"
+
+
+def test_the_departments_room_is_the_matrix_room(tmp_path):
+    settings = Settings.from_env(
+        env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(PROJECT_ROOT / "departments.example.toml")}
+    )
+    mobility = settings.department("mobilitaet")
+    assert mobility is not None
+    assert list(mobility.rooms) == ["matrix"]
+    assert mobility.rooms["matrix"].startswith(("#", "!"))

@@ -63,7 +63,7 @@ def test_without_departments_nothing_is_a_category():
 
 
 def test_a_single_department_is_every_idea_category():
-    single = IdeaCategories((Department("umwelt", "Umwelt", "!u:x"),))
+    single = IdeaCategories((Department("umwelt", "Umwelt", {"matrix": "!u:x"}),))
     assert single.choose("Mehr Radständer").category == "umwelt"
     assert single.find("umwelt") == "umwelt"
     with pytest.raises(UsageError):

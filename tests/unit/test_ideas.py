@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -428,7 +429,8 @@ async def test_missing_cards_are_posted_and_the_index_rebuilt_at_start(tmp_path)
     bot = await make_bot(tmp_path, BOT_IDEAS_ROOM="")
     await bot.say(ALICE, "!idee Fahrradständer am Hauptbahnhof fehlen")
     settings = bot.services.settings
-    bot.services.settings = type(settings)(**{**settings.__dict__, "ideas_room": IDEAS_ROOM})
+    matrix = replace(settings.matrix, ideas_room=IDEAS_ROOM)
+    bot.services.settings = replace(settings, matrix=matrix)
     bot.services.state.clear()
     await ideas.prepare_ideas(bot.services)
     assert sent_to(bot, IDEAS_ROOM, "notice") == [], "cards wait until the bot is synced"
