@@ -69,7 +69,7 @@ def dummy_capability(calls: list[tuple[str, object]]) -> ModuleType:
 
         return Erased(
             counts={"votes": 2},
-            edits=[Edit(CARD_ROOM, "$card", "things.erased", {"number": 7})],
+            edits=[Edit("matrix", CARD_ROOM, "$card", "things.erased", {"number": 7})],
             follow_up=follow_up,
         )
 

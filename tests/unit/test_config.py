@@ -148,7 +148,7 @@ def test_problems_are_named_per_platform(tmp_path):
 
 def test_the_departments_room_is_the_matrix_room(tmp_path):
     settings = Settings.from_env(
-        env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(PROJECT_ROOT / "departments.example.toml")}
+        env={**MINIMAL, "BOT_DEPARTMENTS_FILE": str(example_departments_file())}
     )
     mobility = settings.department("mobilitaet")
     assert mobility is not None
