@@ -7,7 +7,7 @@ import logging
 from contextlib import AsyncExitStack
 from types import ModuleType
 
-from bot.adapters.matrix import MatrixAdapter
+from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Services

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.adapters.matrix_provisioning import Account, RoomPlan, provision
+from bot.adapters.matrix.provisioning import Account, RoomPlan, provision
 from bot.app import App
 from bot.config import Settings
 from bot.devserver import LocalSynapse

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.context import ChatAdapter, Role
+from typing import TYPE_CHECKING
 
-STAFF_POWER_LEVEL = 50
+from bot.config import Settings
+from bot.context import Role
+
+if TYPE_CHECKING:
+    from bot.adapters.base import ChatAdapter
 
 
 class RoleResolver:
     """Derives a person's role on demand, so changes in the rooms take effect at once.
 
-    Staff: listed in BOT_STAFF_USERS, or power level >= 50 in the staff room. Expert: a
-    member of any department room. Everyone else is a citizen.
+    Staff: listed in BOT_STAFF_USERS, or a moderator of the staff room (as the platform
+    decides: on Matrix power level 50). Expert: a member of any department room. Everyone
+    else is a citizen.
     """
 
     def __init__(self, settings: Settings, adapter: ChatAdapter) -> None:
@@ -23,7 +27,7 @@ class RoleResolver:
         if user_id in self.settings.staff_users:
             return Role.STAFF
         staff_room = self.settings.staff_room
-        if staff_room and await self.adapter.power_level(staff_room, user_id) >= STAFF_POWER_LEVEL:
+        if staff_room and await self.adapter.is_moderator(staff_room, user_id):
             return Role.STAFF
         for department in self.settings.departments:
             if await self.adapter.is_member(department.room, user_id):

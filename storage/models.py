@@ -138,3 +138,21 @@ class PendingReply(Base):
     def mentioned(self) -> tuple[str, ...]:
         """The user ids in `mentions`, as the repository wrote them."""
         return tuple(filter(None, self.mentions.split("\n")))
+
+
+class LoggedReaction(Base):
+    """A reaction someone made, kept for platforms that take a reaction back by its id.
+
+    Such a platform's removal names only the reaction; this row says what it was (which
+    message, which key, whose), so the core hears "this person took back this key on this
+    message" on every platform. Written by the adapter when it delivers the reaction.
+    """
+
+    __tablename__ = "reaction_log"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reaction_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(255))
+    person_id: Mapped[str] = mapped_column(String(255), index=True)
+    reacted_at: Mapped[datetime]

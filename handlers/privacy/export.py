@@ -81,7 +81,7 @@ async def personal_data(
         "idea_supports": [
             {
                 "idea": number,
-                "by_reaction": support.reaction_event_id is not None,
+                "by_reaction": support.by_reaction,
                 "created_at": moment(support.created_at),
             }
             for support, number in await data.supports()
@@ -115,7 +115,7 @@ async def personal_data(
                 "title": workshop.title,
                 "starts_at": moment(workshop.starts_at),
                 "status": registration.status,
-                "by_reaction": registration.reaction_event_id is not None,
+                "by_reaction": registration.by_reaction,
                 "created_at": moment(registration.created_at),
             }
             for registration, workshop in await data.registrations()

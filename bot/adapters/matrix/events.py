@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.matrix.identity import PLATFORM
 from bot.context import (
     Actor,
     IncomingEvent,
@@ -23,7 +24,6 @@ from bot.context import (
     PollDraft,
 )
 
-PLATFORM = "matrix"
 POLL_START_TYPES = ("org.matrix.msc3381.poll.start", "m.poll.start")
 POLL_RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
 POLL_END_TYPES = ("org.matrix.msc3381.poll.end", "m.poll.end")
