@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ideas.models import Idea, IdeaReport, IdeaStatusChange, IdeaSupport
-from storage.models import Person
+from storage.models import LoggedReaction, Person
 from storage.moderation.models import Block
 from storage.polls.models import Poll, PollResponse, SecretVoter
 from storage.privacy.models import ERASED, ErasureRequest, PrivacyIntroduction
@@ -268,9 +268,15 @@ class PersonalDataRepository:
     # ====================================================================== erasing
 
     async def delete_profile(self) -> None:
-        """The person row (language, first contact) and the privacy feature's own records."""
+        """The person row (language, first contact), their logged reactions and the privacy
+        feature's own records."""
         await self._session.execute(
             delete(Person).where(self._is(Person.platform, Person.external_id))
+        )
+        await self._session.execute(
+            delete(LoggedReaction).where(
+                self._is(LoggedReaction.platform, LoggedReaction.person_id)
+            )
         )
         await self._session.execute(
             delete(PrivacyIntroduction).where(
