@@ -111,7 +111,7 @@ def support_rows(size: Size, now: datetime, rng: random.Random) -> Iterator[dict
                 "idea_id": idea_id,
                 "platform": "matrix",
                 "supporter_id": f"@citizen{supporter:05d}:localhost",
-                "reaction_event_id": None,
+                "by_reaction": False,
                 "created_at": now - timedelta(days=1),
             }
 
@@ -178,7 +178,7 @@ def registration_rows(size: Size, now: datetime, rng: random.Random) -> Iterator
                 "platform": "matrix",
                 "external_id": f"@citizen{someone:05d}:localhost",
                 "status": REGISTERED if position < 20 else WAITING,
-                "reaction_event_id": None,
+                "by_reaction": False,
                 "created_at": now - timedelta(days=3),
             }
 

@@ -9,11 +9,12 @@ from contextlib import AsyncExitStack
 from types import ModuleType
 from typing import Protocol
 
-from bot.adapters.matrix import MatrixAdapter
+from bot.adapters.base import ChatAdapter
+from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
 from bot.config import NO_PLATFORM, ConfigError, Settings
-from bot.context import ChatAdapter, IncomingEvent, Services
+from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
 from bot.reply_outbox import send_pending_replies
 from bot.roles import RoleResolver

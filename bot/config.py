@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.adapters.matrix.identity import parse_user_id
+
 SUPPORTED_LANGUAGES = ("de", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartregion.db"
 
@@ -26,7 +28,6 @@ NO_PLATFORM = (
     "No chat platform is configured: set MATRIX_HOMESERVER, MATRIX_USER_ID and "
     "MATRIX_PASSWORD (or MATRIX_ACCESS_TOKEN) to run on Matrix."
 )
-_USER_ID = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 # Room ids of room version 12 have no server part (`!hash`); aliases always have one.
 _ROOM_REF = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
 _DEPARTMENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -273,7 +274,7 @@ def _matrix_settings(get: Callable[[str], str], found: list[str]) -> MatrixSetti
         problems.append(
             "MATRIX_USER_ID is missing: set the bot's Matrix id, e.g. @bot:example.org."
         )
-    elif not _USER_ID.match(user_id):
+    elif parse_user_id(user_id) is None:
         problems.append(
             f"MATRIX_USER_ID {user_id!r} is not a Matrix user id like @bot:example.org."
         )
@@ -285,7 +286,7 @@ def _matrix_settings(get: Callable[[str], str], found: list[str]) -> MatrixSetti
 
     staff_users = frozenset(_split(get("BOT_STAFF_USERS")))
     for staff in sorted(staff_users):
-        if not _USER_ID.match(staff):
+        if parse_user_id(staff) is None:
             problems.append(f"BOT_STAFF_USERS contains {staff!r}, which is not a Matrix user id.")
 
     staff_room = _room_setting("BOT_STAFF_ROOM", get("BOT_STAFF_ROOM"), problems)

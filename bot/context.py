@@ -1,6 +1,7 @@
 """Neutral types the civic logic talks through, so handlers never see a chat library.
 
-A second platform (Discord) implements `ChatAdapter` and produces these same types.
+A second platform (Discord) implements `bot.adapters.base.ChatAdapter` and produces these
+same types.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import AlreadyProcessed, UnknownPlatform
 from bot.messages import Message, render
 
 if TYPE_CHECKING:
+    from bot.adapters.base import ChatAdapter
     from bot.clock import Clock
     from bot.config import Settings
     from bot.i18n import Catalog
@@ -79,8 +81,31 @@ class IncomingReaction:
 
 
 @dataclass(frozen=True)
+class IncomingReactionRemoved:
+    """Someone took back their reaction `key` on `target_event_id`.
+
+    Platforms name a removed reaction differently (Matrix redacts the reaction event by its
+    id; Discord names person, message and emoji); the adapter reports both as this.
+    `event_id` is the removal's own id (or one the adapter derives), for at-most-once.
+    """
+
+    event_id: str
+    actor: Actor
+    place: Place
+    target_event_id: str
+    key: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
 class IncomingRedaction:
-    """Someone took back (redacted) an earlier event, e.g. a reaction."""
+    """Someone took back (redacted) an earlier event that was not a reaction.
+
+    Only native poll responses act on it: a vote taken back in the client. Matrix models
+    that as a redaction of the response event, and the stored response is keyed by that
+    id, so this stays an event of its own rather than being folded into a neutral
+    "vote withdrawn". Redactions of reactions arrive as `IncomingReactionRemoved`.
+    """
 
     event_id: str
     actor: Actor
@@ -128,6 +153,7 @@ class IncomingUnreadable:
 IncomingEvent = (
     IncomingMessage
     | IncomingReaction
+    | IncomingReactionRemoved
     | IncomingRedaction
     | IncomingPollResponse
     | IncomingPollEnd
@@ -153,84 +179,6 @@ class FileUpload:
     filename: str
     content_type: str
     data: bytes
-
-
-class ChatAdapter(Protocol):
-    """What the civic logic needs from a chat platform (implemented in `bot.adapters`)."""
-
-    platform: str
-
-    async def send(
-        self,
-        room_id: str,
-        message: Message,
-        *,
-        reply_to: str | None = None,
-        thread_root: str | None = None,
-        dedupe_key: str | None = None,
-    ) -> str:
-        """Send a notice (optionally replying to an event or in a thread); returns its id.
-
-        `dedupe_key` lets a retried send after a restart be recognised as the same message.
-        """
-        ...
-
-    async def send_direct(
-        self, user_id: str, message: Message, *, dedupe_key: str | None = None
-    ) -> str:
-        """Send a notice in the direct room with `user_id`, opening one if needed."""
-        ...
-
-    async def edit(self, room_id: str, event_id: str, message: Message) -> str:
-        """Replace the text of a message the bot sent earlier (e.g. a live count)."""
-        ...
-
-    async def upload(
-        self,
-        room_id: str,
-        upload: FileUpload,
-        *,
-        reply_to: str | None = None,
-        dedupe_key: str | None = None,
-    ) -> str:
-        """Post a file into the room and return the event id of the file message."""
-        ...
-
-    async def send_poll(self, room_id: str, poll: PollDraft, *, dedupe_key: str) -> str:
-        """Post a native poll (with a text fallback for clients without polls)."""
-        ...
-
-    async def end_poll(
-        self, room_id: str, poll_event_id: str, results: Message, *, dedupe_key: str
-    ) -> str:
-        """Close a native poll, carrying the results text."""
-        ...
-
-    async def poll_responses(
-        self, room_id: str, poll_event_id: str
-    ) -> Sequence[IncomingPollResponse]:
-        """Every response to a native poll the platform still has (Matrix: `/relations`).
-
-        Lets a poll that closes right after a restart count votes sent while the bot was
-        down, before the catch-up sync has delivered them.
-        """
-        ...
-
-    async def resolve_room(self, reference: str) -> str:
-        """The room id for a room id or alias (e.g. `#forum:example.org`)."""
-        ...
-
-    async def power_level(self, room_id: str, user_id: str) -> int:
-        """The user's power level in the room, treating room creators as unlimited."""
-        ...
-
-    async def is_member(self, room_id: str, user_id: str) -> bool:
-        """Whether the user has joined the room."""
-        ...
-
-    async def direct_room(self, user_id: str) -> str:
-        """The direct chat with `user_id` (opened if needed), e.g. to hand them a file."""
-        ...
 
 
 @dataclass

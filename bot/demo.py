@@ -14,7 +14,7 @@ from typing import Any
 
 import tomli_w
 
-from bot.adapters.matrix_provisioning import Account, RoomPlan, provision
+from bot.adapters.matrix.provisioning import Account, RoomPlan, provision
 from bot.app import App
 from bot.config import Settings, example_departments_file
 from bot.devserver import LocalSynapse

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.adapters.matrix.identity import PLATFORM, parse_user_id
 from bot.app import capabilities
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
@@ -24,8 +25,6 @@ from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.privacy.personal_data import Someone
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
-MATRIX_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")
-PLATFORM = "matrix"
 T = TypeVar("T")
 
 
@@ -38,7 +37,7 @@ def run_privacy(
     ask: Callable[[str], str] = input,
 ) -> int:
     """Export or erase the person's data; the exit code (2: bad input or settings)."""
-    if not MATRIX_ID.match(matrix_id):
+    if parse_user_id(matrix_id) is None:
         print(f"{matrix_id!r} is not a Matrix id like @name:server.", file=sys.stderr)
         return 2
     try:

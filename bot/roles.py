@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.context import ChatAdapter, Role
+from bot.context import Role
 
-STAFF_POWER_LEVEL = 50
+if TYPE_CHECKING:
+    from bot.adapters.base import ChatAdapter
 
 
 class RoleResolver:
     """Derives a person's role on demand, so changes in the rooms take effect at once.
 
     Per platform: staff are listed in that platform's settings (Matrix: BOT_STAFF_USERS), or
-    have power level >= 50 in its staff room. Expert: a member of a department room on that
-    platform. Everyone else is a citizen.
+    are moderators of its staff room (as the platform decides: on Matrix power level 50).
+    Expert: a member of a department room on that platform. Everyone else is a citizen.
     """
 
     def __init__(self, settings: Settings, adapters: Mapping[str, ChatAdapter]) -> None:
@@ -30,7 +32,7 @@ class RoleResolver:
         if adapter is None:
             return Role.CITIZEN
         staff_room = rooms.staff_room
-        if staff_room and await adapter.power_level(staff_room, user_id) >= STAFF_POWER_LEVEL:
+        if staff_room and await adapter.is_moderator(staff_room, user_id):
             return Role.STAFF
         for department in self.settings.departments:
             room = department.rooms.get(platform)

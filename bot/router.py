@@ -381,9 +381,12 @@ class Router:
         """The error followed by the command's usage line, in the asker's language."""
         prefix = self.services.settings.command_prefix
         problem = ctx.render(error.key, **error.params)
+        # Usage lines naming a person show how this platform writes one.
+        example = self.services.adapter_for(ctx.actor.platform).user_reference_example
+        usage_line = ctx.t(f"commands.{spec.name}.usage", example=example)
         usage = ctx.render(
             "errors.usage_line",
-            usage=f"{prefix}{spec.name_in(ctx.language)} {ctx.t(f'commands.{spec.name}.usage')}",
+            usage=f"{prefix}{spec.name_in(ctx.language)} {usage_line}",
             help=f"{prefix}{ctx.t('help.command_name')} {spec.name_in(ctx.language)}",
         )
         return join((problem, usage))

@@ -28,9 +28,12 @@ async def show_help(ctx: Context, command: str | None) -> None:
         if spec is None:
             raise UsageError("help.unknown", command=command)
         name = spec.name_in(ctx.language)
+        # Usage lines naming a person show how this platform writes one.
+        example = ctx.services.adapter_for(ctx.actor.platform).user_reference_example
+        usage = ctx.t(f"commands.{spec.name}.usage", example=example)
         await ctx.reply(
             "help.detail",
-            command=f"{prefix}{name} {ctx.t(f'commands.{spec.name}.usage')}".rstrip(),
+            command=f"{prefix}{name} {usage}".rstrip(),
             other=f"{prefix}{spec.name_in('en' if ctx.language == 'de' else 'de')}",
             help=ctx.t(f"commands.{spec.name}.help"),
         )

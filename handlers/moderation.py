@@ -5,7 +5,6 @@ A blocked person is ignored silently, except for the privacy commands, which alw
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.arguments import Text, Word
@@ -19,13 +18,20 @@ from storage.moderation.personal_data import BlockPersonalData
 from storage.moderation.repository import BlockRepository
 from storage.uow import UnitOfWork
 
-USER_ID = re.compile(r"^@[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?$")
 MAX_BLOCK_DAYS = 3650
 
 
-def _person(user_id: str) -> str:
-    if not USER_ID.match(user_id):
-        raise UsageError("moderation.not_a_user", value=user_id[:80])
+def _person(ctx: Context, typed: str) -> str:
+    """The platform's id of the person staff named, as the adapter reads a typed mention."""
+    adapter = ctx.services.adapter_for(ctx.actor.platform)
+    user_id = adapter.parse_user(typed)
+    if user_id is None:
+        raise UsageError(
+            "moderation.not_a_user",
+            value=typed[:80],
+            reference=ctx.t(f"platforms.{adapter.platform}.user_reference"),
+            example=adapter.user_reference_example,
+        )
     return user_id
 
 
@@ -33,7 +39,7 @@ def _person(user_id: str) -> str:
 @requires(Role.STAFF)
 async def block_person(ctx: Context, user: str, details: str | None) -> None:
     """Block `user`; `details` may start with a duration (2h, 7d), the rest is the reason."""
-    target = _person(user)
+    target = _person(ctx, user)
     if await ctx.services.roles.role_of(ctx.actor.platform, target) >= Role.STAFF:
         raise UsageError("moderation.not_staff")
     first, _, rest = (details or "").partition(" ")
@@ -76,7 +82,7 @@ async def block_person(ctx: Context, user: str, details: str | None) -> None:
 @command("entsperren", "unblock", Word("user"))
 @requires(Role.STAFF)
 async def unblock_person(ctx: Context, user: str) -> None:
-    target = _person(user)
+    target = _person(ctx, user)
     async with ctx.services.unit_of_work() as uow:
         lifted = await BlockRepository(uow.session).unblock(ctx.actor.platform, target)
         await uow.commit()

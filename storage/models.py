@@ -135,3 +135,21 @@ class PendingReply(Base):
     """The neutral message as JSON (`bot.messages.Message.to_json`), rendered only when sent,
     so a resent answer looks the same on whichever platform renders it."""
     created_at: Mapped[datetime]
+
+
+class LoggedReaction(Base):
+    """A reaction someone made, kept for platforms that take a reaction back by its id.
+
+    Such a platform's removal names only the reaction; this row says what it was (which
+    message, which key, whose), so the core hears "this person took back this key on this
+    message" on every platform. Written by the adapter when it delivers the reaction.
+    """
+
+    __tablename__ = "reaction_log"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reaction_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(255))
+    person_id: Mapped[str] = mapped_column(String(255), index=True)
+    reacted_at: Mapped[datetime]

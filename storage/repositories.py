@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storage.models import (
     Base,
     BotCredential,
+    LoggedReaction,
     PendingReply,
     Person,
     ProcessedEvent,
@@ -121,6 +122,36 @@ class EventLogRepository:
             .returning(ProcessedEvent.event_id)
         )
         return result.first() is not None
+
+
+class ReactionLogRepository:
+    """Reactions by their id, for adapters whose platform names a removed reaction by id."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def remember(
+        self, platform: str, reaction_id: str, target_id: str, key: str, person_id: str
+    ) -> None:
+        """Record a reaction; a replayed one changes nothing."""
+        await self._session.execute(
+            _insert(self._session, LoggedReaction)
+            .values(
+                platform=platform,
+                reaction_id=reaction_id,
+                target_id=target_id,
+                key=key,
+                person_id=person_id,
+                reacted_at=self._now(),
+            )
+            .on_conflict_do_nothing(
+                index_elements=[LoggedReaction.platform, LoggedReaction.reaction_id]
+            )
+        )
+
+    async def get(self, platform: str, reaction_id: str) -> LoggedReaction | None:
+        return await self._session.get(LoggedReaction, (platform, reaction_id))
 
 
 class ReplyOutboxRepository:

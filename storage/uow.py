@@ -23,6 +23,7 @@ from storage.repositories import (
     EventLogRepository,
     Now,
     PeopleRepository,
+    ReactionLogRepository,
     ReplyOutboxRepository,
     RoomRepository,
     SyncStateRepository,
@@ -35,7 +36,7 @@ class UnitOfWork:
     """A transaction and its repositories, opened by ``async with``.
 
     The repositories (``people``, ``events``, ``sync``, ``credentials``, ``rooms``,
-    ``replies``) exist
+    ``replies``, ``reactions``) exist
     inside the block only. After the block the object may be entered again for a new
     transaction, but not while it is active.
     """
@@ -46,6 +47,7 @@ class UnitOfWork:
     credentials: CredentialRepository
     rooms: RoomRepository
     replies: ReplyOutboxRepository
+    reactions: ReactionLogRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], now: Now = utc_now):
         self._session_factory = session_factory
@@ -69,6 +71,7 @@ class UnitOfWork:
         self.credentials = CredentialRepository(session, self._now)
         self.rooms = RoomRepository(session, self._now, ROOM_REFERENCE_COLUMNS)
         self.replies = ReplyOutboxRepository(session, self._now)
+        self.reactions = ReactionLogRepository(session, self._now)
         return self
 
     async def __aexit__(

@@ -15,7 +15,7 @@ from bot.arguments import Number, Text
 from bot.context import (
     Context,
     IncomingReaction,
-    IncomingRedaction,
+    IncomingReactionRemoved,
     Role,
     Services,
 )
@@ -350,7 +350,7 @@ async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
 
 @listens(IncomingReaction)
 async def support_by_reaction(services: Services, event: IncomingReaction) -> bool:
-    """👍 on a card supports the idea; a replayed reaction changes nothing (keyed on its id)."""
+    """👍 on a card supports the idea; a replayed reaction changes nothing (one support each)."""
     if not event.key.startswith(SUPPORT_KEY):
         return False
     async with services.unit_of_work() as uow:
@@ -363,7 +363,7 @@ async def support_by_reaction(services: Services, event: IncomingReaction) -> bo
         added = False
         if usable and not own:
             added = await repository.add_support(
-                idea, event.actor.platform, event.actor.id, event.sent_at, event.event_id
+                idea, event.actor.platform, event.actor.id, event.sent_at, by_reaction=True
             )
             await uow.commit()
     if added:
@@ -371,15 +371,27 @@ async def support_by_reaction(services: Services, event: IncomingReaction) -> bo
     return True
 
 
-@listens(IncomingRedaction)
-async def withdraw_by_redaction(services: Services, event: IncomingRedaction) -> bool:
-    """Redacting the 👍 that created a support withdraws exactly that support."""
-    async with services.unit_of_work() as uow:
-        idea = await IdeasRepository(uow.session).remove_reaction_support(event.redacted_event_id)
-        await uow.commit()
-    if idea is None:
+@listens(IncomingReactionRemoved)
+async def withdraw_by_reaction_removal(services: Services, event: IncomingReactionRemoved) -> bool:
+    """Taking back the 👍 on a card withdraws a support that a 👍 made; one by command stays.
+
+    A card of an idea merged into another leads to the original, where the support went.
+    """
+    if not event.key.startswith(SUPPORT_KEY):
         return False
-    await refresh_card(services, idea.number)
+    async with services.unit_of_work() as uow:
+        repository = IdeasRepository(uow.session)
+        idea = await repository.by_card(event.target_event_id)
+        while idea is not None and idea.merged_into is not None:
+            idea = await repository.get(idea.merged_into)
+        if idea is None:
+            return False
+        withdrawn = await repository.remove_reaction_support(
+            idea, event.actor.platform, event.actor.id
+        )
+        await uow.commit()
+    if withdrawn:
+        await refresh_card(services, idea.number)
     return True
 
 

@@ -48,7 +48,7 @@ async def ideas_supported(uow: UnitOfWork, reading: Reading) -> list[dict[str, A
     return [
         {
             "idea": number,
-            "by_reaction": support.reaction_event_id is not None,
+            "by_reaction": support.by_reaction,
             "created_at": reading.moment(support.created_at),
         }
         for support, number in await IdeaPersonalData(uow.session, reading.person).supports()

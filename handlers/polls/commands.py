@@ -1,6 +1,7 @@
 """Quick polls: `!umfrage`, `!abstimmen`, `!ergebnis`, `!umfrage-ende`, `!umfragen`.
 
-Staff start native Matrix polls (Element shows buttons); everyone votes with the buttons or
+Staff start native polls where the platform has them (Element shows buttons) and text polls
+where a poll goes beyond them (handlers.polls.native); everyone votes with the buttons or
 with `!abstimmen`, and by either path a person's latest vote counts, exactly as Element
 counts (handlers.polls.tally). Secret polls (`--geheim`) take votes by direct message only
 and store who voted apart from what was chosen (see docs/polls.md).
@@ -30,19 +31,22 @@ from bot.errors import NotPermitted, UsageError
 from bot.router import command, listens, on_start, rate_limited, requires
 from bot.timeparse import TimeParseError, parse_duration, parse_moment
 from handlers.polls import lifecycle as lifecycle
+from handlers.polls.native import text_poll_reason
 from handlers.polls.texts import join
 from storage.polls.models import Poll
 from storage.polls.repository import PollRepository
+from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
+# What a poll may be at all, native or as text: as much as a chat message lists readably and
+# people number when voting by text. Equal to Element's native limits (the most generous a
+# platform of the bot has), so on Matrix every acceptable poll is native; a platform with
+# smaller native polls gets text polls beyond them (handlers.polls.native).
 MIN_ANSWERS, MAX_ANSWERS = 2, 20
-MAX_TEXT = 340  # what Element's poll dialog allows for the question and each answer
+MAX_TEXT = 340
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=365)
-REDACT_POWER_LEVEL = 50
-"""Matrix's default power level to redact others' events; MSC3381 accepts poll ends from
-the poll's sender or from someone who may redact (Element: moderators)."""
 _CHOICE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -108,10 +112,36 @@ async def start_poll(
             ctx.queue_reply(uow, "polls.started_until", number=number, room=room, deadline=deadline)
         else:
             ctx.queue_reply(uow, "polls.started", number=number, room=room)
+        if not geheim:
+            _explain_text_poll(ctx, uow, number, question, answers, verdeckt, closes_at, now)
         await uow.commit()
     logger.info("Poll #%d created (secret=%s, timed=%s)", number, geheim, closes_at is not None)
     await lifecycle.post(ctx.services, number)
     await ctx.send_queued()
+
+
+def _explain_text_poll(
+    ctx: Context,
+    uow: UnitOfWork,
+    number: int,
+    question: str,
+    answers: Sequence[str],
+    hidden: bool,
+    closes_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Tell staff why a poll the platform cannot carry natively is posted as text."""
+    duration = closes_at - now if closes_at is not None else None
+    reason = text_poll_reason(ctx.services, ctx.actor.platform, question, answers, hidden, duration)
+    if reason is None:
+        return
+    ctx.queue_reply(
+        uow,
+        "polls.text_poll.notice",
+        number=number,
+        command=lifecycle.vote_command(ctx.services, ctx.language),
+        reason=ctx.t(f"polls.text_poll.reasons.{reason.key}", **reason.params),
+    )
 
 
 def _check_texts(question: str, answers: Sequence[str]) -> None:
@@ -372,7 +402,8 @@ async def forget_redacted_response(services: Services, redaction: IncomingRedact
 async def accept_poll_end(services: Services, end: IncomingPollEnd) -> None:
     """A moderator ended the poll in their client: the first valid end closes it here too.
 
-    Ends by people who may not redact are ignored, as Element ignores them.
+    MSC3381 accepts ends from the poll's sender or someone who may redact others' events;
+    ends by people who are no moderators are ignored, as Element ignores them.
     """
     async with services.unit_of_work() as uow:
         poll = await PollRepository(uow.session).by_start_event(
@@ -381,7 +412,7 @@ async def accept_poll_end(services: Services, end: IncomingPollEnd) -> None:
     if poll is None or poll.secret or poll.closed_at is not None:
         return
     adapter = services.adapter_for(poll.platform)
-    if await adapter.power_level(poll.room_id, end.actor.id) < REDACT_POWER_LEVEL:
+    if not await adapter.is_moderator(poll.room_id, end.actor.id):
         logger.debug("Ignoring an end of poll #%d by someone who may not end it", poll.id)
         return
     await lifecycle.close(

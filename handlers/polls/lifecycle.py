@@ -24,6 +24,7 @@ from bot.context import IncomingPollResponse, PollDraft, Services
 from bot.errors import AlreadyProcessed
 from bot.messages import Message
 from bot.texts import local_time
+from handlers.polls.native import is_native
 from handlers.polls.tally import Ballot, Tally, count_votes
 from handlers.polls.texts import Render, poll_fallback, results_message
 from storage.polls.models import Poll
@@ -48,6 +49,12 @@ def moment_text(services: Services, language: str, when: datetime | None) -> str
     if when is None:
         return None
     return local_time(services.catalog, language, "polls.date_format", when, services.clock.tz)
+
+
+def vote_command(services: Services, language: str) -> str:
+    """`!abstimmen` as people of `language` type it."""
+    vote = services.commands.find(VOTE_COMMAND)
+    return services.settings.command_prefix + (vote.name_in(language) if vote else VOTE_COMMAND)
 
 
 async def load(services: Services, number: int) -> Poll | None:
@@ -102,23 +109,22 @@ def results_text(
 
 
 async def post(services: Services, number: int) -> None:
-    """Post the native poll (or the secret poll's announcement) unless it is posted."""
+    """Post the native poll (or the text poll: secret, or beyond the platform's native
+    polls) unless it is posted."""
     poll = await load(services, number)
     if poll is None or poll.start_event_id is not None:
         return
     language = services.settings.language
-    vote = services.commands.find(VOTE_COMMAND)
-    command = services.settings.command_prefix + (vote.name_in(language) if vote else VOTE_COMMAND)
     fallback = poll_fallback(
         room_render(services),
         poll,
-        command=command,
+        command=vote_command(services, language),
         bot_id=services.settings.for_platform(poll.platform).user_id,
         deadline=moment_text(services, language, poll.closes_at),
     )
     dedupe_key = f"poll-start:{poll.id}"
     adapter = services.adapter_for(poll.platform)
-    if poll.secret:
+    if not is_native(services, poll):
         event_id = await adapter.send(poll.room_id, fallback, dedupe_key=dedupe_key)
     else:
         draft = PollDraft(
@@ -143,7 +149,7 @@ async def reconcile(services: Services, poll: Poll) -> None:
     Best effort: when the homeserver cannot list them, the responses delivered by sync
     still count, so the failure is logged and counting goes on.
     """
-    if poll.secret or poll.start_event_id is None:
+    if poll.start_event_id is None or not is_native(services, poll):
         return
     try:
         responses = await services.adapter_for(poll.platform).poll_responses(
@@ -223,7 +229,7 @@ async def publish(services: Services, number: int) -> None:
     )
     end_event_id = None
     adapter = services.adapter_for(poll.platform)
-    native = not poll.secret and poll.start_event_id is not None
+    native = poll.start_event_id is not None and is_native(services, poll)
     if native and poll.closed_by != CLOSED_BY_END_EVENT:
         end_event_id = await adapter.end_poll(
             poll.room_id, poll.start_event_id, results, dedupe_key=f"poll-end:{poll.id}"

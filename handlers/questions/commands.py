@@ -219,9 +219,10 @@ async def _own_question(ctx: Context, number: int) -> Question:
 @listens(IncomingMessage)
 async def relay_thread_answer(services: Services, message: IncomingMessage) -> bool:
     """An expert's message in a question's thread goes to the citizen as the answer."""
-    if message.thread_root is None or message.text.lstrip().startswith(INTERNAL_NOTE):
+    thread = thread_of(services, message)
+    if thread is None or message.text.lstrip().startswith(INTERNAL_NOTE):
         return False
-    found = await _by_thread(services, message.actor.platform, message.thread_root)
+    found = await _by_thread(services, message.actor.platform, thread)
     if found is None:
         return False
     question, route, current = found
@@ -252,7 +253,8 @@ async def answer_question(ctx: Context, number: int, text: str) -> None:
     """Answer by number (from anywhere); the answer also appears in the question's thread."""
     question, route = await _routed(ctx, number)
     await _check_expert(ctx, route)
-    in_thread = ctx.message.thread_root is not None and ctx.message.thread_root == route.thread_root
+    thread = thread_of(ctx.services, ctx.message)
+    in_thread = thread is not None and thread == route.thread_root
     await flow.answer(
         ctx.services,
         question,
@@ -278,7 +280,7 @@ async def close_question(ctx: Context, number: int | None) -> None:
     event = flow.Event.of(ctx.message)
     if not await flow.close(ctx.services, question, ctx.actor, event, tell_citizen=not is_asker):
         raise UsageError("questions.errors.already_closed", number=question.id)
-    if ctx.message.thread_root != route.thread_root:
+    if thread_of(ctx.services, ctx.message) != route.thread_root:
         await ctx.reply("questions.closed", number=question.id)
 
 
@@ -309,7 +311,7 @@ async def forward_question(ctx: Context, target: str, department: str | None) ->
             "questions.errors.same_department", number=question.id, department=chosen.name
         )
     await flow.forward(ctx.services, question, chosen, ctx.actor, flow.Event.of(ctx.message))
-    if ctx.message.thread_root != route.thread_root:
+    if thread_of(ctx.services, ctx.message) != route.thread_root:
         await ctx.reply("questions.forwarded", number=question.id, department=chosen.name)
 
 
@@ -318,6 +320,17 @@ def _number(word: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
         raise UsageError("errors.not_a_number", value=word[:40])
     return int(text)
+
+
+def thread_of(services: Services, message: IncomingMessage) -> str | None:
+    """The root of the thread a message was written in.
+
+    Without threads on the platform, a question's thread is the replies to its root
+    message, so a reply to that message counts as written in it.
+    """
+    if services.adapter_for(message.actor.platform).features.threads:
+        return message.thread_root
+    return message.reply_to
 
 
 async def _by_thread(
@@ -350,7 +363,7 @@ async def _addressed(ctx: Context, number: int | None) -> tuple[Question, Questi
     """The question named by number, else the one whose thread the command was sent in."""
     if number is not None:
         return await _routed(ctx, number)
-    thread_root = ctx.message.thread_root
+    thread_root = thread_of(ctx.services, ctx.message)
     found = await _by_thread(ctx.services, ctx.actor.platform, thread_root) if thread_root else None
     if found is None:
         raise UsageError("questions.errors.no_thread")

@@ -99,13 +99,22 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
         if route.thread_root is None:
             raise LookupError(f"the thread of route {route.id} is not posted yet")
         message = await _render(services, question, notice)
-        event_id = await services.adapter_for(route.platform).send(
-            route.room_id,
-            message,
-            thread_root=route.thread_root,
-            reply_to=notice.reply_to,
-            dedupe_key=dedupe_key,
-        )
+        adapter = services.adapter_for(route.platform)
+        if adapter.features.threads:
+            event_id = await adapter.send(
+                route.room_id,
+                message,
+                thread_root=route.thread_root,
+                reply_to=notice.reply_to,
+                dedupe_key=dedupe_key,
+            )
+        else:  # the question's "thread" is the replies to its root message
+            event_id = await adapter.send(
+                route.room_id,
+                message,
+                reply_to=notice.reply_to or route.thread_root,
+                dedupe_key=dedupe_key,
+            )
     async with services.unit_of_work() as uow:
         repo = QuestionRepository(uow.session)
         if notice.target == ROOT and route is not None and event_id is not None:

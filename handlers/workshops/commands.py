@@ -16,7 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.arguments import Number, Option, Param, Token
-from bot.context import Context, IncomingReaction, IncomingRedaction, Role, Services
+from bot.context import (
+    Context,
+    IncomingReaction,
+    IncomingReactionRemoved,
+    Role,
+    Services,
+)
 from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.messages import Message
 from bot.router import command, listens, on_start, rate_limited, requires
@@ -270,7 +276,7 @@ async def register_by_reaction(services: Services, event: IncomingReaction) -> b
         if not is_open(workshop, now):
             await repo.add_notice(workshop.id, "closed", now, person=person)
         else:
-            outcome = await register(repo, workshop, person, now, reaction_event_id=event.event_id)
+            outcome = await register(repo, workshop, person, now, by_reaction=True)
             if outcome.status in (REGISTERED, WAITING):
                 params = {"position": outcome.position} if outcome.position else {}
                 await repo.add_notice(
@@ -281,14 +287,21 @@ async def register_by_reaction(services: Services, event: IncomingReaction) -> b
     return True
 
 
-@listens(IncomingRedaction)
-async def unregister_by_redaction(services: Services, event: IncomingRedaction) -> bool:
-    """Taking back the ✅ that registered someone unregisters them."""
+@listens(IncomingReactionRemoved)
+async def unregister_by_reaction_removal(
+    services: Services, event: IncomingReactionRemoved
+) -> bool:
+    """Taking back the ✅ that registered someone (or confirmed it) unregisters them."""
+    if event.key.replace("\ufe0f", "") != REGISTER_REACTION:
+        return False
     platform, now = event.actor.platform, services.clock.now()
     async with services.unit_of_work() as uow:
         repo = WorkshopRepository(uow.session)
-        registration = await repo.registration_by_reaction(platform, event.redacted_event_id)
-        if registration is None or registration.external_id != event.actor.id:
+        workshop_id = await repo.announced_workshop(platform, event.target_event_id)
+        if workshop_id is None:
+            return False
+        registration = await repo.registration(workshop_id, platform, event.actor.id)
+        if registration is None or not registration.by_reaction:
             return False
         if not await uow.events.mark_processed(platform, event.event_id):
             raise AlreadyProcessed

@@ -27,7 +27,7 @@ async def workshop_registrations(uow: UnitOfWork, reading: Reading) -> list[dict
             "title": workshop.title,
             "starts_at": reading.moment(workshop.starts_at),
             "status": registration.status,
-            "by_reaction": registration.reaction_event_id is not None,
+            "by_reaction": registration.by_reaction,
             "created_at": reading.moment(registration.created_at),
         }
         for registration, workshop in await data.registrations()

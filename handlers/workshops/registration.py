@@ -36,22 +36,20 @@ async def register(
     workshop: Workshop,
     person: tuple[str, str],
     now: datetime,
-    reaction_event_id: str | None = None,
+    by_reaction: bool = False,
 ) -> Registration:
     """Register `person` for an open workshop, or put them on the waitlist when it is full."""
     existing = await repo.registration(workshop.id, *person)
     if existing is not None:
-        if reaction_event_id and existing.reaction_event_id is None:
-            existing.reaction_event_id = reaction_event_id  # taking it back now unregisters
+        if by_reaction:
+            existing.by_reaction = True  # taking the ✅ back now unregisters
         if existing.status == WAITING:
             return Registration("already_waiting", await repo.waitlist_position(existing))
         return Registration("already_registered")
     seats = (await repo.seats([workshop.id]))[workshop.id]
     free = seats.free(workshop.capacity)
     status = REGISTERED if free is None or free > 0 else WAITING
-    registration = await repo.register(
-        workshop.id, *person, status, now, reaction_event_id=reaction_event_id
-    )
+    registration = await repo.register(workshop.id, *person, status, now, by_reaction=by_reaction)
     logger.debug("Registration %d for workshop #%d: %s", registration.id, workshop.id, status)
     if status == WAITING:
         return Registration(WAITING, await repo.waitlist_position(registration))

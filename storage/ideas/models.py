@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -70,21 +70,18 @@ class Idea(Base):
 class IdeaSupport(Base):
     """One person supports one idea, by command, by 👍 on the card, or carried over by a merge.
 
-    ``reaction_event_id`` is set when a 👍 created the support, so redacting exactly that
-    reaction withdraws it and a replayed reaction is recognised.
+    ``by_reaction`` is set when a 👍 created the support, so taking that reaction back
+    withdraws it, while a support by command survives the removal of some other reaction.
     """
 
     __tablename__ = "idea_supports"
-    __table_args__ = (
-        UniqueConstraint("idea_id", "platform", "supporter_id"),
-        UniqueConstraint("reaction_event_id"),
-    )
+    __table_args__ = (UniqueConstraint("idea_id", "platform", "supporter_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(32))
     supporter_id: Mapped[str] = mapped_column(String(255))
-    reaction_event_id: Mapped[str | None] = mapped_column(String(255))
+    by_reaction: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

@@ -209,7 +209,7 @@ class IdeasRepository:
         platform: str,
         supporter_id: str,
         created_at: datetime,
-        reaction_event_id: str | None = None,
+        by_reaction: bool = False,
     ) -> bool:
         """Record a support; False if the person already supports the idea."""
         result = await self._session.execute(
@@ -218,7 +218,7 @@ class IdeasRepository:
                 idea_id=idea.id,
                 platform=platform,
                 supporter_id=supporter_id,
-                reaction_event_id=reaction_event_id,
+                by_reaction=by_reaction,
                 created_at=created_at,
             )
             .on_conflict_do_nothing()
@@ -239,17 +239,20 @@ class IdeasRepository:
         )
         return result.first() is not None
 
-    async def remove_reaction_support(self, reaction_event_id: str) -> Idea | None:
-        """Withdraw the support a 👍 created; the idea it belonged to, or None."""
+    async def remove_reaction_support(self, idea: Idea, platform: str, supporter_id: str) -> bool:
+        """Withdraw the person's support if a 👍 made it (one by command stays); False if
+        there was none."""
         result = await self._session.execute(
             delete(IdeaSupport)
-            .where(IdeaSupport.reaction_event_id == reaction_event_id)
-            .returning(IdeaSupport.idea_id)
+            .where(
+                IdeaSupport.idea_id == idea.id,
+                IdeaSupport.platform == platform,
+                IdeaSupport.supporter_id == supporter_id,
+                IdeaSupport.by_reaction,
+            )
+            .returning(IdeaSupport.id)
         )
-        idea_id = result.scalar_one_or_none()
-        if idea_id is None:
-            return None
-        return await self._session.get(Idea, idea_id)
+        return result.first() is not None
 
     async def supports(self, idea: Idea, platform: str, supporter_id: str) -> bool:
         found = await self._session.scalar(
@@ -279,19 +282,19 @@ class IdeasRepository:
         """Make the duplicate's supporters (and author) supporters of the original.
 
         Nobody is counted twice and the original's author does not support their own idea.
-        A support keeps its 👍 event, so redacting that reaction later still withdraws it.
+        A support made by 👍 stays one, so taking that reaction back later still withdraws it.
         """
         moving = await self._session.scalars(
             select(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id).order_by(IdeaSupport.id)
         )
-        carried = [(s.platform, s.supporter_id, s.reaction_event_id) for s in moving]
+        carried = [(s.platform, s.supporter_id, s.by_reaction) for s in moving]
         await self._session.execute(delete(IdeaSupport).where(IdeaSupport.idea_id == duplicate.id))
-        carried.append((duplicate.platform, duplicate.author_id, None))
-        for platform, supporter_id, reaction_event_id in carried:
+        carried.append((duplicate.platform, duplicate.author_id, False))
+        for platform, supporter_id, by_reaction in carried:
             if (platform, supporter_id) == (original.platform, original.author_id):
                 continue
             await self.add_support(
-                original, platform, supporter_id, duplicate.created_at, reaction_event_id
+                original, platform, supporter_id, duplicate.created_at, by_reaction
             )
 
     # ----------------------------------------------------------------- reports

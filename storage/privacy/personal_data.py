@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Base, Person
+from storage.models import Base, LoggedReaction, Person
 from storage.privacy.models import ErasureRequest, PrivacyIntroduction
 
 
@@ -69,7 +69,11 @@ async def profile(session: AsyncSession, person: Someone) -> Person | None:
 
 
 async def delete_profile(session: AsyncSession, person: Someone) -> None:
-    """The person row (language, first contact) and the privacy feature's own records."""
+    """The person row (language, first contact), their logged reactions and the privacy
+    feature's own records."""
     await session.execute(delete(Person).where(person.owns(Person.platform, Person.external_id)))
+    await session.execute(
+        delete(LoggedReaction).where(person.owns(LoggedReaction.platform, LoggedReaction.person_id))
+    )
     for model in (PrivacyIntroduction, ErasureRequest):
         await session.execute(delete(model).where(person.owns(model.platform, model.external_id)))

@@ -10,7 +10,7 @@ transaction and delivered afterwards with a stable dedupe key.
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -60,8 +60,8 @@ class WorkshopRegistration(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     # "registered" or "waiting".
     status: Mapped[str] = mapped_column(String(16))
-    # The ✅ reaction that registered the person, so redacting it unregisters them.
-    reaction_event_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # Made (or confirmed) by a ✅ reaction, so taking that reaction back unregisters.
+    by_reaction: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

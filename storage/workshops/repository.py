@@ -140,16 +140,6 @@ class WorkshopRepository:
             )
         )
 
-    async def registration_by_reaction(
-        self, platform: str, reaction_event_id: str
-    ) -> WorkshopRegistration | None:
-        return await self._session.scalar(
-            select(WorkshopRegistration).where(
-                WorkshopRegistration.platform == platform,
-                WorkshopRegistration.reaction_event_id == reaction_event_id,
-            )
-        )
-
     async def register(
         self,
         workshop_id: int,
@@ -157,14 +147,14 @@ class WorkshopRepository:
         external_id: str,
         status: str,
         now: datetime,
-        reaction_event_id: str | None = None,
+        by_reaction: bool = False,
     ) -> WorkshopRegistration:
         registration = WorkshopRegistration(
             workshop_id=workshop_id,
             platform=platform,
             external_id=external_id,
             status=status,
-            reaction_event_id=reaction_event_id,
+            by_reaction=by_reaction,
             created_at=now,
         )
         self._session.add(registration)

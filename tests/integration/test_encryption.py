@@ -122,7 +122,7 @@ async def test_the_bot_cross_signs_its_own_device(synapse, tmp_path, make_user):
     """Clients excluding insecure devices (MSC4153) see a device signed by its owner."""
     from nacl.signing import VerifyKey
 
-    from bot.adapters.cross_signing import canonical_json
+    from bot.adapters.matrix.cross_signing import canonical_json
 
     bot = await register_bot(synapse, tmp_path / "bot")
     await bot.start()

@@ -58,7 +58,7 @@ async def test_every_way_of_changing_supports_keeps_the_counter(
         for person in ("@a:x", "@b:x", "@c:x"):
             await ideas.add_support(one, "matrix", person, NOW)
         await ideas.add_support(one, "matrix", "@a:x", NOW)  # twice: still one
-        await ideas.add_support(two, "matrix", "@d:x", NOW, reaction_event_id="$thumbs")
+        await ideas.add_support(two, "matrix", "@d:x", NOW, by_reaction=True)
         await ideas.add_support(two, "matrix", "@a:x", NOW)
         await uow.commit()
     assert await counters(uow_factory) == {1: (3, 3), 2: (2, 2), 3: (0, 0)}
@@ -67,7 +67,7 @@ async def test_every_way_of_changing_supports_keeps_the_counter(
         ideas = IdeasRepository(uow.session)
         one, two, three = [await ideas.get(n) for n in (1, 2, 3)]
         await ideas.remove_support(one, "matrix", "@c:x")
-        await ideas.remove_reaction_support("$thumbs")
+        await ideas.remove_reaction_support(two, "matrix", "@d:x")
         await ideas.move_supports(one, three)  # a merge: @a and @b and the author move over
         await uow.commit()
     kept = await counters(uow_factory)

@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.matrix_render import matrix_html
+from bot.adapters.matrix.render import matrix_html
 from bot.messages import Message
 from storage.db import alembic_config, upgrade_schema
 

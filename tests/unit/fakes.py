@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 
+from bot.adapters.base import PlatformFeatures, PollLimits
+from bot.adapters.matrix.features import MATRIX_FEATURES
+from bot.adapters.matrix.identity import USER_REFERENCE_EXAMPLE, parse_user_id
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.context import (
@@ -43,17 +49,61 @@ class Sent:
     dedupe_key: str | None = None
 
 
+LIMITED_FEATURES = PlatformFeatures(
+    polls=PollLimits(
+        max_answers=10,
+        max_answer_length=55,
+        max_question_length=300,
+        max_duration=timedelta(days=32),
+        whole_hours_only=True,
+        can_hide_results=False,
+    ),
+    threads=False,
+    reaction_ids=False,
+    max_message_length=2000,
+    idempotent_sends=False,
+)
+"""A platform smaller than Matrix in every way the core asks (shaped like Discord)."""
+
+
+def _parse_handle(text: str) -> str | None:
+    """`@name` on the limited platform; its ids are the bare names."""
+    found = re.fullmatch(r"@(\w+)", text.strip())
+    return found.group(1) if found else None
+
+
 @dataclass
 class FakeAdapter:
-    """Records what the bot sends; power levels and memberships are set by the test."""
+    """Records what the bot sends; moderators and memberships are set by the test.
+
+    Configurable as any platform: `FakeAdapter()` behaves like Matrix, and
+    `FakeAdapter.limited("chat")` like a platform with small native polls, no threads and
+    reactions removed by person (no reaction ids).
+    """
 
     platform: str = "matrix"
+    features: PlatformFeatures = MATRIX_FEATURES
+    user_reference_example: str = USER_REFERENCE_EXAMPLE
+    parse_user_id: Callable[[str], str | None] = parse_user_id
     sent: list[Sent] = field(default_factory=list)
-    power_levels: dict[tuple[str, str], int] = field(default_factory=dict)
+    moderators: set[tuple[str, str]] = field(default_factory=set)
+    """(room, person) pairs the platform counts as moderators of the room."""
     members: set[tuple[str, str]] = field(default_factory=set)
     relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
     """Poll responses the homeserver would list per poll event (`/relations`)."""
     _ids: itertools.count = field(default_factory=itertools.count)
+
+    @classmethod
+    def limited(cls, platform: str = "chat") -> FakeAdapter:
+        return cls(
+            platform=platform,
+            features=LIMITED_FEATURES,
+            user_reference_example="@name",
+            parse_user_id=_parse_handle,
+        )
+
+    def parse_user(self, text: str) -> str | None:
+        return self.parse_user_id(text)
 
     def _record(self, sent: Sent) -> str:
         sent.event_id = f"$sent{next(self._ids)}"
@@ -92,8 +142,8 @@ class FakeAdapter:
     async def resolve_room(self, reference: str) -> str:
         return reference
 
-    async def power_level(self, room_id: str, user_id: str) -> int:
-        return self.power_levels.get((room_id, user_id), 0)
+    async def is_moderator(self, room_id: str, user_id: str) -> bool:
+        return (room_id, user_id) in self.moderators
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return (room_id, user_id) in self.members
@@ -114,11 +164,8 @@ class FakeBot:
         """Send `text` as `user`; returns what the bot answered to it."""
         before = len(self.adapter.sent)
         event_id = f"$event{next(self._events)}"
-        await self.router.handle(
-            IncomingMessage(
-                event_id, Actor("matrix", user, user[1:].split(":")[0]), Place(room, direct), text
-            )
-        )
+        actor = Actor(self.adapter.platform, user, user[1:].split(":")[0])
+        await self.router.handle(IncomingMessage(event_id, actor, Place(room, direct), text))
         return [sent.message for sent in self.adapter.sent[before:]]
 
 
@@ -136,6 +183,7 @@ async def make_fake_bot(
     tmp_path: Path,
     modules: tuple[ModuleType, ...],
     extra_messages: dict[str, str] | None = None,
+    adapter: FakeAdapter | None = None,
     **settings_env: str,
 ) -> FakeBot:
     env = {
@@ -148,8 +196,8 @@ async def make_fake_bot(
     settings = Settings.from_env(env=env)
     engine = create_engine(settings.database_url)
     await upgrade_schema(engine)
-    adapter = FakeAdapter()
-    adapters = {"matrix": adapter}
+    adapter = adapter or FakeAdapter()
+    adapters = {adapter.platform: adapter}
     """A test may add a second platform's adapter here; services and roles share it."""
     clock = FakeClock()
     registry = CommandRegistry.from_modules(modules)

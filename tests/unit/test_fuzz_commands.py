@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.adapters.matrix_render import matrix_html
+from bot.adapters.matrix.render import matrix_html
 from bot.app import HANDLER_MODULES
 from bot.arguments import Number, Text, Word, parse_arguments
 from bot.context import Actor, Context, IncomingMessage, Place

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.adapters.matrix_render import matrix_html
+from bot.adapters.matrix.render import matrix_html
 from bot.i18n import Catalog, placeholders
 from bot.messages import render
 

@@ -11,9 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.adapters.matrix_render import matrix_html
+from bot.adapters.matrix.render import matrix_html
 from bot.config import example_departments_file
-from bot.context import Actor, IncomingMessage, IncomingReaction, IncomingRedaction, Place
+from bot.context import (
+    Actor,
+    IncomingMessage,
+    IncomingReaction,
+    IncomingReactionRemoved,
+    Place,
+)
 from handlers import exports
 from handlers.ideas import commands as ideas
 from handlers.ideas import export as ideas_export
@@ -68,10 +74,12 @@ async def react(bot: FakeBot, user: str, target: str, event_id: str, key: str = 
     )
 
 
-async def redact(bot: FakeBot, user: str, reaction_id: str, event_id: str) -> None:
+async def withdraw(bot: FakeBot, user: str, target: str, event_id: str, key: str = "👍") -> None:
+    """The person takes their reaction back (on Matrix the adapter reports a redaction so)."""
     actor = Actor("matrix", user, user[1:].split(":")[0])
+    place = Place(IDEAS_ROOM, False)
     await bot.router.dispatch(
-        IncomingRedaction(event_id, actor, Place(IDEAS_ROOM, False), reaction_id, datetime.now(UTC))
+        IncomingReactionRemoved(event_id, actor, place, target, key, datetime.now(UTC))
     )
 
 
@@ -238,9 +246,9 @@ async def test_thumbs_up_on_the_card_supports_and_redacting_withdraws(bot):
         (False, True),
     ]
     assert all(e.edits == card_id for e in edits)
-    await redact(bot, BERND, "$r1", "$x1")
+    await withdraw(bot, BERND, card_id, "$x1")
     assert "👍 1" in card_edits(bot)[-1].message.body
-    await redact(bot, CARLA, "$unrelated", "$x2")
+    await withdraw(bot, CARLA, "$unrelated", "$x2")
     assert len(card_edits(bot)) == 3
     assert await stored(bot, IdeaSupport) == 1
 

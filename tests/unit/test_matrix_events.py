@@ -1,6 +1,6 @@
 """Raw Matrix events to neutral events, and the JSON the bot sends."""
 
-from bot.adapters.matrix_events import (
+from bot.adapters.matrix.events import (
     edit_content,
     notice_content,
     parse_event,

@@ -4,9 +4,9 @@ import html
 import re
 
 import pytest
-
 from bot.adapters.matrix_events import notice_content
-from bot.adapters.matrix_render import matrix_html
+
+from bot.adapters.matrix.render import matrix_html
 from bot.i18n import Catalog, placeholders
 from bot.messages import Bold, Link, Mention, Message, Text, join, render
 from bot.texts import excerpt

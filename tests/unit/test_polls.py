@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bot.adapters.matrix_render import matrix_html
+from bot.adapters.matrix.render import matrix_html
 from bot.context import Actor, IncomingPollEnd, IncomingPollResponse, IncomingRedaction, Place
 from handlers import exports
 from handlers import help as help_commands
@@ -273,7 +273,7 @@ async def test_an_end_from_a_moderators_client_closes_and_an_end_from_others_doe
     await end_by(BOB, "$end-bob", 2)
     [still_open] = await bot.say(CAROL, f"!ergebnis {number}")
     assert "Zwischenstand" in still_open.body
-    bot.adapter.power_levels[(FORUM, CAROL)] = 50
+    bot.adapter.moderators.add((FORUM, CAROL))
     await end_by(CAROL, "$end-carol", 3)
     assert not posted(bot, "poll_end"), "the moderator's end event is the end; no second one"
     await respond(bot, BOB, "a2", minutes=4)  # after the end

@@ -99,7 +99,7 @@ async def test_citizen_is_refused_politely_and_told_who_may(bot):
 
 
 async def test_staff_by_power_level_in_staff_room(bot):
-    bot.adapter.power_levels[("!staff:localhost", EXPERT)] = 50
+    bot.adapter.moderators.add(("!staff:localhost", EXPERT))
     [reply] = await bot.say(EXPERT, "!poll 1")
     assert "English" in reply.body
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bot.context import Actor, IncomingReaction, IncomingRedaction, Place
+from bot.context import Actor, IncomingReaction, IncomingReactionRemoved, Place
 from bot.exports import build_export
 from bot.messages import Message
 from handlers import help as help_commands
@@ -236,10 +236,11 @@ async def test_a_check_mark_on_the_announcement_registers_and_redacting_it_unreg
     await bot.say(BOB, "!abmelden 1")
     assert "Ein Platz ist frei geworden" in direct(bot, ALICE)[-1]
 
-    redact = IncomingRedaction(
-        "$redact1", Actor("matrix", ALICE, "alice"), Place(ANNOUNCE_ROOM, False), "$react1", NOW
-    )
-    await bot.router.dispatch(redact)
+    withdraw = IncomingReactionRemoved(
+        "$redact1", Actor("matrix", ALICE, "alice"), Place(ANNOUNCE_ROOM, False),
+        announcement.event_id, "✅", NOW,
+    )  # fmt: skip
+    await bot.router.dispatch(withdraw)
     assert "abgemeldet" in direct(bot, ALICE)[-1]
     attendees = first_reply(await bot.say(STAFF, "!teilnehmer 1"))
     assert "Noch niemand angemeldet" in attendees.body

@@ -1,7 +1,7 @@
 """rooms carry their platform, like people: idea cards, question routes, notices, upgrades
 
 Revision ID: 0013_room_platforms
-Revises: 0009, 0004, 0005
+Revises: 0012_reaction_log, 0005
 
 Several chat platforms run in one process, so a stored room id needs its platform to know
 which adapter reaches it. Rows whose room is on the platform of the row's person already
@@ -14,10 +14,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# After 0012 (one line of schema changes), and on the questions branch (0005) it changes.
 revision: str = "0013_room_platforms"
-# Features branch off the foundation; this one also changes tables of the workshops (0004)
-# and questions (0005) branches, so it merges them after the ideas branch (0009).
-down_revision: str | Sequence[str] | None = ("0009", "0004", "0005")
+down_revision: str | Sequence[str] | None = ("0012_reaction_log", "0005")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.adapters.matrix_render import matrix_html, matrix_text_content
+from bot.adapters.matrix.identity import PLATFORM
+from bot.adapters.matrix.render import matrix_html, matrix_text_content
 from bot.context import (
     Actor,
     IncomingEvent,
@@ -24,7 +25,6 @@ from bot.context import (
 )
 from bot.messages import Message
 
-PLATFORM = "matrix"
 POLL_START_TYPES = ("org.matrix.msc3381.poll.start", "m.poll.start")
 POLL_RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
 POLL_END_TYPES = ("org.matrix.msc3381.poll.end", "m.poll.end")

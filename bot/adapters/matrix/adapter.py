@@ -1,7 +1,8 @@
 """The Matrix side of the bot: login, the sync loop, invites, and sending notices.
 
-This is the only module that knows nio. It turns Matrix events into the neutral types of
-`bot.context` and hands them to the router, so handlers never see a Matrix object.
+This is the only module that talks to the homeserver through nio. It turns Matrix events
+into the neutral types of `bot.context` and hands them to the router, so handlers never see
+a Matrix object.
 
 We run our own sync loop instead of nio's `sync_forever`, because that one saves the sync
 token before callbacks run and awaits callbacks inline: a crash would then lose events and a
@@ -46,7 +47,8 @@ from nio import (
 from nio.api import RelationshipType
 from nio.crypto import ENCRYPTION_ENABLED
 
-from bot.adapters.matrix_events import (
+from bot.adapters.base import PlatformFeatures
+from bot.adapters.matrix.events import (
     POLL_END_TYPES,
     POLL_START_TYPES,
     edit_content,
@@ -55,7 +57,10 @@ from bot.adapters.matrix_events import (
     poll_end_content,
     poll_start_content,
 )
-from bot.adapters.sync_progress import SyncProgress
+from bot.adapters.matrix.features import MATRIX_FEATURES
+from bot.adapters.matrix.identity import PLATFORM, USER_REFERENCE_EXAMPLE, parse_user_id
+from bot.adapters.matrix.reactions import through_reaction_log
+from bot.adapters.matrix.sync_progress import SyncProgress
 from bot.config import MatrixSettings
 from bot.context import (
     Actor,
@@ -71,12 +76,13 @@ from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 TIMELINE_LIMIT = 50
 MAX_BACKOFF_SECONDS = 4.0
 SEND_ATTEMPTS = 10
-CREATOR_POWER_LEVEL = 2**53 - 1
+MODERATOR_POWER_LEVEL = 50
+"""Element's moderators; they may redact others' events, so MSC3381 accepts their poll ends,
+and in the staff room they are staff."""
 KEY_WAIT_SECONDS = 10
 TOKEN_SAVE_INTERVAL_S = 1.0
 FIRST_PRIVILEGED_CREATOR_VERSION = 12
@@ -98,9 +104,11 @@ def backoff_delays() -> Iterator[float]:
 
 
 class MatrixAdapter:
-    """A Matrix account the bot lives in; implements `bot.context.ChatAdapter`."""
+    """A Matrix account the bot lives in; implements `bot.adapters.base.ChatAdapter`."""
 
     platform = PLATFORM
+    features: PlatformFeatures = MATRIX_FEATURES
+    user_reference_example = USER_REFERENCE_EXAMPLE
 
     def __init__(self, settings: MatrixSettings, unit_of_work: Callable[[], UnitOfWork]) -> None:
         self.settings = settings
@@ -236,7 +244,7 @@ class MatrixAdapter:
         """Sign this device with the bot's own identity (MSC4153 clients require it)."""
         if self.client.olm is None:
             return
-        from bot.adapters.cross_signing import CrossSigner  # needs the e2e extra (PyNaCl)
+        from bot.adapters.matrix.cross_signing import CrossSigner  # needs the e2e extra (PyNaCl)
 
         signer = CrossSigner(
             self.settings.homeserver,
@@ -407,8 +415,20 @@ class MatrixAdapter:
             self._progress.spawn(self._await_room_key(room, place, event))
             return
         incoming = parse_event(event.source, place, room.user_name(event.sender) or event.sender)
-        if incoming is not None and self.on_event is not None:
-            self._progress.spawn(self.on_event(incoming), name=f"event {event.event_id}")
+        if incoming is not None:
+            self._progress.spawn(self._deliver(room, incoming), name=f"event {event.event_id}")
+
+    async def _deliver(self, room: MatrixRoom, incoming: IncomingEvent) -> None:
+        """Hand an event to the core, reactions and their redactions through the log."""
+        try:
+            incoming = await through_reaction_log(
+                self.unit_of_work, incoming, lambda user: room.user_name(user) or user
+            )
+        except Exception:
+            logger.exception("Could not look up the reaction log for %s", incoming.event_id)
+            return
+        if self.on_event is not None:
+            await self.on_event(incoming)
 
     async def _await_room_key(self, room: MatrixRoom, place: Place, event: MegolmEvent) -> None:
         """Ask the sender's devices for the missing key, wait briefly, then read or apologise."""
@@ -425,8 +445,8 @@ class MatrixAdapter:
                 continue
             name = room.user_name(event.sender) or event.sender
             incoming = parse_event(decrypted.source, place, name)
-            if incoming is not None and self.on_event is not None:
-                await self.on_event(incoming)
+            if incoming is not None:
+                await self._deliver(room, incoming)
             return
         logger.info("Could not decrypt event %s in %s", event.event_id, room.room_id)
         if self.on_event is not None:
@@ -531,13 +551,17 @@ class MatrixAdapter:
         self._room_ids[reference] = room_id
         return room_id
 
-    async def power_level(self, room_id: str, user_id: str) -> int:
+    def parse_user(self, text: str) -> str | None:
+        return parse_user_id(text)
+
+    async def is_moderator(self, room_id: str, user_id: str) -> bool:
+        """Power level 50 or more in the room; in room version 12 its creators always."""
         room = self.client.rooms.get(await self.resolve_room(room_id))
         if room is None:
-            return 0
+            return False
         if user_id in self._creators.get(room.room_id, frozenset()):
-            return CREATOR_POWER_LEVEL  # room v12: creators are above every power level
-        return room.power_levels.get_user_level(user_id)
+            return True  # room v12: creators are above every power level
+        return room.power_levels.get_user_level(user_id) >= MODERATOR_POWER_LEVEL
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         room = self.client.rooms.get(await self.resolve_room(room_id))

@@ -1,0 +1,148 @@
+"""What the civic core needs from a chat platform, and what the platform can do.
+
+The protocol and its flag types live here, beside the adapters, and not in `bot.context`:
+handlers never import them. A handler reaches the flags through the adapter it is given
+(`services.adapter_for(platform).features.polls.max_answers`), so it depends on values, not on this
+module, and `handlers/` keeps importing nothing from `bot.adapters`. `bot.context` names
+`ChatAdapter` only for type checking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.context import FileUpload, IncomingPollResponse, PollDraft
+    from bot.messages import Message
+
+
+@dataclass(frozen=True)
+class PollLimits:
+    """What a platform's native poll can carry; a poll beyond them is posted as text."""
+
+    max_answers: int
+    max_answer_length: int
+    max_question_length: int
+    max_duration: timedelta | None
+    """The longest deadline a native poll can have; None when native polls never expire on
+    their own (the bot ends them)."""
+    whole_hours_only: bool
+    """Native polls run for whole hours only (a deadline at 14:30 cannot be native)."""
+    can_hide_results: bool
+    """Whether clients can be told not to show the standing before the end."""
+
+
+@dataclass(frozen=True)
+class PlatformFeatures:
+    """Capability flags and limits of one chat platform, read by handlers to fall back."""
+
+    polls: PollLimits | None
+    """Native polls and their limits; None when the platform has none (text polls only)."""
+    threads: bool
+    """Whether a message can start a thread; without, a question's thread is replies."""
+    reaction_ids: bool
+    """Whether removing a reaction names the reaction by its own id (Matrix: a redaction of
+    the reaction event) rather than by person, message and emoji. An adapter of the first
+    kind remembers its reactions (`uow.reactions`) to report `IncomingReactionRemoved`."""
+    max_message_length: int
+    """The longest text one message may carry, in characters."""
+    idempotent_sends: bool
+    """Whether the platform itself drops a repeated send with the same transaction id.
+    Where it does not, the adapter must keep a sent-log (key -> message id) to keep the
+    promise of `ChatAdapter.send`."""
+
+
+class ChatAdapter(Protocol):
+    """What the civic logic needs from a chat platform (implemented per platform package).
+
+    Every send takes an optional `dedupe_key`: the adapter delivers at most one message per
+    key, however often it is asked (a retry after a crash sends the same key again). Matrix
+    derives the transaction id from the key; a platform without transaction ids keeps a
+    sent-log of keys and message ids.
+    """
+
+    platform: str
+    features: PlatformFeatures
+    user_reference_example: str
+    """How a person is written when typed, for help texts (Matrix: `@name:server`)."""
+
+    def parse_user(self, text: str) -> str | None:
+        """The platform's id of the person a typed mention or id names, else None."""
+        ...
+
+    async def send(
+        self,
+        room_id: str,
+        message: Message,
+        *,
+        reply_to: str | None = None,
+        thread_root: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Send a notice (optionally replying to an event or in a thread); returns its id.
+
+        `thread_root` is only given when `features.threads` is true.
+        """
+        ...
+
+    async def send_direct(
+        self, user_id: str, message: Message, *, dedupe_key: str | None = None
+    ) -> str:
+        """Send a notice in the direct room with `user_id`, opening one if needed."""
+        ...
+
+    async def edit(self, room_id: str, event_id: str, message: Message) -> str:
+        """Replace the text of a message the bot sent earlier (e.g. a live count)."""
+        ...
+
+    async def upload(
+        self,
+        room_id: str,
+        upload: FileUpload,
+        *,
+        reply_to: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Post a file into the room and return the event id of the file message."""
+        ...
+
+    async def send_poll(self, room_id: str, poll: PollDraft, *, dedupe_key: str) -> str:
+        """Post a native poll within `features.polls` (with a text fallback for clients
+        without polls)."""
+        ...
+
+    async def end_poll(
+        self, room_id: str, poll_event_id: str, results: Message, *, dedupe_key: str
+    ) -> str:
+        """Close a native poll, carrying the results text."""
+        ...
+
+    async def poll_responses(
+        self, room_id: str, poll_event_id: str
+    ) -> Sequence[IncomingPollResponse]:
+        """Every response to a native poll the platform still has (Matrix: `/relations`).
+
+        Lets a poll that closes right after a restart count votes sent while the bot was
+        down, before the catch-up sync has delivered them.
+        """
+        ...
+
+    async def resolve_room(self, reference: str) -> str:
+        """The room id for a room id or alias (e.g. `#forum:example.org`)."""
+        ...
+
+    async def is_moderator(self, room_id: str, user_id: str) -> bool:
+        """Whether the person moderates the room (may end others' polls; staff in the staff
+        room), by the platform's own permission model."""
+        ...
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        """Whether the user has joined the room."""
+        ...
+
+    async def direct_room(self, user_id: str) -> str:
+        """The direct chat with `user_id` (opened if needed), e.g. to hand them a file."""
+        ...
