@@ -98,7 +98,8 @@ class MatrixSettings(PlatformSettings):
 class Settings:
     """Everything the bot needs to know about its deployment, platform settings grouped."""
 
-    matrix: MatrixSettings | None
+    platforms: Mapping[str, PlatformSettings]
+    """The configured platforms by name; only these get an adapter."""
     database_url: str
     command_prefix: str
     language: str
@@ -131,10 +132,10 @@ class Settings:
     """Days after a workshop ended before its registrations are deleted."""
 
     @property
-    def platforms(self) -> Mapping[str, PlatformSettings]:
-        """The configured platforms by name; only these get an adapter."""
-        configured = {"matrix": self.matrix}
-        return {name: value for name, value in configured.items() if value is not None}
+    def matrix(self) -> MatrixSettings | None:
+        """The Matrix settings, when Matrix is configured."""
+        matrix = self.platforms.get("matrix")
+        return matrix if isinstance(matrix, MatrixSettings) else None
 
     def for_platform(self, platform: str) -> PlatformSettings:
         """The settings of `platform`; empty (no staff, no rooms) when it is not configured."""
@@ -224,7 +225,7 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return Settings(
-        matrix=matrix,
+        platforms={"matrix": matrix} if matrix is not None else {},
         database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
         command_prefix=prefix,
         language=language,

@@ -381,7 +381,7 @@ async def withdraw_by_reaction_removal(services: Services, event: IncomingReacti
         return False
     async with services.unit_of_work() as uow:
         repository = IdeasRepository(uow.session)
-        idea = await repository.by_card(event.target_event_id)
+        idea = await repository.by_card(event.actor.platform, event.target_event_id)
         while idea is not None and idea.merged_into is not None:
             idea = await repository.get(idea.merged_into)
         if idea is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -14,7 +14,7 @@ from bot.adapters.base import PlatformFeatures, PollLimits
 from bot.adapters.matrix.features import MATRIX_FEATURES
 from bot.adapters.matrix.identity import USER_REFERENCE_EXAMPLE, parse_user_id
 from bot.clock import FakeClock
-from bot.config import Settings
+from bot.config import PlatformSettings, Settings
 from bot.context import (
     Actor,
     FileUpload,
@@ -179,6 +179,29 @@ def catalog_with(extra: dict[str, str]) -> Catalog:
     return Catalog(messages, real.default)
 
 
+def configured_like_matrix(settings: Settings, platform: str) -> Settings:
+    """`settings` with `platform` configured as the environment configures Matrix.
+
+    The environment only knows Matrix's settings; a test on a fake platform names its
+    staff, rooms and department rooms the same way and gets them on that platform.
+    """
+    matrix = settings.for_platform("matrix")
+    same = PlatformSettings(
+        user_id=matrix.user_id,
+        staff_users=matrix.staff_users,
+        staff_room=matrix.staff_room,
+        ideas_room=matrix.ideas_room,
+        announce_rooms=matrix.announce_rooms,
+    )
+    departments = tuple(
+        replace(d, rooms={**d.rooms, platform: d.rooms["matrix"]}) if "matrix" in d.rooms else d
+        for d in settings.departments
+    )
+    return replace(
+        settings, platforms={**settings.platforms, platform: same}, departments=departments
+    )
+
+
 async def make_fake_bot(
     tmp_path: Path,
     modules: tuple[ModuleType, ...],
@@ -197,6 +220,8 @@ async def make_fake_bot(
     engine = create_engine(settings.database_url)
     await upgrade_schema(engine)
     adapter = adapter or FakeAdapter()
+    if adapter.platform not in settings.platforms:
+        settings = configured_like_matrix(settings, adapter.platform)
     adapters = {adapter.platform: adapter}
     """A test may add a second platform's adapter here; services and roles share it."""
     clock = FakeClock()

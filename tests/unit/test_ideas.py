@@ -438,7 +438,7 @@ async def test_missing_cards_are_posted_and_the_index_rebuilt_at_start(tmp_path)
     await bot.say(ALICE, "!idee Fahrradständer am Hauptbahnhof fehlen")
     settings = bot.services.settings
     matrix = replace(settings.matrix, ideas_room=IDEAS_ROOM)
-    bot.services.settings = replace(settings, matrix=matrix)
+    bot.services.settings = replace(settings, platforms={"matrix": matrix})
     bot.services.state.clear()
     await ideas.prepare_ideas(bot.services)
     assert sent_to(bot, IDEAS_ROOM, "notice") == [], "cards wait until the bot is synced"

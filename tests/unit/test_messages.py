@@ -4,8 +4,8 @@ import html
 import re
 
 import pytest
-from bot.adapters.matrix_events import notice_content
 
+from bot.adapters.matrix.events import notice_content
 from bot.adapters.matrix.render import matrix_html
 from bot.i18n import Catalog, placeholders
 from bot.messages import Bold, Link, Mention, Message, Text, join, render

@@ -49,7 +49,7 @@ async def test_a_supporter_on_another_platform_gets_the_status_message_there(tmp
         repository = IdeasRepository(uow.session)
         idea = await repository.get(1)
         assert idea is not None
-        await repository.add_support(idea, "gone", "carol", bot.services.clock.now(), None)
+        await repository.add_support(idea, "gone", "carol", bot.services.clock.now(), False)
         await uow.commit()
 
     with caplog.at_level(logging.DEBUG, logger="handlers.ideas.effects"):
