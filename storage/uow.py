@@ -3,8 +3,8 @@
 Usage (``bot/app.py`` builds one :class:`UnitOfWorkFactory` and passes it to handlers)::
 
     async with uow_factory() as uow:
-        person = await uow.people.get_or_create("matrix", sender)
-        if await uow.events.mark_processed("matrix", event_id):
+        person = await uow.people.get_or_create(actor.platform, actor.id)
+        if await uow.events.mark_processed(actor.platform, event_id):
             ...
         await uow.commit()
 

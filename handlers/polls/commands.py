@@ -30,7 +30,7 @@ from bot.context import (
 from bot.errors import NotPermitted, UsageError
 from bot.router import command, listens, on_start, rate_limited, requires
 from bot.timeparse import TimeParseError, parse_duration, parse_moment
-from handlers.polls import lifecycle as lifecycle
+from handlers.polls import lifecycle
 from handlers.polls.native import text_poll_reason
 from handlers.polls.texts import join
 from storage.polls.models import Poll

@@ -23,8 +23,7 @@ from bot.errors import NotPermitted, UsageError
 from bot.messages import Message, join
 from bot.router import command, listens, on_start, rate_limited, requires
 from bot.texts import excerpt
-from handlers.questions import flow as flow
-from handlers.questions import timers as timers
+from handlers.questions import flow, timers
 from handlers.questions.delivery import deliver
 from handlers.questions.routing import OFFERED, build_router, question_router
 from storage.questions.models import Question, QuestionRoute

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.config import Department
 from bot.context import Actor, IncomingMessage, Services
 from bot.errors import AlreadyProcessed
-from handlers.questions import timers as timers
+from handlers.questions import timers
 from handlers.questions.delivery import CITIZEN, ROOT, THREAD, deliver
 from handlers.questions.routing import pseudonym_code, question_router
 from storage.questions.models import Question, QuestionMessage, QuestionRoute

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import ConfigError, Settings
-from handlers.privacy import retention as retention
+from handlers.privacy import retention
 from handlers.privacy.retention import run_retention, schedule_retention
 from storage.privacy.models import RetentionRun
 from storage.questions.models import Question
