@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.adapters.matrix.identity import parse_user_id
+from bot.timeparse import TimeParseError, parse_duration
 
 SUPPORTED_LANGUAGES = ("de", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartregion.db"
@@ -326,8 +327,6 @@ _NUMBERS = (
     ("retention_questions_days", "BOT_RETENTION_QUESTIONS_DAYS", 180, 1, 36_500),
     ("retention_workshops_days", "BOT_RETENTION_WORKSHOPS_DAYS", 90, 1, 36_500),
 )
-_DURATION = re.compile(r"(\d{1,4})\s*([wdhm])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 _TRUE, _FALSE = ("true", "1", "yes", "ja"), ("false", "0", "no", "nein")
 
 
@@ -354,23 +353,21 @@ def _flag(name: str, raw: str, default: bool, problems: list[str]) -> bool:
 
 def _duration(name: str, raw: str, default: str, problems: list[str]) -> timedelta:
     """A positive duration such as 24h, 3d, 2w or 90m; empty means the default."""
-    match = _DURATION.fullmatch((raw or default).casefold())
-    if match is None or int(match[1]) == 0:
+    try:
+        return parse_duration(raw or default)
+    except TimeParseError:
         problems.append(f"{name} must be a duration like 24h, 3d or 90m, not {raw!r}.")
-        match = _DURATION.fullmatch(default)
-        assert match is not None
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+        return parse_duration(default)
 
 
 def _offsets(name: str, raw: str, problems: list[str]) -> tuple[timedelta, ...]:
     """Comma-separated durations, longest first; an empty setting means none."""
     offsets: set[timedelta] = set()
     for part in _split(raw):
-        match = _DURATION.fullmatch(part.casefold())
-        if match is None:
+        try:
+            offsets.add(parse_duration(part))
+        except TimeParseError:
             problems.append(f"{name} contains {part!r}; write offsets like 7d, 24h or 30m.")
-            continue
-        offsets.add(timedelta(**{_UNITS[match[2]]: int(match[1])}))
     return tuple(sorted(offsets, reverse=True))
 
 

@@ -1,6 +1,7 @@
 """Settings: defaults, and every problem named in plain words at once."""
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,21 @@ def test_the_departments_room_is_the_matrix_room(tmp_path):
     assert mobility is not None
     assert list(mobility.rooms) == ["matrix"]
     assert mobility.rooms["matrix"].startswith(("#", "!"))
+
+
+def test_durations_in_settings_are_read_as_people_type_them_in_commands():
+    settings = Settings.from_env(
+        env={**MINIMAL, "BOT_WORKSHOP_ANNOUNCE": "2w, 1 Tag, 3h", "BOT_QUESTION_SLA": "4 Tage"}
+    )
+    assert settings.workshop_announce_offsets == (
+        timedelta(weeks=2),
+        timedelta(days=1),
+        timedelta(hours=3),
+    )
+    assert settings.question_sla == timedelta(days=4)
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env={**MINIMAL, "BOT_WORKSHOP_ANNOUNCE": "7x", "BOT_QUESTION_SLA": "0h"})
+    assert refused.value.problems == [
+        "BOT_QUESTION_SLA must be a duration like 24h, 3d or 90m, not '0h'.",
+        "BOT_WORKSHOP_ANNOUNCE contains '7x'; write offsets like 7d, 24h or 30m.",
+    ]
