@@ -9,6 +9,7 @@ session and never commits (see storage.uow).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +33,21 @@ class Someone:
         return (platform == self.platform) & (ident == self.id)
 
 
+_INSIDE_BEFORE = r"(?<![\w@:.\-])"
+_INSIDE_AFTER = r"(?![\w@:\-]|\.\w)"
+"""What stands beside a needle inside a longer id or word (a full stop only within one).
+A needle counts only where none does: the id `@bernd` of one platform is not found inside
+`@bernd:localhost`, somebody's id on another, nor the name "Anna" inside "Annabelle"."""
+
+
 def scrub(value: Any, needles: Collection[str], name: str) -> Any:
     """`value` with every needle (an id or display name) replaced by `name`, if it is text."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not needles:
         return value
-    for needle in sorted(needles, key=len, reverse=True):  # "Anna Maria" before "Anna"
-        value = value.replace(needle, name)
-    return value
+    longest_first = sorted(needles, key=len, reverse=True)  # "Anna Maria" before "Anna"
+    pattern = "|".join(re.escape(needle) for needle in longest_first)
+    whole = re.compile(f"{_INSIDE_BEFORE}(?:{pattern}){_INSIDE_AFTER}")
+    return whole.sub(lambda _: name, value)
 
 
 async def scrub_params(

@@ -230,7 +230,7 @@ async def make_fake_bot(
         settings=settings,
         catalog=catalog_with(extra_messages or {}),
         clock=clock,
-        unit_of_work=UnitOfWorkFactory(create_session_factory(engine)),
+        unit_of_work=UnitOfWorkFactory(create_session_factory(engine), now=clock.now),
         adapters=adapters,
         commands=registry,
         scheduler=Scheduler(clock),
