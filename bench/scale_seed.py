@@ -96,6 +96,7 @@ def idea_rows(size: Size, now: datetime, rng: random.Random) -> Iterator[dict[st
             "hidden": rng.random() < 0.01,
             "hidden_reason": None,
             "merged_into": None,
+            "card_platform": "matrix",
             "card_room_id": "!ideen:localhost",
             "card_event_id": f"$seed-card-{number}",
             "created_at": created,
@@ -220,6 +221,7 @@ def route_rows(questions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield {
             "question_id": question["id"],
             "department_id": question["department_id"],
+            "platform": "matrix",
             "room_id": "!experten:localhost",
             "thread_root": f"$seed-root-{question['id']}",
             "how": "router",
