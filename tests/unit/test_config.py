@@ -378,3 +378,19 @@ def test_department_discord_keys_are_checked_and_named(tmp_path):
         f"Discord: The discord_channel of {where} is '#verkehr', {form}",
         f"Discord: The discord_role of {where} is '@experts', {form}",
     ]
+
+
+def test_the_example_settings_file_documents_every_discord_setting():
+    example = (PROJECT_ROOT / "config.example.env").read_text("utf-8")
+    for name in (
+        "DISCORD_TOKEN",
+        "DISCORD_GUILD_IDS",
+        "DISCORD_STAFF_USERS",
+        "DISCORD_STAFF_ROLE",
+        "DISCORD_STAFF_CHANNEL",
+        "DISCORD_IDEAS_CHANNEL",
+        "DISCORD_ANNOUNCE_CHANNELS",
+        "DISCORD_API_URL",
+        "DISCORD_GATEWAY_URL",
+    ):
+        assert f"\n{name}=\n" in example, f"{name} is shown, empty (its default)"
