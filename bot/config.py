@@ -394,7 +394,7 @@ def _discord_settings(get: Callable[[str], str], found: list[str]) -> DiscordSet
         )
 
     guild_ids = frozenset(_snowflakes("DISCORD_GUILD_IDS", get("DISCORD_GUILD_IDS"), problems))
-    if not get("DISCORD_GUILD_IDS"):
+    if not _split(get("DISCORD_GUILD_IDS")):
         problems.append(
             "DISCORD_GUILD_IDS is missing: list the ids of the servers the bot serves "
             "(comma-separated); it leaves any other server."
@@ -465,7 +465,7 @@ def _endpoint(name: str, value: str, scheme: str, problems: list[str]) -> str | 
     except ValueError:
         host = None
     if not host or parts.scheme not in (scheme, secure):
-        problems.append(f"{name} must be a {scheme}(s) URL like {secure}://host/…, not {value!r}.")
+        problems.append(f"{name} must be a URL like {secure}://host/…, not {value!r}.")
         return None
     if parts.scheme == scheme and not _is_loopback(host):
         problems.append(

@@ -247,9 +247,8 @@ def test_every_discord_problem_is_named_with_its_variable_and_form():
         f"Discord: DISCORD_STAFF_CHANNEL is '#orga', {form}",
         f"Discord: DISCORD_IDEAS_CHANNEL is '-5', {form}",
         f"Discord: DISCORD_ANNOUNCE_CHANNELS contains '99999999999999999999', {form}",
-        "Discord: DISCORD_API_URL must be a http(s) URL like https://host/…, "
-        "not 'discord.com/api'.",
-        "Discord: DISCORD_GATEWAY_URL must be a ws(s) URL like wss://host/…, "
+        "Discord: DISCORD_API_URL must be a URL like https://host/…, not 'discord.com/api'.",
+        "Discord: DISCORD_GATEWAY_URL must be a URL like wss://host/…, "
         "not 'https://gateway.discord.gg'.",
     ]
 
@@ -316,12 +315,17 @@ def test_unencrypted_discord_endpoints_only_on_loopback():
     ]
 
 
+def test_a_guild_list_of_only_commas_is_missing():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env={**DISCORD, "DISCORD_GUILD_IDS": " , "})
+    assert [p.split(":")[1] for p in error.value.problems] == [" DISCORD_GUILD_IDS is missing"]
+
+
 def test_a_discord_port_must_be_a_number():
     with pytest.raises(ConfigError) as error:
         Settings.from_env(env={**DISCORD, "DISCORD_GATEWAY_URL": "ws://127.0.0.1:port"})
     assert error.value.problems == [
-        "Discord: DISCORD_GATEWAY_URL must be a ws(s) URL like wss://host/…, "
-        "not 'ws://127.0.0.1:port'."
+        "Discord: DISCORD_GATEWAY_URL must be a URL like wss://host/…, not 'ws://127.0.0.1:port'."
     ]
 
 
