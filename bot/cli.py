@@ -12,7 +12,13 @@ from pathlib import Path
 
 from bot.capabilities import ExportKind
 from bot.clock import SystemClock
-from bot.config import NO_PLATFORM, ConfigError, Settings, example_departments_file
+from bot.config import (
+    NO_PLATFORM,
+    ConfigError,
+    DiscordSettings,
+    Settings,
+    example_departments_file,
+)
 from bot.exports import FORMATS, ExportError, write_export
 
 logger = logging.getLogger(__name__)
@@ -143,7 +149,23 @@ def check_config(env_file: Path | None) -> int:
     print(f"The settings are fine: {len(settings.departments)} departments.")
     if settings.matrix is not None:
         print(f"  - Matrix: {settings.matrix.user_id} on {settings.matrix.homeserver}")
+    if settings.discord is not None:
+        print_discord_summary(settings.discord)
     return 0
+
+
+def print_discord_summary(discord: DiscordSettings) -> None:
+    """What `check-config` can say about Discord without reaching it, and what it cannot."""
+    servers = ", ".join(sorted(discord.guild_ids, key=int))
+    print(f"  - Discord: servers {servers} on {discord.api_url} (gateway {discord.gateway_url})")
+    # Whether the portal switch is on shows only at the gateway (it closes with 4014 when
+    # the bot asks for an intent that is off), which check-config does not reach.
+    print(
+        "    `!` commands in channels and experts' answers in question threads need the "
+        "privileged Message Content intent: enable it in the Discord developer portal "
+        "(your application, Bot, Privileged Gateway Intents). Without it the bot sees only "
+        "slash commands, direct messages and messages that mention it."
+    )
 
 
 def print_problems(error: ConfigError) -> None:

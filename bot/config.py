@@ -6,6 +6,7 @@ them at once instead of making an operator fix them one restart at a time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -15,6 +16,7 @@ from datetime import timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -27,11 +29,15 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartregion.db"
 
 NO_PLATFORM = (
     "No chat platform is configured: set MATRIX_HOMESERVER, MATRIX_USER_ID and "
-    "MATRIX_PASSWORD (or MATRIX_ACCESS_TOKEN) to run on Matrix."
+    "MATRIX_PASSWORD (or MATRIX_ACCESS_TOKEN) to run on Matrix, or DISCORD_TOKEN and "
+    "DISCORD_GUILD_IDS to run on Discord."
 )
+DISCORD_API_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg"
 # Room ids of room version 12 have no server part (`!hash`); aliases always have one.
 _ROOM_REF = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
 _DEPARTMENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_DEPARTMENT_KEYS = ("id", "name", "room", "discord_channel", "discord_role")
 
 
 class ConfigError(Exception):
@@ -47,7 +53,9 @@ class Department:
     """A department of the programme that citizens' questions can be routed to.
 
     `rooms` holds its expert room per platform: the file's `room` is the Matrix room, and
-    another platform's key (e.g. `discord_channel`) adds an entry beside it.
+    `discord_channel` the Discord channel. `roles` holds an expert role per platform, for
+    platforms whose members carry roles (the file's `discord_role`): its members are
+    experts of the department even where they cannot see its room.
     """
 
     id: str
@@ -56,6 +64,7 @@ class Department:
     scope: str = ""
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    roles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +102,27 @@ class MatrixSettings(PlatformSettings):
     def server_name(self) -> str:
         """The bot's own homeserver name, taken from its user id."""
         return self.user_id.split(":", 1)[1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscordSettings(PlatformSettings):
+    """The Discord bot and its servers; present only when a DISCORD_* setting is given.
+
+    Ids are snowflakes kept as their decimal text, as people and Discord's JSON write them.
+    `user_id` stays empty: a bot's user id is only known once the gateway's READY names it.
+    `staff_room`, `ideas_room` and `announce_rooms` are channel ids.
+    """
+
+    token: str = field(repr=False)
+    """The bot token from the developer portal; kept out of `repr` so logs never show it."""
+    guild_ids: frozenset[str]
+    """Servers the bot serves; it leaves any other server it is added to."""
+    staff_role: str | None = None
+    """Members with this role are staff in every listed server."""
+    api_url: str = DISCORD_API_URL
+    """REST base URL (with the API version); another one points the bot at an emulator."""
+    gateway_url: str = DISCORD_GATEWAY_URL
+    """Gateway WebSocket URL; plain ws:// only on a loopback host (an emulator)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +168,12 @@ class Settings:
         matrix = self.platforms.get("matrix")
         return matrix if isinstance(matrix, MatrixSettings) else None
 
+    @property
+    def discord(self) -> DiscordSettings | None:
+        """The Discord settings, when Discord is configured."""
+        discord = self.platforms.get("discord")
+        return discord if isinstance(discord, DiscordSettings) else None
+
     def for_platform(self, platform: str) -> PlatformSettings:
         """The settings of `platform`; empty (no staff, no rooms) when it is not configured."""
         return self.platforms.get(platform) or PlatformSettings()
@@ -169,6 +205,7 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         return values.get(name, default).strip()
 
     matrix = _matrix_settings(get, problems)
+    discord = _discord_settings(get, problems)
 
     prefix = get("BOT_COMMAND_PREFIX", "!") or "!"
     if any(c.isspace() for c in prefix) or len(prefix) > 3:
@@ -194,8 +231,13 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     departments = load_departments(departments_file, problems) if departments_file else ()
 
     ideas_review = _flag("BOT_IDEAS_REVIEW", get("BOT_IDEAS_REVIEW"), False, problems)
-    if ideas_review and not (matrix and matrix.staff_room):
+    if ideas_review and (matrix or not discord) and not (matrix and matrix.staff_room):
         problems.append("BOT_IDEAS_REVIEW=true needs BOT_STAFF_ROOM: ideas are reviewed there.")
+    if ideas_review and discord and not discord.staff_room:
+        problems.append(
+            "Discord: BOT_IDEAS_REVIEW=true needs DISCORD_STAFF_CHANNEL: ideas from Discord "
+            "are reviewed there."
+        )
     question_remind = _duration("BOT_QUESTION_REMIND", get("BOT_QUESTION_REMIND"), "24h", problems)
     question_sla = _duration("BOT_QUESTION_SLA", get("BOT_QUESTION_SLA"), "72h", problems)
     if question_remind >= question_sla:
@@ -226,7 +268,11 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return Settings(
-        platforms={"matrix": matrix} if matrix is not None else {},
+        platforms={
+            name: platform
+            for name, platform in (("matrix", matrix), ("discord", discord))
+            if platform is not None
+        },
         database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
         command_prefix=prefix,
         language=language,
@@ -314,6 +360,129 @@ def _matrix_settings(get: Callable[[str], str], found: list[str]) -> MatrixSetti
         allowed_servers=allowed,
         crypto_store=Path(get("BOT_CRYPTO_STORE") or "data/crypto"),
     )
+
+
+_DISCORD_VARIABLES = (
+    "DISCORD_TOKEN",
+    "DISCORD_GUILD_IDS",
+    "DISCORD_STAFF_USERS",
+    "DISCORD_STAFF_ROLE",
+    "DISCORD_STAFF_CHANNEL",
+    "DISCORD_IDEAS_CHANNEL",
+    "DISCORD_ANNOUNCE_CHANNELS",
+    "DISCORD_API_URL",
+    "DISCORD_GATEWAY_URL",
+)
+"""Any of these set means the deployment runs on Discord; none set, Discord is not started."""
+_SNOWFLAKE_FORM = "a Discord id (a number like 123456789012345678)"
+
+
+def _discord_settings(get: Callable[[str], str], found: list[str]) -> DiscordSettings | None:
+    """The Discord settings, or None when none is given; problems are named "Discord: …"."""
+    if not any(get(name) for name in _DISCORD_VARIABLES):
+        return None
+    problems: list[str] = []
+    token = get("DISCORD_TOKEN")
+    if not token:
+        problems.append(
+            "DISCORD_TOKEN is missing: set the bot token from the developer portal "
+            "(your application, Bot, Reset Token)."
+        )
+    elif any(c.isspace() for c in token):
+        problems.append(
+            "DISCORD_TOKEN must be the token alone, without spaces or a 'Bot ' in front."
+        )
+
+    guild_ids = frozenset(_snowflakes("DISCORD_GUILD_IDS", get("DISCORD_GUILD_IDS"), problems))
+    if not _split(get("DISCORD_GUILD_IDS")):
+        problems.append(
+            "DISCORD_GUILD_IDS is missing: list the ids of the servers the bot serves "
+            "(comma-separated); it leaves any other server."
+        )
+    staff_users = frozenset(
+        _snowflakes("DISCORD_STAFF_USERS", get("DISCORD_STAFF_USERS"), problems)
+    )
+    staff_role = _snowflake("DISCORD_STAFF_ROLE", get("DISCORD_STAFF_ROLE"), problems)
+    staff_channel = _snowflake("DISCORD_STAFF_CHANNEL", get("DISCORD_STAFF_CHANNEL"), problems)
+    ideas_channel = _snowflake("DISCORD_IDEAS_CHANNEL", get("DISCORD_IDEAS_CHANNEL"), problems)
+    announce_channels = _snowflakes(
+        "DISCORD_ANNOUNCE_CHANNELS", get("DISCORD_ANNOUNCE_CHANNELS"), problems
+    )
+    api_url = _endpoint("DISCORD_API_URL", get("DISCORD_API_URL"), "http", problems)
+    gateway_url = _endpoint("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), "ws", problems)
+    found.extend(f"Discord: {problem}" for problem in problems)
+    return DiscordSettings(
+        token=token,
+        guild_ids=guild_ids,
+        staff_users=staff_users,
+        staff_role=staff_role,
+        staff_room=staff_channel,
+        ideas_room=ideas_channel,
+        announce_rooms=tuple(announce_channels),
+        api_url=(api_url or DISCORD_API_URL).rstrip("/"),
+        gateway_url=gateway_url or DISCORD_GATEWAY_URL,
+    )
+
+
+def _is_snowflake(text: str) -> bool:
+    """Whether `text` is a Discord id: the decimal form of an unsigned 64-bit number."""
+    return text.isascii() and text.isdigit() and not text.startswith("0") and int(text) < 2**64
+
+
+def _snowflake(name: str, value: str, problems: list[str]) -> str | None:
+    """One Discord id setting; empty means none."""
+    if not value:
+        return None
+    if not _is_snowflake(value):
+        problems.append(f"{name} is {value!r}, which is not {_SNOWFLAKE_FORM}.")
+        return None
+    return value
+
+
+def _snowflakes(name: str, raw: str, problems: list[str]) -> list[str]:
+    """Comma-separated Discord ids, in the order given, each named if it is not one."""
+    ids: list[str] = []
+    for part in _split(raw):
+        if _is_snowflake(part):
+            ids.append(part)
+        else:
+            problems.append(f"{name} contains {part!r}, which is not {_SNOWFLAKE_FORM}.")
+    return ids
+
+
+def _endpoint(name: str, value: str, scheme: str, problems: list[str]) -> str | None:
+    """An `http(s)` or `ws(s)` URL; the unencrypted scheme only on a loopback host.
+
+    The bot token travels with every request, so it may go unencrypted only to this
+    machine (an emulator in tests), never over a network.
+    """
+    if not value:
+        return None
+    secure = f"{scheme}s"
+    try:
+        parts = urlsplit(value)
+        host, _port = parts.hostname, parts.port  # a port that is no number raises ValueError
+    except ValueError:
+        host = None
+    if not host or parts.scheme not in (scheme, secure):
+        problems.append(f"{name} must be a URL like {secure}://host/…, not {value!r}.")
+        return None
+    if parts.scheme == scheme and not _is_loopback(host):
+        problems.append(
+            f"{name} {value!r} uses {scheme}:// to another machine; use {secure}:// "
+            f"({scheme}:// only on a loopback host such as 127.0.0.1, e.g. an emulator)."
+        )
+        return None
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _split(raw: str) -> list[str]:
@@ -408,29 +577,52 @@ def load_departments(path: Path | Traversable, problems: list[str]) -> tuple[Dep
         return ()
     departments: list[Department] = []
     room_problems: list[str] = []  # `room` is the Matrix room of a department
+    discord_problems: list[str] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries, start=1):
         where = f"department {index} in {path}"
-        missing = [key for key in ("id", "name", "room") if not str(entry.get(key, "")).strip()]
+        text = {key: str(entry.get(key, "")).strip() for key in _DEPARTMENT_KEYS}
+        missing = [key for key in ("id", "name") if not text[key]]
+        if not text["room"] and not text["discord_channel"]:
+            # A question is routed into a room; an expert role alone gives it nowhere to go.
+            missing.append("room or discord_channel")
         if missing:
             problems.append(f"The {where} lacks {', '.join(missing)}.")
             continue
-        dep_id = str(entry["id"]).strip()
+        dep_id = text["id"]
         if not _DEPARTMENT_ID.match(dep_id):
             problems.append(f"The {where} has the id {dep_id!r}; use lower-case letters and _.")
         if dep_id in seen:
             problems.append(f"The id {dep_id!r} appears twice in {path}.")
         seen.add(dep_id)
-        room = _room_setting(f"The room of {where}", str(entry["room"]).strip(), room_problems)
+        rooms: dict[str, str] = {}
+        if text["room"]:
+            room = _room_setting(f"The room of {where}", text["room"], room_problems)
+            if room:
+                rooms["matrix"] = room
+        channel = _snowflake(
+            f"The discord_channel of {where} ({dep_id})",
+            text["discord_channel"],
+            discord_problems,
+        )
+        if channel:
+            rooms["discord"] = channel
+        role = _snowflake(
+            f"The discord_role of {where} ({dep_id})",
+            text["discord_role"],
+            discord_problems,
+        )
         departments.append(
             Department(
                 id=dep_id,
-                name=str(entry["name"]).strip(),
-                rooms={"matrix": room} if room else {},
+                name=text["name"],
+                rooms=rooms,
                 scope=str(entry.get("scope", "")),
                 keywords=tuple(str(k) for k in entry.get("keywords", [])),
                 examples=tuple(str(e) for e in entry.get("examples", [])),
+                roles={"discord": role} if role else {},
             )
         )
     problems.extend(f"Matrix: {problem}" for problem in room_problems)
+    problems.extend(f"Discord: {problem}" for problem in discord_problems)
     return tuple(departments)
