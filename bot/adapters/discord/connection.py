@@ -13,12 +13,11 @@ class DiscordConnection:
     """The bot account and the Discord it talks to (an emulator in tests: plain `ws://`).
 
     Built from the settings by the composition root (DISCORD_TOKEN, DISCORD_API_URL,
-    DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS, DISCORD_STAFF_ROLE).
+    DISCORD_GATEWAY_URL, DISCORD_STAFF_ROLE).
     """
 
     token: str
     api_url: str = DEFAULT_API_URL
     gateway_url: str = DEFAULT_GATEWAY_URL
-    guild_ids: frozenset[str] = frozenset()
     staff_role: str | None = None
     """The id of the role whose members are staff in the staff channel's guild."""
