@@ -21,10 +21,13 @@ _HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test here ``synapse`` and skip them all where Synapse is not installed."""
+    """Mark every test here ``synapse`` and skip them all where Synapse is not installed.
+
+    The Discord tests (``discord/``) talk to an emulator and need no homeserver.
+    """
     missing = importlib.util.find_spec("synapse") is None
     for item in items:
-        if item.path.is_relative_to(_HERE):
+        if item.path.is_relative_to(_HERE) and not item.path.is_relative_to(_HERE / "discord"):
             item.add_marker(pytest.mark.synapse)
             if missing:
                 item.add_marker(

@@ -1,0 +1,1 @@
+"""The Discord adapter: discord.py's client, gateway events and Markdown rendering."""

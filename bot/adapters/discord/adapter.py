@@ -1,0 +1,290 @@
+"""The Discord side of the bot: discord.py's client, its gateway events, and sending.
+
+The only module that talks to Discord through discord.py. Messages become the neutral
+`IncomingMessage` of `bot.context`, so handlers never see a Discord object.
+
+Where Discord is: discord.py reads its REST base from the class attribute
+`discord.http.Route.BASE` and its gateway from `discord.gateway.DiscordWebSocket.
+DEFAULT_GATEWAY` (it does not ask `/gateway/bot`). The adapter sets both from its
+`DiscordConnection` when it logs in, so the same bot can be pointed at an emulator; they are
+process-wide, so every Discord adapter in one process talks to the same Discord.
+
+Mentions: the client's default `AllowedMentions` pings nobody, and every send names exactly
+whom it may ping (the people the neutral message mentions), never `@everyone` or roles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+import yarl
+
+from bot.adapters.base import PlatformFeatures
+from bot.adapters.discord.connection import DiscordConnection
+from bot.adapters.discord.events import incoming_message
+from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
+from bot.adapters.discord.identity import PLATFORM, USER_REFERENCE_EXAMPLE, parse_user_id
+from bot.adapters.discord.render import discord_lines, split_lines
+from bot.context import FileUpload, IncomingEvent
+from bot.messages import Message
+
+logger = logging.getLogger(__name__)
+
+NONCE_LENGTH = 25
+"""Discord accepts nonces of at most 25 characters."""
+
+EventSink = Callable[[IncomingEvent], Awaitable[None]]
+
+
+def intents() -> discord.Intents:
+    """What the bot listens to: guilds and their members (roles decide staff and experts),
+    messages in channels and DMs with their content (the `!` commands), reactions."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.members = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = True
+    wanted.guild_reactions = True
+    wanted.dm_reactions = True
+    return wanted
+
+
+def nonce_for(dedupe_key: str | None, part: int) -> str | None:
+    """The nonce of one part of a send: the same key always gives the same nonce, so with
+    `enforce_nonce` Discord returns the first message instead of posting a second."""
+    if dedupe_key is None:
+        return None
+    return hashlib.sha256(f"{dedupe_key}#{part}".encode()).hexdigest()[:NONCE_LENGTH]
+
+
+class DiscordError(Exception):
+    """Discord refused or lacks something the bot needs (an unknown channel, a guild)."""
+
+
+class _Client(discord.Client):
+    """discord.py's client, handing what the gateway delivers to the adapter."""
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
+        self.adapter = adapter
+
+    async def on_ready(self) -> None:
+        self.adapter.ready.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.received(message)
+
+
+class DiscordAdapter:
+    """A Discord bot account; implements `bot.adapters.base.ChatAdapter`.
+
+    Native polls are not offered (`features.polls` is None), so the core never asks for
+    `send_poll`, `end_poll` or `poll_responses`.
+    """
+
+    platform = PLATFORM
+    features: PlatformFeatures = DISCORD_FEATURES
+    user_reference_example = USER_REFERENCE_EXAMPLE
+
+    def __init__(self, connection: DiscordConnection) -> None:
+        self.connection = connection
+        self.on_event: EventSink | None = None
+        self.client = _Client(self)
+        self.ready = asyncio.Event()
+        """Set once the gateway's READY and the guilds are in: from then on the bot hears
+        every new message."""
+        self._stopping: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------------- session
+
+    async def __aenter__(self) -> DiscordAdapter:
+        await self.login()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+
+    async def login(self) -> None:
+        """Point discord.py at the configured Discord and check the token (`/users/@me`)."""
+        discord.http.Route.BASE = self.connection.api_url.rstrip("/")
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.connection.gateway_url)
+        await self.client.login(self.connection.token)
+
+    async def run(self) -> None:
+        """Stay connected to the gateway until `stop()`; discord.py resumes or re-identifies
+        after disconnects by itself."""
+        if self.client.user is None:
+            await self.login()
+        await self.client.connect(reconnect=True)
+
+    def stop(self) -> None:
+        """Close the connection; `run` then returns."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self.client.close())
+
+    async def received(self, message: discord.Message) -> None:
+        incoming = incoming_message(message)
+        if incoming is not None and self.on_event is not None:
+            await self.on_event(incoming)
+
+    # ------------------------------------------------------------------ rooms
+
+    async def resolve_room(self, reference: str) -> str:
+        """Channels are named by their ids, which never change."""
+        return reference
+
+    def parse_user(self, text: str) -> str | None:
+        return parse_user_id(text)
+
+    async def is_member(self, room_id: str, user_id: str) -> bool:
+        """Whether the person can see the channel (DM: is its other recipient)."""
+        channel = await self._channel(room_id)
+        if isinstance(channel, discord.DMChannel):
+            return channel.recipient is not None and str(channel.recipient.id) == user_id
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return False
+        member = await self._member(channel.guild, user_id)
+        return member is not None and channel.permissions_for(member).view_channel
+
+    async def is_moderator(self, room_id: str, user_id: str) -> bool:
+        """In the channel's guild: Manage Server (administrators have it) or the staff role."""
+        channel = await self._channel(room_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return False
+        member = await self._member(channel.guild, user_id)
+        if member is None:
+            return False
+        staff_role = self.connection.staff_role
+        if staff_role and any(str(role.id) == staff_role for role in member.roles):
+            return True
+        return member.guild_permissions.manage_guild
+
+    async def direct_room(self, user_id: str) -> str:
+        """The DM channel with the person, opened on first use."""
+        channel = await self.client.create_dm(discord.Object(id=int(user_id)))
+        return str(channel.id)
+
+    async def _channel(self, room_id: str) -> Any:
+        channel = self.client.get_channel(int(room_id))
+        if channel is not None:
+            return channel
+        try:
+            return await self.client.fetch_channel(int(room_id))
+        except discord.NotFound:
+            raise DiscordError(f"Discord has no channel {room_id}") from None
+
+    @staticmethod
+    async def _member(guild: discord.Guild, user_id: str) -> discord.Member | None:
+        member = guild.get_member(int(user_id))
+        if member is not None:
+            return member
+        try:
+            return await guild.fetch_member(int(user_id))
+        except discord.NotFound:
+            return None
+
+    # ---------------------------------------------------------------- sending
+
+    async def send(
+        self,
+        room_id: str,
+        message: Message,
+        *,
+        reply_to: str | None = None,
+        thread_root: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Post the message, split at line boundaries if longer than Discord allows; the
+        first part replies to `reply_to`. Returns the id of the first part."""
+        channel = self.client.get_partial_messageable(int(room_id))
+        mentions = await self._allowed_mentions(channel, message, reply_to)
+        parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+        first: discord.Message | None = None
+        for index, part in enumerate(parts):
+            sent = await channel.send(
+                part,
+                reference=self._reference(room_id, reply_to) if index == 0 else None,
+                allowed_mentions=mentions,
+                nonce=nonce_for(dedupe_key, index),
+            )
+            first = first or sent
+        assert first is not None  # split_lines always gives at least one part
+        return str(first.id)
+
+    async def send_direct(
+        self, user_id: str, message: Message, *, dedupe_key: str | None = None
+    ) -> str:
+        return await self.send(await self.direct_room(user_id), message, dedupe_key=dedupe_key)
+
+    async def edit(self, room_id: str, event_id: str, message: Message) -> str:
+        """Replace the text of a message the bot sent; a text grown beyond one message keeps
+        its first part (cards and counts stay far below the limit)."""
+        channel = self.client.get_partial_messageable(int(room_id))
+        parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+        if len(parts) > 1:
+            logger.warning("An edit of %s is longer than one message; keeping its start", event_id)
+        mentions = await self._allowed_mentions(channel, message, None)
+        await channel.get_partial_message(int(event_id)).edit(
+            content=parts[0], allowed_mentions=mentions
+        )
+        return event_id
+
+    async def upload(
+        self,
+        room_id: str,
+        upload: FileUpload,
+        *,
+        reply_to: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> str:
+        """Post the file as an attachment of a message of its own."""
+        channel = self.client.get_partial_messageable(int(room_id))
+        sent = await channel.send(
+            file=discord.File(io.BytesIO(upload.data), filename=upload.filename),
+            reference=self._reference(room_id, reply_to),
+            allowed_mentions=discord.AllowedMentions.none(),
+            nonce=nonce_for(dedupe_key, 0),
+        )
+        return str(sent.id)
+
+    @staticmethod
+    def _reference(room_id: str, reply_to: str | None) -> discord.MessageReference | None:
+        """A reply that is still sent when its message is gone (deleted meanwhile)."""
+        if reply_to is None:
+            return None
+        return discord.MessageReference(
+            message_id=int(reply_to), channel_id=int(room_id), fail_if_not_exists=False
+        )
+
+    async def _allowed_mentions(
+        self, channel: discord.PartialMessageable, message: Message, reply_to: str | None
+    ) -> discord.AllowedMentions:
+        """Ping exactly the people the message names: mentioned in its text, or to notify
+        as the author of the message it replies to. Never everyone, never roles."""
+        people = message.mentions
+        if not people:
+            return discord.AllowedMentions.none()
+        replied_user = reply_to is not None and await self._author_of(channel, reply_to) in people
+        return discord.AllowedMentions(
+            everyone=False,
+            roles=False,
+            users=[discord.Object(id=int(person)) for person in people],
+            replied_user=replied_user,
+        )
+
+    async def _author_of(self, channel: discord.PartialMessageable, message_id: str) -> str | None:
+        cached = discord.utils.get(self.client.cached_messages, id=int(message_id))
+        if cached is not None:
+            return str(cached.author.id)
+        try:
+            message = await channel.fetch_message(int(message_id))
+        except discord.NotFound:
+            return None
+        return str(message.author.id)

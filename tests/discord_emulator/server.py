@@ -1,0 +1,171 @@
+"""The emulator as tests use it: start it, build a world, speak as people, read the bot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from tests.discord_emulator.gateway import Gateway
+from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
+from tests.discord_emulator.world import (
+    TEXT,
+    Channel,
+    Guild,
+    Member,
+    Role,
+    StoredMessage,
+    User,
+    World,
+)
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class DiscordEmulator:
+    """A wire-level Discord on 127.0.0.1 (a free port) for discord.py to talk to.
+
+    `api_url` is what discord.py's `Route.BASE` must be, `gateway_url` what its
+    `DiscordWebSocket.DEFAULT_GATEWAY` must be. A bot account is created with `add_bot`.
+    """
+
+    def __init__(self) -> None:
+        self.world = World()
+        self.gateway = Gateway(self.world, lambda: self.gateway_url)
+        self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
+        self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Condition()
+        self.base_url = ""
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        return self.base_url.replace("http://", "ws://", 1) + "/gateway"
+
+    async def __aenter__(self) -> DiscordEmulator:
+        app = web.Application(middlewares=[self.rest.middleware])
+        app.add_routes([web.get("/gateway", self.gateway.handle), *self.rest.routes()])
+        app.on_response_prepare.append(self._notify_changed)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.gateway.drop_connections(code=1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _notify_changed(self, request: web.Request, response: web.StreamResponse) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ world
+
+    def add_bot(self, name: str = "smartregion-bot", token: str = "test-token") -> User:
+        return self.world.add_user(name, bot=True, token=token)
+
+    def add_user(self, name: str) -> User:
+        return self.world.add_user(name)
+
+    def add_guild(self, name: str, owner: User) -> Guild:
+        return self.world.add_guild(name, owner)
+
+    def add_role(self, guild: Guild, name: str, permissions: int = 0) -> Role:
+        return self.world.add_role(guild, name, permissions)
+
+    def add_member(self, guild: Guild, user: User, *roles: Role) -> Member:
+        return self.world.add_member(guild, user, roles)
+
+    def add_channel(self, guild: Guild, name: str, type: int = TEXT) -> Channel:
+        return self.world.add_channel(guild, name, type)
+
+    def dm(self, user: User, bot: User) -> str:
+        """The id of the DM channel between a person and a bot."""
+        return self.world.dm_channel(user.id, bot.id).id
+
+    # ----------------------------------------------------------------- speaking
+
+    async def say(
+        self, user: User, channel_id: str, content: str, reply_to: str | None = None
+    ) -> str:
+        """`user` writes `content` in the channel (optionally as a reply); returns its id."""
+        body: dict[str, Any] = {"content": content}
+        if reply_to is not None:
+            body["message_reference"] = {"message_id": reply_to}
+        message = self.world.store(self.rest.compose(user.id, channel_id, body))
+        await self.gateway.message_event("MESSAGE_CREATE", message)
+        async with self._changed:
+            self._changed.notify_all()
+        return message.id
+
+    # ------------------------------------------------------------------ reading
+
+    def messages(self, channel_id: str) -> list[StoredMessage]:
+        """Every message in the channel, oldest first."""
+        return [self.world.messages[m] for m in self.world.history[channel_id]]
+
+    def requests(self, method: str | None = None, path: str = "") -> list[RecordedRequest]:
+        """Requests the bots made, optionally of one method and containing `path`."""
+        return [
+            r
+            for r in self.rest.requests
+            if (method is None or r.method == method) and path in r.path
+        ]
+
+    def request_of(self, message: StoredMessage) -> RecordedRequest:
+        """The create-message request that made `message` (matched by its nonce or content)."""
+        for request in reversed(self.requests("POST", f"/channels/{message.channel_id}/messages")):
+            body = request.json or {}
+            if message.nonce is not None and body.get("nonce") == message.nonce:
+                return request
+            if message.nonce is None and body.get("content") == message.content:
+                return request
+        raise LookupError(f"No request created message {message.id}")
+
+    async def wait_for(
+        self,
+        channel_id: str,
+        predicate: Callable[[StoredMessage], bool],
+        within: float = DEFAULT_TIMEOUT,
+    ) -> StoredMessage:
+        """The first message in the channel that satisfies `predicate`, waiting for it up to
+        `within` seconds."""
+
+        def found() -> StoredMessage | None:
+            return next((m for m in self.messages(channel_id) if predicate(m)), None)
+
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(lambda: found() is not None)
+        message = found()
+        assert message is not None
+        return message
+
+    async def reply_to(
+        self, channel_id: str, message_id: str, within: float = DEFAULT_TIMEOUT
+    ) -> StoredMessage:
+        """The first message replying to `message_id` (by `message_reference`)."""
+        return await self.wait_for(
+            channel_id,
+            lambda m: m.reference is not None and m.reference["message_id"] == message_id,
+            within,
+        )
+
+    # ------------------------------------------------------------------- faults
+
+    async def send_reconnect(self) -> None:
+        await self.gateway.send_reconnect()
+
+    async def invalidate_sessions(self, resumable: bool = False) -> None:
+        await self.gateway.invalidate_sessions(resumable)
+
+    async def drop_connections(self) -> None:
+        await self.gateway.drop_connections()
