@@ -88,6 +88,17 @@ class ChatAdapter(Protocol):
         """
         ...
 
+    async def open_thread(
+        self, room_id: str, message: Message, *, title: str, dedupe_key: str | None = None
+    ) -> str:
+        """Post `message` as the root of a new thread named `title` (where the platform
+        names threads) and return the root's id, the `thread_root` of later sends.
+
+        Matrix: a plain notice (a thread begins with its first reply). Discord: the message
+        and a thread from it, or a post in a forum channel.
+        """
+        ...
+
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:

@@ -94,7 +94,12 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
     elif notice.target == ROOT:
         message = await _render(services, question, notice)
         adapter = services.adapter_for(route.platform)
-        event_id = await adapter.send(route.room_id, message, dedupe_key=dedupe_key)
+        title = services.catalog.text(
+            services.settings.language, "questions.thread_title", **notice_params(notice)
+        )
+        event_id = await adapter.open_thread(
+            route.room_id, message, title=title, dedupe_key=dedupe_key
+        )
     else:
         if route.thread_root is None:
             raise LookupError(f"the thread of route {route.id} is not posted yet")

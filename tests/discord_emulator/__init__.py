@@ -3,6 +3,7 @@
 from tests.discord_emulator.gateway import MESSAGE_CONTENT, PRIVILEGED_INTENTS
 from tests.discord_emulator.rest import RecordedRequest
 from tests.discord_emulator.server import DiscordEmulator
+from tests.discord_emulator.threads import PUBLIC_THREAD, Thread
 from tests.discord_emulator.world import (
     ADMINISTRATOR,
     DM,
@@ -24,6 +25,7 @@ __all__ = [
     "MANAGE_GUILD",
     "MESSAGE_CONTENT",
     "PRIVILEGED_INTENTS",
+    "PUBLIC_THREAD",
     "TEXT",
     "VIEW_CHANNEL",
     "Channel",
@@ -32,5 +34,6 @@ __all__ = [
     "RecordedRequest",
     "Role",
     "StoredMessage",
+    "Thread",
     "User",
 ]

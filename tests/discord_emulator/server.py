@@ -10,6 +10,7 @@ from aiohttp import web
 
 from tests.discord_emulator.gateway import Gateway
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
+from tests.discord_emulator.threads import Thread, ThreadRoutes
 from tests.discord_emulator.world import (
     TEXT,
     Channel,
@@ -35,6 +36,7 @@ class DiscordEmulator:
         self.world = World()
         self.gateway = Gateway(self.world, lambda: self.gateway_url)
         self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
+        self.thread_routes = ThreadRoutes(self.world, self.gateway, self.rest)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self.base_url = ""
@@ -49,7 +51,13 @@ class DiscordEmulator:
 
     async def __aenter__(self) -> DiscordEmulator:
         app = web.Application(middlewares=[self.rest.middleware])
-        app.add_routes([web.get("/gateway", self.gateway.handle), *self.rest.routes()])
+        app.add_routes(
+            [
+                web.get("/gateway", self.gateway.handle),
+                *self.rest.routes(),
+                *self.thread_routes.routes(),
+            ]
+        )
         app.on_response_prepare.append(self._notify_changed)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -113,6 +121,19 @@ class DiscordEmulator:
         """Every message in the channel, oldest first."""
         return [self.world.messages[m] for m in self.world.history[channel_id]]
 
+    def thread(self, thread_id: str) -> Thread | None:
+        """The thread with this id (a thread from a message has the message's id)."""
+        channel = self.world.channels.get(thread_id)
+        return channel if isinstance(channel, Thread) else None
+
+    def threads(self, parent_id: str) -> list[Thread]:
+        """The threads of a text or forum channel, oldest first."""
+        return [
+            channel
+            for channel in self.world.channels.values()
+            if isinstance(channel, Thread) and channel.parent_id == parent_id
+        ]
+
     def requests(self, method: str | None = None, path: str = "") -> list[RecordedRequest]:
         """Requests the bots made, optionally of one method and containing `path`."""
         return [
@@ -148,6 +169,19 @@ class DiscordEmulator:
         message = found()
         assert message is not None
         return message
+
+    async def wait_for_thread(self, parent_id: str, within: float = DEFAULT_TIMEOUT) -> Thread:
+        """The first thread of a text or forum channel, waiting up to `within` seconds for
+        one whose starter message is there (a forum post's is inside the thread)."""
+
+        def found() -> Thread | None:
+            return next((t for t in self.threads(parent_id) if t.id in self.world.messages), None)
+
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(lambda: found() is not None)
+        thread = found()
+        assert thread is not None
+        return thread
 
     async def reply_to(
         self, channel_id: str, message_id: str, within: float = DEFAULT_TIMEOUT

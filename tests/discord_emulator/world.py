@@ -168,6 +168,8 @@ class Guild:
     roles: dict[str, Role] = field(default_factory=dict)
     channels: list[str] = field(default_factory=list)
     members: dict[str, Member] = field(default_factory=dict)
+    threads: list[str] = field(default_factory=list)
+    """Active threads (channels of their own, not listed in `channels`)."""
 
     def payload(self, world: World) -> dict[str, Any]:
         """The GUILD_CREATE form: the guild with its roles, channels and members."""
@@ -205,7 +207,7 @@ class Guild:
             "member_count": len(self.members),
             "members": [member.payload(world) for member in self.members.values()],
             "channels": [world.channels[channel].payload(world) for channel in self.channels],
-            "threads": [],
+            "threads": [world.channels[thread].payload(world) for thread in self.threads],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],

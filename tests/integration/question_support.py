@@ -12,14 +12,17 @@ _DEPARTMENT_ID = re.compile(r'^id = "([a-z_]+)"$', re.MULTILINE)
 _ROOM = re.compile(r'^room = ".*"$', re.MULTILINE)
 
 
-def write_departments(directory: Path, rooms: dict[str, str], other_room: str) -> Path:
+def write_departments(
+    directory: Path, rooms: dict[str, str], other_room: str, key: str = "room"
+) -> Path:
     """The shipped departments file (keywords and all) with each room replaced by a test room.
 
-    Departments missing from `rooms` share `other_room`.
+    Departments missing from `rooms` share `other_room`. `key` names the room's setting:
+    `room` (Matrix) or `discord_channel` (a channel id).
     """
     text = EXAMPLE.read_text(encoding="utf-8")
     ids = iter(_DEPARTMENT_ID.findall(text))
-    written = _ROOM.sub(lambda _: f'room = "{rooms.get(next(ids), other_room)}"', text)
+    written = _ROOM.sub(lambda _: f'{key} = "{rooms.get(next(ids), other_room)}"', text)
     path = directory / "departments.toml"
     path.write_text(written, encoding="utf-8")
     return path

@@ -89,6 +89,8 @@ class FakeAdapter:
     moderators: set[tuple[str, str]] = field(default_factory=set)
     """(room, person) pairs the platform counts as moderators of the room."""
     members: set[tuple[str, str]] = field(default_factory=set)
+    thread_titles: list[str] = field(default_factory=list)
+    """The titles `open_thread` was given, in order."""
     relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
     """Poll responses the homeserver would list per poll event (`/relations`)."""
     _ids: itertools.count = field(default_factory=itertools.count)
@@ -116,6 +118,10 @@ class FakeAdapter:
         return self._record(
             Sent(room_id, message, reply_to, thread_root=thread_root, dedupe_key=dedupe_key)
         )
+
+    async def open_thread(self, room_id, message, *, title, dedupe_key=None) -> str:
+        self.thread_titles.append(title)
+        return await self.send(room_id, message, dedupe_key=dedupe_key)
 
     async def send_direct(self, user_id, message, *, dedupe_key=None) -> str:
         return await self.send(await self.direct_room(user_id), message)

@@ -98,6 +98,12 @@ async def test_a_clear_question_goes_to_its_department_under_a_pseudonym(bot):
     assert ALICE not in root.message.body and "alice" not in root.message.body
 
 
+async def test_the_thread_is_opened_with_a_title_from_the_catalog(bot):
+    await ask_glasfaser(bot)
+
+    assert bot.adapter.thread_titles == ["Frage #1 · Digitale Verwaltung & Infrastruktur"]
+
+
 async def test_the_pseudonym_is_stable_and_keyed(bot):
     await bot.say(ALICE, f"!frage {GLASFASER}")
     await bot.say(ALICE, "!frage Wie beantrage ich die BayernID für das Bürgerbüro?")

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 NONCE_LENGTH = 25
 """Discord accepts nonces of at most 25 characters."""
+MAX_THREAD_NAME = 100
+THREAD_ALREADY_CREATED = 160004
+"""Discord's error code when a message already has a thread (a retried `open_thread`)."""
 
 EventSink = Callable[[IncomingEvent], Awaitable[None]]
 
@@ -202,21 +205,59 @@ class DiscordAdapter:
         dedupe_key: str | None = None,
     ) -> str:
         """Post the message, split at line boundaries if longer than Discord allows; the
-        first part replies to `reply_to`. Returns the id of the first part."""
-        channel = self.client.get_partial_messageable(int(room_id))
+        first part replies to `reply_to`. Returns the id of the first part.
+
+        With `thread_root` the message goes into that thread: a Discord thread has the id of
+        the message it was started from (`open_thread`), so no mapping is kept.
+        """
+        target = thread_root or room_id
+        channel = self.client.get_partial_messageable(int(target))
         mentions = await self._allowed_mentions(channel, message, reply_to)
         parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
         first: discord.Message | None = None
         for index, part in enumerate(parts):
             sent = await channel.send(
                 part,
-                reference=self._reference(room_id, reply_to) if index == 0 else None,
+                reference=self._reference(target, reply_to) if index == 0 else None,
                 allowed_mentions=mentions,
                 nonce=nonce_for(dedupe_key, index),
             )
             first = first or sent
         assert first is not None  # split_lines always gives at least one part
         return str(first.id)
+
+    async def open_thread(
+        self, room_id: str, message: Message, *, title: str, dedupe_key: str | None = None
+    ) -> str:
+        """Post the message as the root of a new public thread named `title`; returns the
+        root's id, which on Discord is also the thread's id.
+
+        In a text channel: the message, then a thread from it (a retry finds the thread
+        already there and keeps it). In a forum channel: a post, thread and starter message
+        in one request; Discord takes no nonce there, so a retry after a lost answer can
+        post twice.
+        """
+        channel = await self._channel(room_id)
+        name = title[:MAX_THREAD_NAME]
+        if isinstance(channel, discord.ForumChannel):
+            return await self._forum_post(channel, message, name)
+        root = await self.send(room_id, message, dedupe_key=dedupe_key)
+        try:
+            await channel.get_partial_message(int(root)).create_thread(name=name)
+        except discord.HTTPException as error:
+            if error.code != THREAD_ALREADY_CREATED:
+                raise
+        return root
+
+    async def _forum_post(self, forum: discord.ForumChannel, message: Message, name: str) -> str:
+        """A forum post with the message as its starter (further parts follow in it)."""
+        channel = self.client.get_partial_messageable(forum.id)
+        mentions = await self._allowed_mentions(channel, message, None)
+        first, *rest = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+        post = await forum.create_thread(name=name, content=first, allowed_mentions=mentions)
+        for part in rest:
+            await post.thread.send(part, allowed_mentions=mentions)
+        return str(post.message.id)
 
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
@@ -225,8 +266,12 @@ class DiscordAdapter:
 
     async def edit(self, room_id: str, event_id: str, message: Message) -> str:
         """Replace the text of a message the bot sent; a text grown beyond one message keeps
-        its first part (cards and counts stay far below the limit)."""
-        channel = self.client.get_partial_messageable(int(room_id))
+        its first part (cards and counts stay far below the limit).
+
+        A forum post's starter message lives in its thread, whose id is the message's id.
+        """
+        forum = isinstance(self.client.get_channel(int(room_id)), discord.ForumChannel)
+        channel = self.client.get_partial_messageable(int(event_id if forum else room_id))
         parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
         if len(parts) > 1:
             logger.warning("An edit of %s is longer than one message; keeping its start", event_id)

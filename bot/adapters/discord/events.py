@@ -13,7 +13,12 @@ COMMAND_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageT
 
 def incoming_message(message: discord.Message) -> IncomingMessage | None:
     """The neutral form of a person's message, or None for bots (the bot itself included)
-    and system messages."""
+    and system messages.
+
+    A message in a thread (or forum post) takes place in the thread, so replies stay there,
+    and names the thread's id as its `thread_root`: the id of the message the thread was
+    started from, or of a forum post's starter message.
+    """
     if message.author.bot or message.type not in COMMAND_MESSAGE_TYPES:
         return None
     reference = message.reference
@@ -25,6 +30,9 @@ def incoming_message(message: discord.Message) -> IncomingMessage | None:
         text=message.content,
         sent_at=message.created_at,
         reply_to=str(reply_to) if reply_to is not None else None,
+        thread_root=str(message.channel.id)
+        if isinstance(message.channel, discord.Thread)
+        else None,
     )
 
 

@@ -1,9 +1,10 @@
-"""What Discord can do, as the core asks it, for the commands slice of the adapter.
+"""What Discord can do, as the core asks it.
 
-Native polls and thread sends are not wired yet, so the core posts text polls and answers
-questions with replies; reactions are taken back by person, message and emoji (the gateway's
-MESSAGE_REACTION_REMOVE carries no id), and Discord drops no repeated send by itself beyond
-`enforce_nonce`'s few minutes, so sends are not idempotent by the platform.
+Native polls are not wired yet, so the core posts text polls. A question's thread is a
+Discord thread (a forum post in a forum channel) whose id is its root message's id.
+Reactions are taken back by person, message and emoji (the gateway's MESSAGE_REACTION_REMOVE
+carries no id), and Discord drops no repeated send by itself beyond `enforce_nonce`'s few
+minutes, so sends are not idempotent by the platform.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ MAX_MESSAGE_LENGTH = 2000
 
 DISCORD_FEATURES = PlatformFeatures(
     polls=None,
-    threads=False,
+    threads=True,
     reaction_ids=False,
     max_message_length=MAX_MESSAGE_LENGTH,
     idempotent_sends=False,

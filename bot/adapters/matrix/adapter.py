@@ -602,6 +602,13 @@ class MatrixAdapter:
             await self.resolve_room(room_id), "m.room.message", content, dedupe_key
         )
 
+    async def open_thread(
+        self, room_id: str, message: Message, *, title: str, dedupe_key: str | None = None
+    ) -> str:
+        """A Matrix thread has no name and begins with its first reply: the root is a
+        plain notice."""
+        return await self.send(room_id, message, dedupe_key=dedupe_key)
+
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:

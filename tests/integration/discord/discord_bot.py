@@ -30,13 +30,22 @@ class DiscordBot:
     around an adapter the test points at the emulator.
     """
 
-    def __init__(self, emulator: DiscordEmulator, account: User, database: Path) -> None:
+    def __init__(
+        self,
+        emulator: DiscordEmulator,
+        account: User,
+        database: Path,
+        departments: Path | None = None,
+    ) -> None:
         self.emulator = emulator
         self.account = account
         self.database = database
+        self.departments = departments
 
     async def __aenter__(self) -> DiscordBot:
         env = {"DATABASE_URL": f"sqlite+aiosqlite:///{self.database}"}
+        if self.departments is not None:
+            env["BOT_DEPARTMENTS_FILE"] = str(self.departments)
         settings = Settings.from_env(env=env)
         settings = replace(
             settings, platforms={"discord": PlatformSettings(user_id=self.account.id)}
