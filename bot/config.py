@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.adapters.discord.identity import is_snowflake
 from bot.adapters.matrix.identity import parse_user_id
 from bot.timeparse import TimeParseError, parse_duration
 
@@ -424,16 +425,11 @@ def _discord_settings(get: Callable[[str], str], found: list[str]) -> DiscordSet
     )
 
 
-def _is_snowflake(text: str) -> bool:
-    """Whether `text` is a Discord id: the decimal form of an unsigned 64-bit number."""
-    return text.isascii() and text.isdigit() and not text.startswith("0") and int(text) < 2**64
-
-
 def _snowflake(name: str, value: str, problems: list[str]) -> str | None:
     """One Discord id setting; empty means none."""
     if not value:
         return None
-    if not _is_snowflake(value):
+    if not is_snowflake(value):
         problems.append(f"{name} is {value!r}, which is not {_SNOWFLAKE_FORM}.")
         return None
     return value
@@ -443,7 +439,7 @@ def _snowflakes(name: str, raw: str, problems: list[str]) -> list[str]:
     """Comma-separated Discord ids, in the order given, each named if it is not one."""
     ids: list[str] = []
     for part in _split(raw):
-        if _is_snowflake(part):
+        if is_snowflake(part):
             ids.append(part)
         else:
             problems.append(f"{name} contains {part!r}, which is not {_SNOWFLAKE_FORM}.")
