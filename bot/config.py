@@ -70,14 +70,13 @@ class Department:
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformSettings:
-    """What every chat platform configures: the bot's own id, its staff and its rooms.
+    """What every chat platform configures: its staff and its rooms.
 
     A platform without settings has none of these, which is what `Settings.for_platform`
-    returns for it.
+    returns for it. The bot's own id is the adapter's (`ChatAdapter.user_id`): on some
+    platforms it is known only after logging in.
     """
 
-    user_id: str = ""
-    """The bot's own id on the platform, as people there address it."""
     staff_users: frozenset[str] = frozenset()
     """People who are staff on this platform whatever their rooms say."""
     staff_room: str | None = None
@@ -90,6 +89,8 @@ class MatrixSettings(PlatformSettings):
     """The Matrix account and rooms; present only when a MATRIX_* setting is given."""
 
     homeserver: str
+    user_id: str
+    """The bot's Matrix id (MATRIX_USER_ID), e.g. @bot:example.org."""
     password: str | None
     access_token: str | None
     device_id: str | None
@@ -110,7 +111,7 @@ class DiscordSettings(PlatformSettings):
     """The Discord bot and its servers; present only when a DISCORD_* setting is given.
 
     Ids are snowflakes kept as their decimal text, as people and Discord's JSON write them.
-    `user_id` stays empty: a bot's user id is only known once the gateway's READY names it.
+    The bot's own user id is not a setting: the adapter learns it when it logs in.
     `staff_room`, `ideas_room` and `announce_rooms` are channel ids.
     """
 

@@ -66,6 +66,9 @@ class ChatAdapter(Protocol):
 
     platform: str
     features: PlatformFeatures
+    user_id: str
+    """The bot's own id on the platform (Matrix: the configured account; Discord: known once
+    logged in), e.g. to check the bot is in a room or to tell people where to write to it."""
     user_reference_example: str
     """How a person is written when typed, for help texts (Matrix: `@name:server`)."""
 

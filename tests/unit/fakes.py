@@ -83,6 +83,8 @@ class FakeAdapter:
 
     platform: str = "matrix"
     features: PlatformFeatures = MATRIX_FEATURES
+    user_id: str = "@bot:localhost"
+    """The bot's own id, as `make_fake_bot` configures the Matrix account."""
     user_reference_example: str = USER_REFERENCE_EXAMPLE
     parse_user_id: Callable[[str], str | None] = parse_user_id
     sent: list[Sent] = field(default_factory=list)
@@ -187,7 +189,6 @@ def configured_like_matrix(settings: Settings, platform: str) -> Settings:
     """
     matrix = settings.for_platform("matrix")
     same = PlatformSettings(
-        user_id=matrix.user_id,
         staff_users=matrix.staff_users,
         staff_room=matrix.staff_room,
         ideas_room=matrix.ideas_room,

@@ -102,6 +102,12 @@ class DiscordAdapter:
         every new message."""
         self._stopping: asyncio.Task[None] | None = None
 
+    @property
+    def user_id(self) -> str:
+        """The bot's user id, as `/users/@me` named it at login; empty before."""
+        user = self.client.user
+        return str(user.id) if user is not None else ""
+
     # ----------------------------------------------------------------- session
 
     async def __aenter__(self) -> DiscordAdapter:
