@@ -83,6 +83,12 @@ class PlatformSettings:
     ideas_room: str | None = None
     announce_rooms: tuple[str, ...] = ()
 
+    @property
+    def staff_group(self) -> str | None:
+        """A group of the platform whose members are staff (`ChatAdapter.in_group`); None
+        where the platform has no such setting."""
+        return None
+
 
 @dataclass(frozen=True, kw_only=True)
 class MatrixSettings(PlatformSettings):
@@ -125,6 +131,11 @@ class DiscordSettings(PlatformSettings):
     """REST base URL (with the API version); another one points the bot at an emulator."""
     gateway_url: str = DISCORD_GATEWAY_URL
     """Gateway WebSocket URL; plain ws:// only on a loopback host (an emulator)."""
+
+    @property
+    def staff_group(self) -> str | None:
+        """The staff role: its members are staff (in the guild the role belongs to)."""
+        return self.staff_role
 
 
 @dataclass(frozen=True)

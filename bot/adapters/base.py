@@ -146,6 +146,12 @@ class ChatAdapter(Protocol):
         """Whether the user has joined the room."""
         ...
 
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        """Whether the person belongs to a group the platform keeps apart from rooms (Discord:
+        has the role), as settings name groups (a department's expert group, the staff's).
+        Only asked of platforms whose settings name groups."""
+        ...
+
     async def direct_room(self, user_id: str) -> str:
         """The direct chat with `user_id` (opened if needed), e.g. to hand them a file."""
         ...

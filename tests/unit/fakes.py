@@ -91,6 +91,8 @@ class FakeAdapter:
     moderators: set[tuple[str, str]] = field(default_factory=set)
     """(room, person) pairs the platform counts as moderators of the room."""
     members: set[tuple[str, str]] = field(default_factory=set)
+    groups: set[tuple[str, str]] = field(default_factory=set)
+    """(group, person) pairs: who belongs to which of the platform's groups (roles)."""
     relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
     """Poll responses the homeserver would list per poll event (`/relations`)."""
     _ids: itertools.count = field(default_factory=itertools.count)
@@ -149,6 +151,9 @@ class FakeAdapter:
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return (room_id, user_id) in self.members
+
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        return (group_id, user_id) in self.groups
 
 
 class FakeBot:

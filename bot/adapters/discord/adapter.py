@@ -172,6 +172,15 @@ class DiscordAdapter:
             return True
         return member.guild_permissions.manage_guild
 
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        """Whether the person has the role `group_id` in the guild it belongs to (a role id
+        names one role in one guild); a role in no guild of the bot has no members."""
+        guild = next((g for g in self.client.guilds if g.get_role(int(group_id))), None)
+        if guild is None:
+            return False
+        member = await self._member(guild, user_id)
+        return member is not None and member.get_role(int(group_id)) is not None
+
     async def direct_room(self, user_id: str) -> str:
         """The DM channel with the person, opened on first use."""
         channel = await self.client.create_dm(discord.Object(id=int(user_id)))
