@@ -76,7 +76,11 @@ class _Client(discord.Client):
         self.adapter = adapter
 
     async def on_ready(self) -> None:
+        await self.adapter.leave_unlisted_guilds()
         self.adapter.ready.set()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.adapter.leave_if_unlisted(guild)
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.received(message)
@@ -136,9 +140,35 @@ class DiscordAdapter:
             self._stopping = asyncio.ensure_future(self.client.close())
 
     async def received(self, message: discord.Message) -> None:
+        if message.guild is not None and not self.serves(message.guild):
+            return  # a server the bot is leaving
         incoming = incoming_message(message)
         if incoming is not None and self.on_event is not None:
             await self.on_event(incoming)
+
+    # ----------------------------------------------------------------- guilds
+
+    def serves(self, guild: discord.Guild) -> bool:
+        """Whether the server is on the allowlist (DISCORD_GUILD_IDS)."""
+        allowed = self.connection.guild_ids
+        return allowed is None or str(guild.id) in allowed
+
+    async def leave_unlisted_guilds(self) -> None:
+        """Leave every server the bot is in that is not on the allowlist (checked at each
+        READY: the bot may have been added while it was down)."""
+        for guild in list(self.client.guilds):
+            await self.leave_if_unlisted(guild)
+
+    async def leave_if_unlisted(self, guild: discord.Guild) -> None:
+        """Leave a server that is not on the allowlist; its id is logged, nothing about its
+        people (not even its name, which people chose)."""
+        if self.serves(guild):
+            return
+        logger.info("Leaving the Discord server %s: it is not in DISCORD_GUILD_IDS", guild.id)
+        try:
+            await guild.leave()
+        except discord.HTTPException as error:
+            logger.warning("Could not leave the Discord server %s: %s", guild.id, error.status)
 
     # ------------------------------------------------------------------ rooms
 
