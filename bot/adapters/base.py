@@ -55,6 +55,12 @@ class PlatformFeatures:
     promise of `ChatAdapter.send`."""
 
 
+class PlatformSetupError(Exception):
+    """The platform refuses the bot until its operator changes something outside the bot
+    (e.g. a switch in Discord's developer portal); the message says what, for `run` to show.
+    """
+
+
 class ChatAdapter(Protocol):
     """What the civic logic needs from a chat platform (implemented per platform package).
 

@@ -25,7 +25,7 @@ from typing import Any
 import discord
 import yarl
 
-from bot.adapters.base import PlatformFeatures
+from bot.adapters.base import PlatformFeatures, PlatformSetupError
 from bot.adapters.discord.connection import DiscordConnection
 from bot.adapters.discord.events import incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
@@ -66,6 +66,20 @@ def nonce_for(dedupe_key: str | None, part: int) -> str | None:
 
 class DiscordError(Exception):
     """Discord refused or lacks something the bot needs (an unknown channel, a guild)."""
+
+
+class DiscordIntentsRequired(PlatformSetupError):
+    """The gateway closed with 4014: a privileged intent the bot asks for is switched off."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Discord refused the bot's gateway connection (close code 4014, disallowed "
+            "intents): privileged intents the bot needs are switched off for its application. "
+            "In the Discord developer portal (https://discord.com/developers/applications) "
+            "open the bot's application, then Bot → Privileged Gateway Intents, switch on "
+            '"Message Content Intent" and "Server Members Intent", save the changes, and '
+            "start the bot again."
+        )
 
 
 class _Client(discord.Client):
@@ -129,10 +143,14 @@ class DiscordAdapter:
 
     async def run(self) -> None:
         """Stay connected to the gateway until `stop()`; discord.py resumes or re-identifies
-        after disconnects by itself."""
+        after disconnects by itself. Raises `DiscordIntentsRequired` when Discord refuses
+        the intents (nothing works without them, so the bot does not run on half)."""
         if self.client.user is None:
             await self.login()
-        await self.client.connect(reconnect=True)
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            raise DiscordIntentsRequired() from None
 
     def stop(self) -> None:
         """Close the connection; `run` then returns."""
