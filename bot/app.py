@@ -7,13 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.adapters.base import ChatAdapter
 from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
-from bot.config import NO_PLATFORM, ConfigError, Settings
+from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings
 from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
 from bot.reply_outbox import send_pending_replies
@@ -40,6 +40,9 @@ from handlers.workshops import export as workshops_export
 from handlers.workshops import personal_data as workshops_data
 from storage.db import create_engine, create_session_factory, upgrade_schema
 from storage.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.adapter import DiscordAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +95,15 @@ class RunningAdapter(ChatAdapter, Protocol):
     def stop(self) -> None: ...
 
 
+def discord_adapter(settings: DiscordSettings) -> DiscordAdapter:
+    """The Discord adapter; imported here, so a deployment on Matrix alone runs without
+    discord.py (the extra `discord`)."""
+    from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.adapters.discord.connection import DiscordConnection
+
+    return DiscordAdapter(DiscordConnection.from_settings(settings))
+
+
 class App:
     """A running bot: storage, scheduler and chat adapters, entered and left together.
 
@@ -132,6 +144,10 @@ class App:
         if settings.matrix is not None:
             self.adapters["matrix"] = await self._stack.enter_async_context(
                 MatrixAdapter(settings.matrix, unit_of_work)
+            )
+        if settings.discord is not None:
+            self.adapters["discord"] = await self._stack.enter_async_context(
+                discord_adapter(settings.discord)
             )
         registry = CommandRegistry.from_modules(self.handler_modules)
         self.services = Services(

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.adapters.base import PlatformSetupError
 from bot.capabilities import ExportKind
 from bot.clock import SystemClock
 from bot.config import (
@@ -104,7 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.platforms:
             print_problems(ConfigError([NO_PLATFORM]))
             return 2
-        return run_until_interrupted(run_bot(settings))
+        try:
+            return run_until_interrupted(run_bot(settings))
+        except PlatformSetupError as error:
+            print(f"The bot cannot run: {error}", file=sys.stderr)
+            return 2
     from bot.demo import run_demo
 
     data_dir = args.data_dir.resolve()
@@ -162,9 +167,10 @@ def print_discord_summary(discord: DiscordSettings) -> None:
     # the bot asks for an intent that is off), which check-config does not reach.
     print(
         "    `!` commands in channels and experts' answers in question threads need the "
-        "privileged Message Content intent: enable it in the Discord developer portal "
-        "(your application, Bot, Privileged Gateway Intents). Without it the bot sees only "
-        "slash commands, direct messages and messages that mention it."
+        "privileged Message Content intent, staff and expert roles the Server Members "
+        "intent: enable both in the Discord developer portal (your application, Bot, "
+        "Privileged Gateway Intents). While either is off Discord refuses the bot's "
+        "connection, and `run` stops saying so."
     )
 
 

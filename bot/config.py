@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.adapters.discord.identity import is_snowflake
 from bot.adapters.matrix.identity import parse_user_id
 from bot.timeparse import TimeParseError, parse_duration
 
@@ -69,19 +70,24 @@ class Department:
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformSettings:
-    """What every chat platform configures: the bot's own id, its staff and its rooms.
+    """What every chat platform configures: its staff and its rooms.
 
     A platform without settings has none of these, which is what `Settings.for_platform`
-    returns for it.
+    returns for it. The bot's own id is the adapter's (`ChatAdapter.user_id`): on some
+    platforms it is known only after logging in.
     """
 
-    user_id: str = ""
-    """The bot's own id on the platform, as people there address it."""
     staff_users: frozenset[str] = frozenset()
     """People who are staff on this platform whatever their rooms say."""
     staff_room: str | None = None
     ideas_room: str | None = None
     announce_rooms: tuple[str, ...] = ()
+
+    @property
+    def staff_group(self) -> str | None:
+        """A group of the platform whose members are staff (`ChatAdapter.in_group`); None
+        where the platform has no such setting."""
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +95,8 @@ class MatrixSettings(PlatformSettings):
     """The Matrix account and rooms; present only when a MATRIX_* setting is given."""
 
     homeserver: str
+    user_id: str
+    """The bot's Matrix id (MATRIX_USER_ID), e.g. @bot:example.org."""
     password: str | None
     access_token: str | None
     device_id: str | None
@@ -109,7 +117,7 @@ class DiscordSettings(PlatformSettings):
     """The Discord bot and its servers; present only when a DISCORD_* setting is given.
 
     Ids are snowflakes kept as their decimal text, as people and Discord's JSON write them.
-    `user_id` stays empty: a bot's user id is only known once the gateway's READY names it.
+    The bot's own user id is not a setting: the adapter learns it when it logs in.
     `staff_room`, `ideas_room` and `announce_rooms` are channel ids.
     """
 
@@ -123,6 +131,11 @@ class DiscordSettings(PlatformSettings):
     """REST base URL (with the API version); another one points the bot at an emulator."""
     gateway_url: str = DISCORD_GATEWAY_URL
     """Gateway WebSocket URL; plain ws:// only on a loopback host (an emulator)."""
+
+    @property
+    def staff_group(self) -> str | None:
+        """The staff role: its members are staff (in the guild the role belongs to)."""
+        return self.staff_role
 
 
 @dataclass(frozen=True)
@@ -424,16 +437,11 @@ def _discord_settings(get: Callable[[str], str], found: list[str]) -> DiscordSet
     )
 
 
-def _is_snowflake(text: str) -> bool:
-    """Whether `text` is a Discord id: the decimal form of an unsigned 64-bit number."""
-    return text.isascii() and text.isdigit() and not text.startswith("0") and int(text) < 2**64
-
-
 def _snowflake(name: str, value: str, problems: list[str]) -> str | None:
     """One Discord id setting; empty means none."""
     if not value:
         return None
-    if not _is_snowflake(value):
+    if not is_snowflake(value):
         problems.append(f"{name} is {value!r}, which is not {_SNOWFLAKE_FORM}.")
         return None
     return value
@@ -443,7 +451,7 @@ def _snowflakes(name: str, raw: str, problems: list[str]) -> list[str]:
     """Comma-separated Discord ids, in the order given, each named if it is not one."""
     ids: list[str] = []
     for part in _split(raw):
-        if _is_snowflake(part):
+        if is_snowflake(part):
             ids.append(part)
         else:
             problems.append(f"{name} contains {part!r}, which is not {_SNOWFLAKE_FORM}.")

@@ -55,6 +55,12 @@ class PlatformFeatures:
     promise of `ChatAdapter.send`."""
 
 
+class PlatformSetupError(Exception):
+    """The platform refuses the bot until its operator changes something outside the bot
+    (e.g. a switch in Discord's developer portal); the message says what, for `run` to show.
+    """
+
+
 class ChatAdapter(Protocol):
     """What the civic logic needs from a chat platform (implemented per platform package).
 
@@ -66,6 +72,9 @@ class ChatAdapter(Protocol):
 
     platform: str
     features: PlatformFeatures
+    user_id: str
+    """The bot's own id on the platform (Matrix: the configured account; Discord: known once
+    logged in), e.g. to check the bot is in a room or to tell people where to write to it."""
     user_reference_example: str
     """How a person is written when typed, for help texts (Matrix: `@name:server`)."""
 
@@ -152,6 +161,12 @@ class ChatAdapter(Protocol):
 
     async def is_member(self, room_id: str, user_id: str) -> bool:
         """Whether the user has joined the room."""
+        ...
+
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        """Whether the person belongs to a group the platform keeps apart from rooms (Discord:
+        has the role), as settings name groups (a department's expert group, the staff's).
+        Only asked of platforms whose settings name groups."""
         ...
 
     async def direct_room(self, user_id: str) -> str:

@@ -203,7 +203,7 @@ async def _target_room(ctx: Context, reference: str | None) -> str:
         room_id = await adapter.resolve_room(reference)
     except Exception:  # an unknown alias; the adapter's error types are its own
         raise UsageError("polls.errors.room", room=reference[:80]) from None
-    if not await adapter.is_member(room_id, ctx.services.settings.for_platform(platform).user_id):
+    if not await adapter.is_member(room_id, adapter.user_id):
         raise UsageError("polls.errors.room", room=reference[:80])
     return room_id
 
@@ -247,7 +247,7 @@ async def vote(ctx: Context, number: int, choices: str) -> None:
 
 async def _vote_secretly(ctx: Context, poll: Poll, positions: Sequence[int]) -> None:
     """Count once, anonymously; only in a direct chat, so the room never sees a choice."""
-    bot_id = ctx.services.settings.for_platform(ctx.actor.platform).user_id
+    bot_id = ctx.services.adapter_for(ctx.actor.platform).user_id
     if not ctx.place.is_direct:
         raise UsageError("polls.errors.secret_in_room", number=poll.id, bot=bot_id)
     async with ctx.services.unit_of_work() as uow:

@@ -119,7 +119,7 @@ async def post(services: Services, number: int) -> None:
         room_render(services),
         poll,
         command=vote_command(services, language),
-        bot_id=services.settings.for_platform(poll.platform).user_id,
+        bot_id=services.adapter_for(poll.platform).user_id,
         deadline=moment_text(services, language, poll.closes_at),
     )
     dedupe_key = f"poll-start:{poll.id}"

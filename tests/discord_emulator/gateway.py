@@ -207,6 +207,12 @@ class Gateway:
                 data.update(content="", embeds=[], attachments=[], components=[])
             await session.dispatch(event, data)
 
+    async def guild_event(self, bot: User, event: str, data: dict[str, Any]) -> None:
+        """GUILD_CREATE or GUILD_DELETE to the bot's sessions that asked for guild events."""
+        for session in list(self.sessions.values()):
+            if session.bot.id == bot.id and session.intents & GUILDS:
+                await session.dispatch(event, data)
+
     # ------------------------------------------------------------------ faults
 
     async def send_reconnect(self) -> None:

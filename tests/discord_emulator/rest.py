@@ -127,6 +127,7 @@ class Rest:
             web.get(f"{p}/channels/{{channel}}/messages/{{message}}", self.get_message),
             web.patch(f"{p}/channels/{{channel}}/messages/{{message}}", self.edit_message),
             web.get(f"{p}/guilds/{{guild}}/members/{{user}}", self.get_member),
+            web.delete(f"{p}/users/@me/guilds/{{guild}}", self.leave_guild),
             web.get("/attachments/{attachment}/{filename}", self.download),
         ]
 
@@ -223,6 +224,16 @@ class Rest:
         if member is None:
             raise unknown("Member", 10007)
         return json_answer(member.payload(self.world))
+
+    async def leave_guild(self, request: web.Request) -> web.Response:
+        """The bot leaves a guild: no longer a member, GUILD_DELETE (without `unavailable`)
+        to its sessions, 204."""
+        bot: User = request[BOT]
+        guild = self.world.guilds.get(request.match_info["guild"])
+        if guild is None or not self.world.remove_member(guild, bot.id):
+            raise unknown("Guild", 10004)
+        await self.gateway.guild_event(bot, "GUILD_DELETE", {"id": guild.id})
+        return web.Response(status=204)
 
     async def list_messages(self, request: web.Request) -> web.Response:
         """Newest first, as Discord lists them; `after` gives the oldest `limit` after it."""

@@ -96,6 +96,15 @@ class DiscordEmulator:
     def add_channel(self, guild: Guild, name: str, type: int = TEXT) -> Channel:
         return self.world.add_channel(guild, name, type)
 
+    async def invite(self, guild: Guild, bot: User) -> None:
+        """The bot is added to the guild while it runs (the invite link): it becomes a
+        member and its sessions get GUILD_CREATE without `unavailable` (with it, discord.py
+        takes the guild for one that came back from an outage, not a new one)."""
+        self.world.add_member(guild, bot)
+        joined = guild.payload(self.world)
+        del joined["unavailable"]
+        await self.gateway.guild_event(bot, "GUILD_CREATE", joined)
+
     def dm(self, user: User, bot: User) -> str:
         """The id of the DM channel between a person and a bot."""
         return self.world.dm_channel(user.id, bot.id).id
@@ -192,6 +201,13 @@ class DiscordEmulator:
             lambda m: m.reference is not None and m.reference["message_id"] == message_id,
             within,
         )
+
+    async def wait_until(
+        self, condition: Callable[[], bool], within: float = DEFAULT_TIMEOUT
+    ) -> None:
+        """Wait until `condition()` holds, checked after each request the bots make."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(condition)
 
     # ------------------------------------------------------------------- faults
 

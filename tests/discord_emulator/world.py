@@ -311,6 +311,10 @@ class World:
         guild.members[user.id] = member
         return member
 
+    def remove_member(self, guild: Guild, user_id: str) -> bool:
+        """Whether the user was a member (and is no longer)."""
+        return guild.members.pop(user_id, None) is not None
+
     def add_channel(self, guild: Guild, name: str, type: int = TEXT) -> Channel:
         channel = Channel(self.ids.next(), type, name=name, guild_id=guild.id)
         self.channels[channel.id] = channel

@@ -83,6 +83,8 @@ class FakeAdapter:
 
     platform: str = "matrix"
     features: PlatformFeatures = MATRIX_FEATURES
+    user_id: str = "@bot:localhost"
+    """The bot's own id, as `make_fake_bot` configures the Matrix account."""
     user_reference_example: str = USER_REFERENCE_EXAMPLE
     parse_user_id: Callable[[str], str | None] = parse_user_id
     sent: list[Sent] = field(default_factory=list)
@@ -91,6 +93,8 @@ class FakeAdapter:
     members: set[tuple[str, str]] = field(default_factory=set)
     thread_titles: list[str] = field(default_factory=list)
     """The titles `open_thread` was given, in order."""
+    groups: set[tuple[str, str]] = field(default_factory=set)
+    """(group, person) pairs: who belongs to which of the platform's groups (roles)."""
     relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
     """Poll responses the homeserver would list per poll event (`/relations`)."""
     _ids: itertools.count = field(default_factory=itertools.count)
@@ -154,6 +158,9 @@ class FakeAdapter:
     async def is_member(self, room_id: str, user_id: str) -> bool:
         return (room_id, user_id) in self.members
 
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        return (group_id, user_id) in self.groups
+
 
 class FakeBot:
     """The router with real storage and catalogs, driven by `say`."""
@@ -193,7 +200,6 @@ def configured_like_matrix(settings: Settings, platform: str) -> Settings:
     """
     matrix = settings.for_platform("matrix")
     same = PlatformSettings(
-        user_id=matrix.user_id,
         staff_users=matrix.staff_users,
         staff_room=matrix.staff_room,
         ideas_room=matrix.ideas_room,

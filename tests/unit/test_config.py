@@ -196,7 +196,7 @@ def test_discord_settings_are_grouped_with_discord_defaults():
     assert discord is not None and settings.for_platform("discord") is discord
     assert discord.token == "MTIz.abc.def"
     assert "MTIz" not in repr(discord), "the token stays out of logs"
-    assert discord.user_id == "", "known only after login"
+    assert not hasattr(discord, "user_id"), "the adapter learns the bot's id at login"
     assert discord.guild_ids == {"111111111111111111", "222222222222222222"}
     assert discord.staff_users == {"333333333333333333"}
     assert discord.staff_role == "444444444444444444"

@@ -25,7 +25,7 @@ from typing import Any
 import discord
 import yarl
 
-from bot.adapters.base import PlatformFeatures
+from bot.adapters.base import PlatformFeatures, PlatformSetupError
 from bot.adapters.discord.connection import DiscordConnection
 from bot.adapters.discord.events import incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
@@ -71,6 +71,20 @@ class DiscordError(Exception):
     """Discord refused or lacks something the bot needs (an unknown channel, a guild)."""
 
 
+class DiscordIntentsRequired(PlatformSetupError):
+    """The gateway closed with 4014: a privileged intent the bot asks for is switched off."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Discord refused the bot's gateway connection (close code 4014, disallowed "
+            "intents): privileged intents the bot needs are switched off for its application. "
+            "In the Discord developer portal (https://discord.com/developers/applications) "
+            "open the bot's application, then Bot → Privileged Gateway Intents, switch on "
+            '"Message Content Intent" and "Server Members Intent", save the changes, and '
+            "start the bot again."
+        )
+
+
 class _Client(discord.Client):
     """discord.py's client, handing what the gateway delivers to the adapter."""
 
@@ -79,7 +93,11 @@ class _Client(discord.Client):
         self.adapter = adapter
 
     async def on_ready(self) -> None:
+        await self.adapter.leave_unlisted_guilds()
         self.adapter.ready.set()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.adapter.leave_if_unlisted(guild)
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.received(message)
@@ -105,6 +123,12 @@ class DiscordAdapter:
         every new message."""
         self._stopping: asyncio.Task[None] | None = None
 
+    @property
+    def user_id(self) -> str:
+        """The bot's user id, as `/users/@me` named it at login; empty before."""
+        user = self.client.user
+        return str(user.id) if user is not None else ""
+
     # ----------------------------------------------------------------- session
 
     async def __aenter__(self) -> DiscordAdapter:
@@ -122,10 +146,14 @@ class DiscordAdapter:
 
     async def run(self) -> None:
         """Stay connected to the gateway until `stop()`; discord.py resumes or re-identifies
-        after disconnects by itself."""
+        after disconnects by itself. Raises `DiscordIntentsRequired` when Discord refuses
+        the intents (nothing works without them, so the bot does not run on half)."""
         if self.client.user is None:
             await self.login()
-        await self.client.connect(reconnect=True)
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            raise DiscordIntentsRequired() from None
 
     def stop(self) -> None:
         """Close the connection; `run` then returns."""
@@ -133,9 +161,35 @@ class DiscordAdapter:
             self._stopping = asyncio.ensure_future(self.client.close())
 
     async def received(self, message: discord.Message) -> None:
+        if message.guild is not None and not self.serves(message.guild):
+            return  # a server the bot is leaving
         incoming = incoming_message(message)
         if incoming is not None and self.on_event is not None:
             await self.on_event(incoming)
+
+    # ----------------------------------------------------------------- guilds
+
+    def serves(self, guild: discord.Guild) -> bool:
+        """Whether the server is on the allowlist (DISCORD_GUILD_IDS)."""
+        allowed = self.connection.guild_ids
+        return allowed is None or str(guild.id) in allowed
+
+    async def leave_unlisted_guilds(self) -> None:
+        """Leave every server the bot is in that is not on the allowlist (checked at each
+        READY: the bot may have been added while it was down)."""
+        for guild in list(self.client.guilds):
+            await self.leave_if_unlisted(guild)
+
+    async def leave_if_unlisted(self, guild: discord.Guild) -> None:
+        """Leave a server that is not on the allowlist; its id is logged, nothing about its
+        people (not even its name, which people chose)."""
+        if self.serves(guild):
+            return
+        logger.info("Leaving the Discord server %s: it is not in DISCORD_GUILD_IDS", guild.id)
+        try:
+            await guild.leave()
+        except discord.HTTPException as error:
+            logger.warning("Could not leave the Discord server %s: %s", guild.id, error.status)
 
     # ------------------------------------------------------------------ rooms
 
@@ -168,6 +222,15 @@ class DiscordAdapter:
         if staff_role and any(str(role.id) == staff_role for role in member.roles):
             return True
         return member.guild_permissions.manage_guild
+
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        """Whether the person has the role `group_id` in the guild it belongs to (a role id
+        names one role in one guild); a role in no guild of the bot has no members."""
+        guild = next((g for g in self.client.guilds if g.get_role(int(group_id))), None)
+        if guild is None:
+            return False
+        member = await self._member(guild, user_id)
+        return member is not None and member.get_role(int(group_id)) is not None
 
     async def direct_room(self, user_id: str) -> str:
         """The DM channel with the person, opened on first use."""

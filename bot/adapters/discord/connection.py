@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.config import DiscordSettings
+
 DEFAULT_API_URL = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 
@@ -12,8 +14,8 @@ DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 class DiscordConnection:
     """The bot account and the Discord it talks to (an emulator in tests: plain `ws://`).
 
-    Built from the settings by the composition root (DISCORD_TOKEN, DISCORD_API_URL,
-    DISCORD_GATEWAY_URL, DISCORD_STAFF_ROLE).
+    Built from the settings by the composition root (`from_settings`: DISCORD_TOKEN,
+    DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_STAFF_ROLE, DISCORD_GUILD_IDS).
     """
 
     token: str
@@ -21,3 +23,16 @@ class DiscordConnection:
     gateway_url: str = DEFAULT_GATEWAY_URL
     staff_role: str | None = None
     """The id of the role whose members are staff in the staff channel's guild."""
+    guild_ids: frozenset[str] | None = None
+    """The servers the bot serves; it leaves any other. None: every server it is in (tests
+    of the adapter alone)."""
+
+    @classmethod
+    def from_settings(cls, settings: DiscordSettings) -> DiscordConnection:
+        return cls(
+            token=settings.token,
+            api_url=settings.api_url,
+            gateway_url=settings.gateway_url,
+            staff_role=settings.staff_role,
+            guild_ids=settings.guild_ids,
+        )

@@ -14,6 +14,11 @@ USER_REFERENCE_EXAMPLE = "@Name"
 _USER = re.compile(r"^(?:<@!?(\d{17,20})>|(\d{17,20}))$")
 
 
+def is_snowflake(text: str) -> bool:
+    """Whether `text` is a Discord id: the decimal form of an unsigned 64-bit number."""
+    return text.isascii() and text.isdigit() and not text.startswith("0") and int(text) < 2**64
+
+
 def parse_user_id(text: str) -> str | None:
     """The user snowflake of a mention or bare id in `text` (spaces around ignored)."""
     found = _USER.match(text.strip())

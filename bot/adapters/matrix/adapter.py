@@ -567,6 +567,10 @@ class MatrixAdapter:
         room = self.client.rooms.get(await self.resolve_room(room_id))
         return room is not None and user_id in room.users and user_id not in room.invited_users
 
+    async def in_group(self, group_id: str, user_id: str) -> bool:
+        """Matrix has no groups apart from rooms; its settings name none."""
+        return False
+
     async def direct_room(self, user_id: str) -> str:
         """The direct chat with `user_id`, opened on first use."""
         for room_id, partner in self._direct_rooms.items():

@@ -1,33 +1,36 @@
-"""The real bot core on the Discord adapter, wired as `bot.app` wires it, for tests."""
+"""The bot as `smartregion-bot run` starts it on Discord (`bot.app.App`), at the emulator."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 from bot.adapters.discord.adapter import DiscordAdapter
-from bot.adapters.discord.connection import DiscordConnection
-from bot.app import HANDLER_MODULES
-from bot.clock import SystemClock
-from bot.config import PlatformSettings, Settings
-from bot.context import Services
-from bot.i18n import Catalog
-from bot.roles import RoleResolver
-from bot.router import CommandRegistry, Router
-from bot.scheduler import Scheduler
-from storage.db import create_engine, create_session_factory, upgrade_schema
-from storage.uow import UnitOfWorkFactory
+from bot.app import App
+from bot.config import Settings
 from tests.discord_emulator import DiscordEmulator, User
 
 READY_SECONDS = 15
 
 
-class DiscordBot:
-    """Storage, router and the Discord adapter, connected to the emulator until closed.
+def discord_env(emulator: DiscordEmulator, account: User, database: Path) -> dict[str, str]:
+    """The settings of a Discord-only deployment at the emulator: the account's token and,
+    as the servers it serves, every guild the account is a member of."""
+    guilds = [guild.id for guild in emulator.world.guilds.values() if account.id in guild.members]
+    return {
+        "DISCORD_TOKEN": account.token or "",
+        "DISCORD_GUILD_IDS": ",".join(guilds),
+        "DISCORD_API_URL": emulator.api_url,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+    }
 
-    `bot.app.App` builds adapters from the settings only, so this builds the same parts
-    around an adapter the test points at the emulator.
+
+class DiscordBot:
+    """The real `App` on Discord alone, connected to the emulator until closed.
+
+    `env` adds or overrides settings (e.g. DISCORD_STAFF_ROLE, BOT_DEPARTMENTS_FILE). The
+    scheduler is not started: nothing in these tests waits for scheduled work.
     """
 
     def __init__(
@@ -35,53 +38,23 @@ class DiscordBot:
         emulator: DiscordEmulator,
         account: User,
         database: Path,
-        departments: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.emulator = emulator
         self.account = account
-        self.database = database
-        self.departments = departments
+        self.settings = Settings.from_env(
+            env={**discord_env(emulator, account, database), **(env or {})}
+        )
 
     async def __aenter__(self) -> DiscordBot:
-        env = {"DATABASE_URL": f"sqlite+aiosqlite:///{self.database}"}
-        if self.departments is not None:
-            env["BOT_DEPARTMENTS_FILE"] = str(self.departments)
-        settings = Settings.from_env(env=env)
-        settings = replace(
-            settings, platforms={"discord": PlatformSettings(user_id=self.account.id)}
-        )
-        self.engine = create_engine(settings.database_url)
-        await upgrade_schema(self.engine)
-        clock = SystemClock(settings.timezone)
-        unit_of_work = UnitOfWorkFactory(create_session_factory(self.engine), now=clock.now)
-        connection = DiscordConnection(
-            token=self.account.token or "",
-            api_url=self.emulator.api_url,
-            gateway_url=self.emulator.gateway_url,
-        )
-        self.adapter = await DiscordAdapter(connection).__aenter__()
-        registry = CommandRegistry.from_modules(HANDLER_MODULES)
-        adapters = {"discord": self.adapter}
-        self.services = Services(
-            settings=settings,
-            catalog=Catalog.load(default=settings.language),
-            clock=clock,
-            unit_of_work=unit_of_work,
-            adapters=adapters,
-            commands=registry,
-            scheduler=Scheduler(clock),
-            roles=RoleResolver(settings, adapters),
-        )
-        self.adapter.on_event = Router(self.services, registry).dispatch
-        for hook in registry.start_hooks:
-            await hook(self.services)
-        self._run = asyncio.create_task(self.adapter.run())
-        await asyncio.wait_for(self.adapter.ready.wait(), READY_SECONDS)
+        self.app = await App(self.settings, start_scheduler=False).__aenter__()
+        adapter = self.app.adapters["discord"]
+        assert isinstance(adapter, DiscordAdapter)
+        self.adapter = adapter
+        self.services = self.app.services
+        self.app.start_background()
+        await asyncio.wait_for(adapter.ready.wait(), READY_SECONDS)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.adapter.stop()
-        await asyncio.gather(self._run, return_exceptions=True)
-        await self.adapter.__aexit__()
-        self.services.scheduler.shutdown()
-        await self.engine.dispose()
+        await self.app.__aexit__(*exc)

@@ -75,7 +75,8 @@ class Town:
 async def _town(emulator: DiscordEmulator, directory: Path, kind: int) -> AsyncIterator[Town]:
     town = Town(emulator, kind)
     database = directory / "bot.db"
-    async with DiscordBot(emulator, town.bot, database, town.departments(directory)):
+    env = {"BOT_DEPARTMENTS_FILE": str(town.departments(directory))}
+    async with DiscordBot(emulator, town.bot, database, env=env):
         yield town
 
 
