@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from bot.adapters.discord.adapter import DiscordAdapter
 from bot.adapters.discord.connection import DiscordConnection
 from bot.app import HANDLER_MODULES
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import PlatformSettings, Settings
 from bot.context import Services
 from bot.i18n import Catalog
@@ -30,20 +31,38 @@ class DiscordBot:
     around an adapter the test points at the emulator.
     """
 
-    def __init__(self, emulator: DiscordEmulator, account: User, database: Path) -> None:
+    def __init__(
+        self,
+        emulator: DiscordEmulator,
+        account: User,
+        database: Path,
+        env: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.emulator = emulator
         self.account = account
         self.database = database
+        self.env = dict(env or {})
+        """More settings (e.g. DISCORD_IDEAS_CHANNEL); with any DISCORD_* the Discord
+        settings are read from them, token and URLs filled in for the emulator."""
+        self.clock = clock
 
     async def __aenter__(self) -> DiscordBot:
-        env = {"DATABASE_URL": f"sqlite+aiosqlite:///{self.database}"}
+        env = {"DATABASE_URL": f"sqlite+aiosqlite:///{self.database}", **self.env}
+        if any(name.startswith("DISCORD_") for name in self.env):
+            env.update(
+                DISCORD_TOKEN=self.account.token or "",
+                DISCORD_API_URL=self.emulator.api_url,
+                DISCORD_GATEWAY_URL=self.emulator.gateway_url,
+            )
         settings = Settings.from_env(env=env)
+        discord_settings = settings.platforms.get("discord") or PlatformSettings()
         settings = replace(
-            settings, platforms={"discord": PlatformSettings(user_id=self.account.id)}
+            settings, platforms={"discord": replace(discord_settings, user_id=self.account.id)}
         )
         self.engine = create_engine(settings.database_url)
         await upgrade_schema(self.engine)
-        clock = SystemClock(settings.timezone)
+        clock = self.clock or SystemClock(settings.timezone)
         unit_of_work = UnitOfWorkFactory(create_session_factory(self.engine), now=clock.now)
         connection = DiscordConnection(
             token=self.account.token or "",
