@@ -61,6 +61,12 @@ class Session:
         for frame in self.log[sequence:]:
             await self._send(frame)
 
+    async def redeliver(self, event: str) -> None:
+        """Send the last `event` dispatch again as it was (same `s`)."""
+        last = next((frame for frame in reversed(self.log) if frame["t"] == event), None)
+        if last is not None:
+            await self._send(last)
+
     async def _send(self, frame: dict[str, Any]) -> None:
         if self.socket is not None and not self.socket.closed:
             await self.socket.send_str(json.dumps(frame))
@@ -196,7 +202,7 @@ class Gateway:
                 guild = self.world.guilds[channel.guild_id or ""]
                 if bot not in guild.members or not session.intents & GUILD_MESSAGES:
                     continue
-            data = message.payload(self.world, gateway=True)
+            data = message.payload(self.world, gateway=True, viewer=bot)
             readable = (
                 channel.type == DM
                 or session.intents & MESSAGE_CONTENT
@@ -214,6 +220,12 @@ class Gateway:
                 await session.dispatch(event, data)
 
     # ------------------------------------------------------------------ faults
+
+    async def redeliver(self, event: str) -> None:
+        """Send every session its last `event` dispatch again, same sequence number and all,
+        as a gateway delivering at least once may."""
+        for session in self.sessions.values():
+            await session.redeliver(event)
 
     async def send_reconnect(self) -> None:
         """Op 7 on every connection: the client closes and resumes."""

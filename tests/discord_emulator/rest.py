@@ -248,11 +248,14 @@ class Rest:
             chosen = [m for m in ids if int(m) < before][-limit:]
         else:
             chosen = ids[-limit:]
-        messages = [self.world.messages[m].payload(self.world) for m in reversed(chosen)]
+        viewer = request[BOT].id
+        messages = [
+            self.world.messages[m].payload(self.world, viewer=viewer) for m in reversed(chosen)
+        ]
         return json_answer(messages)
 
     async def get_message(self, request: web.Request) -> web.Response:
-        return json_answer(self._message(request).payload(self.world))
+        return json_answer(self._message(request).payload(self.world, viewer=request[BOT].id))
 
     async def create_message(self, request: web.Request) -> web.Response:
         bot: User = request[BOT]
@@ -295,7 +298,7 @@ class Rest:
             )
         message.edited_timestamp = iso_now()
         await self.gateway.message_event("MESSAGE_UPDATE", message)
-        return json_answer(message.payload(self.world))
+        return json_answer(message.payload(self.world, viewer=bot.id))
 
     async def download(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["attachment"])

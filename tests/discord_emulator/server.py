@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_emulator.gateway import Gateway
+from tests.discord_emulator.reactions import Reactions
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
 from tests.discord_emulator.threads import Thread, ThreadRoutes
 from tests.discord_emulator.world import (
@@ -37,6 +38,7 @@ class DiscordEmulator:
         self.gateway = Gateway(self.world, lambda: self.gateway_url)
         self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
         self.thread_routes = ThreadRoutes(self.world, self.gateway, self.rest)
+        self.reactions = Reactions(self.world, self.gateway)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self.base_url = ""
@@ -58,6 +60,7 @@ class DiscordEmulator:
                 *self.thread_routes.routes(),
             ]
         )
+        app.add_routes(self.reactions.routes())
         app.on_response_prepare.append(self._notify_changed)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -123,6 +126,19 @@ class DiscordEmulator:
         async with self._changed:
             self._changed.notify_all()
         return message.id
+
+    async def react(self, user: User, channel_id: str, message_id: str, emoji: str) -> None:
+        """`user` reacts to the message with `emoji` (MESSAGE_REACTION_ADD to the bots)."""
+        await self.reactions.add(user.id, self._stored(channel_id, message_id), emoji)
+
+    async def unreact(self, user: User, channel_id: str, message_id: str, emoji: str) -> None:
+        """`user` takes back their `emoji` on the message (MESSAGE_REACTION_REMOVE)."""
+        await self.reactions.remove(user.id, self._stored(channel_id, message_id), emoji)
+
+    def _stored(self, channel_id: str, message_id: str) -> StoredMessage:
+        message = self.world.messages[message_id]
+        assert message.channel_id == channel_id, "the message is in another channel"
+        return message
 
     # ------------------------------------------------------------------ reading
 
@@ -219,3 +235,7 @@ class DiscordEmulator:
 
     async def drop_connections(self) -> None:
         await self.gateway.drop_connections()
+
+    async def redeliver(self, event: str) -> None:
+        """Every session gets its last `event` dispatch once more (e.g. a reaction)."""
+        await self.gateway.redeliver(event)

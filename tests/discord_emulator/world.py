@@ -232,13 +232,25 @@ class StoredMessage:
     mention_everyone: bool = False
     attachments: list[dict[str, Any]] = field(default_factory=list)
     edited_timestamp: str | None = None
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+    """Who reacted with which emoji, in the order they did (see `reactions.py`)."""
 
     @property
     def timestamp(self) -> str:
         return snowflake_time(self.id).isoformat()
 
-    def payload(self, world: World, *, gateway: bool = False, nested: bool = False) -> dict:
-        """REST form; `gateway` adds `guild_id` and `member` as MESSAGE_CREATE carries them."""
+    def payload(
+        self,
+        world: World,
+        *,
+        gateway: bool = False,
+        nested: bool = False,
+        viewer: str | None = None,
+    ) -> dict:
+        """REST form; `gateway` adds `guild_id` and `member` as MESSAGE_CREATE carries them.
+
+        `viewer` is the bot asking: its own reactions are `me` in `reactions`.
+        """
         data: dict[str, Any] = {
             "id": self.id,
             "channel_id": self.channel_id,
@@ -259,6 +271,8 @@ class StoredMessage:
         }
         if self.nonce is not None:
             data["nonce"] = self.nonce
+        if self.reactions:
+            data["reactions"] = reactions_payload(self, viewer)
         if self.reference is not None:
             data["message_reference"] = {"type": 0, **self.reference}
             if not nested:
@@ -273,6 +287,26 @@ class StoredMessage:
             if member is not None:
                 data["member"] = member.payload(world, with_user=False)
         return data
+
+
+def reactions_payload(message: StoredMessage, viewer: str | None) -> list[dict[str, Any]]:
+    """A message's `reactions` as Discord lists them: per emoji, its count and `me`."""
+    return [
+        {
+            "count": len(users),
+            "count_details": {"burst": 0, "normal": len(users)},
+            "me": viewer is not None and viewer in users,
+            "me_burst": False,
+            "burst_colors": [],
+            "emoji": emoji_payload(emoji),
+        }
+        for emoji, users in message.reactions.items()
+    ]
+
+
+def emoji_payload(emoji: str) -> dict[str, Any]:
+    """A Unicode emoji as Discord names it in reactions (custom emoji are not emulated)."""
+    return {"id": None, "name": emoji}
 
 
 class World:

@@ -30,6 +30,7 @@ from bot.adapters.discord.connection import DiscordConnection
 from bot.adapters.discord.events import incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
 from bot.adapters.discord.identity import PLATFORM, USER_REFERENCE_EXAMPLE, parse_user_id
+from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
 from bot.context import FileUpload, IncomingEvent
 from bot.messages import Message
@@ -43,6 +44,9 @@ THREAD_ALREADY_CREATED = 160004
 """Discord's error code when a message already has a thread (a retried `open_thread`)."""
 
 EventSink = Callable[[IncomingEvent], Awaitable[None]]
+RAW_REACTION_EVENTS = frozenset({"raw_reaction_add", "raw_reaction_remove"})
+DELIVERED_REACTION = "delivered_reaction"
+"""Our own event: a raw reaction event with its gateway position (see `_Client.dispatch`)."""
 
 
 def intents() -> discord.Intents:
@@ -102,6 +106,22 @@ class _Client(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.received(message)
 
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        """discord.py's dispatch, plus each raw reaction event with its gateway position.
+
+        The session id and sequence number of the dispatch being parsed are only current
+        while discord.py parses it (listeners run later, as tasks), so they are taken here.
+        """
+        super().dispatch(event, *args, **kwargs)
+        if event in RAW_REACTION_EVENTS and self.ws is not None:
+            delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
+            super().dispatch(DELIVERED_REACTION, args[0], delivery)
+
+    async def on_delivered_reaction(
+        self, payload: discord.RawReactionActionEvent, delivery: Delivery
+    ) -> None:
+        await self.adapter.reacted(payload, delivery)
+
 
 class DiscordAdapter:
     """A Discord bot account; implements `bot.adapters.base.ChatAdapter`.
@@ -122,6 +142,9 @@ class DiscordAdapter:
         """Set once the gateway's READY and the guilds are in: from then on the bot hears
         every new message."""
         self._stopping: asyncio.Task[None] | None = None
+        self._reactions_in_order = asyncio.Lock()
+        """Reaction events are handled one after another, in the order they came: an add
+        and its quick removal must not overtake each other."""
 
     @property
     def user_id(self) -> str:
@@ -190,6 +213,18 @@ class DiscordAdapter:
             await guild.leave()
         except discord.HTTPException as error:
             logger.warning("Could not leave the Discord server %s: %s", guild.id, error.status)
+
+    async def reacted(self, payload: discord.RawReactionActionEvent, delivery: Delivery) -> None:
+        """A reaction added or removed, by anyone but a bot, as a neutral event."""
+        async with self._reactions_in_order:
+            if self.on_event is None:
+                return
+            me = self.client.user
+            user = payload.member or self.client.get_user(payload.user_id)
+            if (me is not None and payload.user_id == me.id) or (user is not None and user.bot):
+                return
+            name = user.display_name if user is not None else str(payload.user_id)
+            await self.on_event(incoming_reaction(payload, delivery, name))
 
     # ------------------------------------------------------------------ rooms
 

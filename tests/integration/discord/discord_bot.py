@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.adapters.discord.adapter import DiscordAdapter
 from bot.app import App
+from bot.clock import Clock
 from bot.config import Settings
 from tests.discord_emulator import DiscordEmulator, User
 
@@ -39,15 +40,17 @@ class DiscordBot:
         account: User,
         database: Path,
         env: dict[str, str] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.emulator = emulator
         self.account = account
+        self.clock = clock
         self.settings = Settings.from_env(
             env={**discord_env(emulator, account, database), **(env or {})}
         )
 
     async def __aenter__(self) -> DiscordBot:
-        self.app = await App(self.settings, start_scheduler=False).__aenter__()
+        self.app = await App(self.settings, clock=self.clock, start_scheduler=False).__aenter__()
         adapter = self.app.adapters["discord"]
         assert isinstance(adapter, DiscordAdapter)
         self.adapter = adapter
