@@ -1,7 +1,8 @@
-"""All four benchmarks in a row: `python -m bench.all [--quick]` (CI runs `--quick`).
+"""All benchmarks in a row: `python -m bench.all [--quick]` (CI runs `--quick`).
 
-Each runs in its own process (its own homeserver, its own event loop); the run fails if any
-of them finds something lost, duplicated or wrongly counted.
+The four on Matrix, then the latency on Discord (`bench.discord_latency`, on the emulator).
+Each runs in its own process (its own homeserver or emulator, its own event loop); the run
+fails if any of them finds something lost, duplicated or wrongly counted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 
 from bench.harness import PROJECT_ROOT, pythonpath_env
 
-BENCHMARKS = ("latency", "load", "scale", "faults")
+BENCHMARKS = ("latency", "load", "scale", "faults", "discord_latency")
 TIMEOUT_S = 15 * 60
 
 

@@ -130,7 +130,9 @@ def report(
     elapsed: float,
     rss: float,
     warmup: int,
+    results: str = "latency",
 ) -> int:
+    """Print the table and write `bench/results/<results>[-quick].json`; 1 if a reply was lost."""
     stats = {name: harness.summary_ms(values) for name, values in samples.items()}
     floor = stats[ECHO]
     rows = []
@@ -160,7 +162,7 @@ def report(
     print(note)
     failed = sum(lost.values())
     harness.write_results(
-        "latency",
+        results,
         args.quick,
         {
             "samples_per_kind": args.samples if not args.quick else len(samples[ECHO]),

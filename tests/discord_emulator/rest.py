@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,9 @@ class RecordedRequest:
     json: Any
     files: list[tuple[str, bytes]] = field(default_factory=list)
     """Uploaded files as (filename, content)."""
+    at: float = field(default_factory=time.monotonic)
+    """When the request had arrived (`time.monotonic()`, its body read): the end of a
+    round trip for the latency benchmark."""
 
 
 def mentioned(
