@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from bot.arguments import Number, Option, Text, Word
 from bot.config import Department
-from bot.context import Context, IncomingMessage, Role, Services
+from bot.context import Actor, Context, IncomingMessage, Role, Services
 from bot.errors import NotPermitted, UsageError
 from bot.messages import Message, join
 from bot.router import command, listens, on_start, rate_limited, requires
@@ -225,7 +225,7 @@ async def relay_thread_answer(services: Services, message: IncomingMessage) -> b
     if found is None:
         return False
     question, route, current = found
-    if not await services.adapter_for(route.platform).is_member(route.room_id, message.actor.id):
+    if not await _answers_for(services, route, message.actor):
         return False
     if current is None or current.id != route.id:
         moved_to = flow.department_name(services, question.department_id)
@@ -376,10 +376,21 @@ async def _check_expert(ctx: Context, route: QuestionRoute) -> None:
     """Only the department the question is with (or staff) may act on it."""
     if ctx.role >= Role.STAFF:
         return
-    if ctx.actor.platform != route.platform or not await ctx.services.adapter_for(
-        route.platform
-    ).is_member(route.room_id, ctx.actor.id):
+    if not await _answers_for(ctx.services, route, ctx.actor):
         raise NotPermitted(Role.EXPERT, "questions.errors.other_department")
+
+
+async def _answers_for(services: Services, route: QuestionRoute, actor: Actor) -> bool:
+    """Whether `actor` is an expert of the department the route leads to: a member of its
+    room there, or of its expert group on that platform (e.g. a Discord role)."""
+    if actor.platform != route.platform:
+        return False
+    adapter = services.adapter_for(route.platform)
+    if await adapter.is_member(route.room_id, actor.id):
+        return True
+    department = services.settings.department(route.department_id)
+    group = department.roles.get(route.platform) if department is not None else None
+    return group is not None and await adapter.in_group(group, actor.id)
 
 
 # ------------------------------------------------------------------------ staff

@@ -16,7 +16,7 @@ from handlers.questions import flow as question_flow
 from handlers.questions.routing import pseudonym_code
 from storage.questions.models import Question, QuestionExample, QuestionNotice
 from tests.integration.question_support import write_departments
-from tests.unit.fakes import FakeBot, Sent, make_fake_bot
+from tests.unit.fakes import FakeAdapter, FakeBot, Sent, make_fake_bot
 
 ALICE, BOB = "@alice:localhost", "@bob:localhost"
 MARIA, TOM, SABINE = "@maria:localhost", "@tom:localhost", "@sabine:localhost"
@@ -527,3 +527,25 @@ def test_bad_question_timers_are_named(remind, sla, problem):
     with pytest.raises(ConfigError) as error:
         Settings.from_env(env={**BASE_ENV, "BOT_QUESTION_REMIND": remind, "BOT_QUESTION_SLA": sla})
     assert any(line.startswith(problem) for line in error.value.problems)
+
+
+async def test_an_expert_by_the_departments_group_answers_without_seeing_its_room(tmp_path):
+    departments = write_departments(tmp_path, {"digitales": DIGITAL, "mobilitaet": MOBILITY}, OTHER)
+    text = departments.read_text("utf-8").replace(
+        'id = "digitales"', 'id = "digitales"\ndiscord_role = "4242"'
+    )
+    assert "discord_role" in text
+    departments.write_text(text, "utf-8")
+    bot = await make_fake_bot(
+        tmp_path,
+        (questions,),
+        adapter=FakeAdapter(platform="discord"),
+        BOT_DEPARTMENTS_FILE=str(departments),
+    )
+    await questions.start_questions(bot.services)
+    await bot.say(ALICE, f"!frage {GLASFASER}", room=FORUM)
+    [outsider] = await bot.say(MARIA, "!antwort 1 Der Ausbau beginnt im Mai.", room=FORUM)
+    assert "Expert*innen" in outsider.body
+    bot.adapter.groups.add(("4242", MARIA))
+    confirmation = (await bot.say(MARIA, "!antwort 1 Der Ausbau beginnt im Mai.", room=FORUM))[-1]
+    assert "an die fragende Person weitergegeben" in confirmation.body
