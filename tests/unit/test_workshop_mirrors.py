@@ -78,3 +78,14 @@ async def test_an_entry_follows_the_workshop_and_interest_registers(tmp_path):
     assert moved.starts_at == datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
     await bot.say(STAFF, "!workshop absagen 1")
     assert bot.adapter.calendar[-1] == ("cancel", entry_id, None)
+
+
+async def test_the_next_occurrence_of_a_series_gets_its_own_entry(tmp_path):
+    bot = await start_bot(tmp_path, calendar=True)
+    await bot.say(STAFF, '!workshop neu "Lab" 01.12.2026 18:00 "Ort" --wiederholen woechentlich')
+    bot.services.clock.set(datetime(2026, 12, 1, 18, 0, tzinfo=TZ))
+    await bot.services.scheduler.run_due()  # the first occurrence begins: #2 is created
+    [first, second] = [entry for action, _, entry in bot.adapter.calendar if action == "create"]
+    assert first is not None and second is not None
+    assert second.starts_at == datetime(2026, 12, 8, 17, 0, tzinfo=UTC)
+    assert "#2" in second.description
