@@ -150,6 +150,21 @@ class IncomingUnreadable:
     sent_at: datetime
 
 
+@dataclass(frozen=True)
+class IncomingInterest:
+    """Someone marked (or, with `added` false, unmarked) interest in a calendar entry the
+    bot keeps on the platform (`target`, the id the adapter returned for it; Discord: a
+    scheduled event's "Interested"). `event_id` is derived by the adapter, for at-most-once.
+    """
+
+    event_id: str
+    actor: Actor
+    place: Place
+    target: str
+    added: bool
+    sent_at: datetime
+
+
 IncomingEvent = (
     IncomingMessage
     | IncomingReaction
@@ -158,6 +173,7 @@ IncomingEvent = (
     | IncomingPollResponse
     | IncomingPollEnd
     | IncomingUnreadable
+    | IncomingInterest
 )
 
 
@@ -170,6 +186,17 @@ class PollDraft:
     max_selections: int
     disclosed: bool
     fallback: Message
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """A workshop as a platform's own calendar shows it (Discord: a scheduled event)."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    description: str
 
 
 @dataclass(frozen=True)

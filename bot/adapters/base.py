@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.context import FileUpload, IncomingPollResponse, PollDraft
+    from bot.context import CalendarEntry, FileUpload, IncomingPollResponse, PollDraft
     from bot.messages import Message
 
 
@@ -53,6 +53,10 @@ class PlatformFeatures:
     """Whether the platform itself drops a repeated send with the same transaction id.
     Where it does not, the adapter must keep a sent-log (key -> message id) to keep the
     promise of `ChatAdapter.send`."""
+    calendar_events: bool = False
+    """Whether the platform keeps a calendar of its own that workshops are mirrored into
+    (`ChatAdapter.create_calendar_entries`; Discord: scheduled events), where marking
+    interest arrives as `IncomingInterest`. Without, those methods are never called."""
 
 
 class PlatformSetupError(Exception):
@@ -171,4 +175,18 @@ class ChatAdapter(Protocol):
 
     async def direct_room(self, user_id: str) -> str:
         """The direct chat with `user_id` (opened if needed), e.g. to hand them a file."""
+        ...
+
+    async def create_calendar_entries(self, entry: CalendarEntry) -> list[str]:
+        """Put the entry into the platform's own calendar, wherever the platform keeps one
+        (Discord: a scheduled event in each server); returns the ids of what it created.
+        Only asked when `features.calendar_events` is true."""
+        ...
+
+    async def update_calendar_entry(self, entry_id: str, entry: CalendarEntry) -> None:
+        """Change a calendar entry made by `create_calendar_entries` (a moved workshop)."""
+        ...
+
+    async def cancel_calendar_entry(self, entry_id: str) -> None:
+        """Mark a calendar entry made by `create_calendar_entries` cancelled."""
         ...

@@ -18,6 +18,7 @@ from typing import Any
 from bot.arguments import Number, Option, Param, Token
 from bot.context import (
     Context,
+    IncomingInterest,
     IncomingReaction,
     IncomingReactionRemoved,
     Role,
@@ -29,6 +30,7 @@ from bot.router import command, listens, on_start, rate_limited, requires
 from bot.timeparse import TimeParseError, parse_date, parse_duration, parse_moment
 from handlers.workshops.calendar import workshop_file
 from handlers.workshops.delivery import deliver_notices
+from handlers.workshops.mirrors import mirror_changed, mirror_created
 from handlers.workshops.planning import ANNOUNCE, NEXT, REMIND, REPEATS
 from handlers.workshops.registration import is_open, register, unregister
 from handlers.workshops.schedule import (
@@ -272,16 +274,7 @@ async def register_by_reaction(services: Services, event: IncomingReaction) -> b
         if not await uow.events.mark_processed(platform, event.event_id):
             raise AlreadyProcessed
         workshop = await _workshop(repo, workshop_id, for_update=True)
-        person = (platform, event.actor.id)
-        if not is_open(workshop, now):
-            await repo.add_notice(workshop.id, "closed", now, person=person)
-        else:
-            outcome = await register(repo, workshop, person, now, by_reaction=True)
-            if outcome.status in (REGISTERED, WAITING):
-                params = {"position": outcome.position} if outcome.position else {}
-                await repo.add_notice(
-                    workshop.id, outcome.status, now, person=person, params=params
-                )
+        await _register_by_gesture(repo, workshop, (platform, event.actor.id), now)
         await uow.commit()
     await deliver_notices(services)
     return True
@@ -311,6 +304,46 @@ async def unregister_by_reaction_removal(
         await uow.commit()
     await deliver_notices(services)
     return True
+
+
+@listens(IncomingInterest)
+async def register_by_interest(services: Services, event: IncomingInterest) -> bool:
+    """Marking interest in a workshop's calendar entry registers like ✅ on its
+    announcement, and taking it back unregisters; the answers come by direct message."""
+    platform, now = event.actor.platform, services.clock.now()
+    person = (platform, event.actor.id)
+    async with services.unit_of_work() as uow:
+        repo = WorkshopRepository(uow.session)
+        workshop_id = await repo.mirrored_workshop(platform, event.target)
+        if workshop_id is None:
+            return False
+        registration = await repo.registration(workshop_id, *person)
+        if not event.added and (registration is None or not registration.by_reaction):
+            return False
+        if not await uow.events.mark_processed(platform, event.event_id):
+            raise AlreadyProcessed
+        workshop = await _workshop(repo, workshop_id, for_update=True)
+        if event.added:
+            await _register_by_gesture(repo, workshop, person, now)
+        elif registration is not None:
+            await unregister(repo, workshop, registration, now)
+            await repo.add_notice(workshop.id, "unregistered", now, person=person)
+        await uow.commit()
+    await deliver_notices(services)
+    return True
+
+
+async def _register_by_gesture(
+    repo: WorkshopRepository, workshop: Workshop, person: tuple[str, str], now: datetime
+) -> None:
+    """Register someone who reacted or marked interest; queue the direct message."""
+    if not is_open(workshop, now):
+        await repo.add_notice(workshop.id, "closed", now, person=person)
+        return
+    outcome = await register(repo, workshop, person, now, by_reaction=True)
+    if outcome.status in (REGISTERED, WAITING):
+        params = {"position": outcome.position} if outcome.position else {}
+        await repo.add_notice(workshop.id, outcome.status, now, person=person, params=params)
 
 
 @on_start
@@ -355,6 +388,7 @@ async def _add(ctx: Context, words: Sequence[Token], options: AddOptions) -> Non
     schedule(ctx.services, pending)
     await ctx.send_queued()
     await deliver_notices(ctx.services)
+    await mirror_created(ctx.services, workshop.id)
 
 
 def _created_message(ctx: Context, workshop: Workshop) -> Message:
@@ -409,6 +443,7 @@ async def _cancel(ctx: Context, words: Sequence[Token], *, whole_series: bool) -
     logger.info("Workshop #%d cancelled; %d people told", workshop.id, told)
     await ctx.send_queued()
     await deliver_notices(ctx.services)
+    await mirror_changed(ctx.services, workshop.id)
 
 
 async def _move(ctx: Context, words: Sequence[Token]) -> None:
@@ -454,6 +489,7 @@ async def _move(ctx: Context, words: Sequence[Token]) -> None:
     logger.info("Workshop #%d moved; %d people told", workshop.id, told)
     await ctx.send_queued()
     await deliver_notices(ctx.services)
+    await mirror_changed(ctx.services, workshop.id)
 
 
 async def _details(ctx: Context, number: int) -> None:

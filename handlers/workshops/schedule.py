@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from bot.context import Services
 from handlers.workshops.delivery import deliver_notices
+from handlers.workshops.mirrors import mirror_created
 from handlers.workshops.planning import ANNOUNCE, NEXT, REMIND, next_slot, plan_effects
 from storage.workshops.models import Workshop, WorkshopEffect
 from storage.workshops.repository import (
@@ -193,6 +194,8 @@ async def run_effect(services: Services, effect_id: int) -> None:
         await uow.commit()
     schedule(services, new_effects)
     await deliver_notices(services)
+    for workshop_id in sorted({effect.workshop_id for effect in new_effects}):
+        await mirror_created(services, workshop_id)  # the series' next occurrence
 
 
 def announce_rooms(services: Services) -> list[tuple[str, str]]:

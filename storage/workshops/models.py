@@ -124,3 +124,20 @@ class WorkshopAnnouncement(Base):
     )
     room_id: Mapped[str] = mapped_column(String(255))
     posted_at: Mapped[datetime]
+
+
+class WorkshopMirror(Base):
+    """A workshop's entry in a platform's own calendar (a Discord scheduled event).
+
+    One workshop can have several on one platform (one per Discord server); marking
+    interest in one registers like ✅, so `(platform, external_id)` finds the workshop.
+    """
+
+    __tablename__ = "workshop_mirrors"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]

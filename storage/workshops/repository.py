@@ -20,6 +20,7 @@ from storage.workshops.models import (
     Workshop,
     WorkshopAnnouncement,
     WorkshopEffect,
+    WorkshopMirror,
     WorkshopNotice,
     WorkshopRegistration,
 )
@@ -346,3 +347,30 @@ class WorkshopRepository:
             .order_by(WorkshopAnnouncement.platform, WorkshopAnnouncement.room_id)
         )
         return [(platform, room_id) for platform, room_id in rows]
+
+    async def add_mirror(
+        self, workshop_id: int, platform: str, external_id: str, now: datetime
+    ) -> None:
+        """Remember a platform's calendar entry of the workshop."""
+        self._session.add(
+            WorkshopMirror(
+                platform=platform, external_id=external_id, workshop_id=workshop_id, created_at=now
+            )
+        )
+
+    async def mirrors(self, workshop_id: int) -> list[tuple[str, str]]:
+        """`(platform, external id)` of every calendar entry of the workshop."""
+        rows = await self._session.execute(
+            select(WorkshopMirror.platform, WorkshopMirror.external_id)
+            .where(WorkshopMirror.workshop_id == workshop_id)
+            .order_by(WorkshopMirror.platform, WorkshopMirror.external_id)
+        )
+        return [(platform, external_id) for platform, external_id in rows]
+
+    async def mirrored_workshop(self, platform: str, external_id: str) -> int | None:
+        """The workshop a platform's calendar entry stands for, if it is one of ours."""
+        return await self._session.scalar(
+            select(WorkshopMirror.workshop_id).where(
+                WorkshopMirror.platform == platform, WorkshopMirror.external_id == external_id
+            )
+        )

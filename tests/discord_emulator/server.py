@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.discord_emulator.events import ScheduledEvents
 from tests.discord_emulator.gateway import Gateway
 from tests.discord_emulator.reactions import Reactions
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
@@ -39,6 +40,7 @@ class DiscordEmulator:
         self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
         self.thread_routes = ThreadRoutes(self.world, self.gateway, self.rest)
         self.reactions = Reactions(self.world, self.gateway)
+        self.scheduled_events = ScheduledEvents(self.world, self.gateway)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self.base_url = ""
@@ -61,6 +63,7 @@ class DiscordEmulator:
             ]
         )
         app.add_routes(self.reactions.routes())
+        app.add_routes(self.scheduled_events.routes())
         app.on_response_prepare.append(self._notify_changed)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -139,6 +142,16 @@ class DiscordEmulator:
         message = self.world.messages[message_id]
         assert message.channel_id == channel_id, "the message is in another channel"
         return message
+
+    async def interested(self, user: User, guild: Guild, event_id: str) -> None:
+        """`user` marks the scheduled event "Interested" (GUILD_SCHEDULED_EVENT_USER_ADD)."""
+        assert self.scheduled_events.events[event_id]["guild_id"] == guild.id
+        await self.scheduled_events.interested(user.id, event_id, added=True)
+
+    async def not_interested(self, user: User, guild: Guild, event_id: str) -> None:
+        """`user` takes back their interest (GUILD_SCHEDULED_EVENT_USER_REMOVE)."""
+        assert self.scheduled_events.events[event_id]["guild_id"] == guild.id
+        await self.scheduled_events.interested(user.id, event_id, added=False)
 
     # ------------------------------------------------------------------ reading
 

@@ -17,6 +17,7 @@ from bot.clock import FakeClock
 from bot.config import PlatformSettings, Settings
 from bot.context import (
     Actor,
+    CalendarEntry,
     FileUpload,
     IncomingMessage,
     IncomingPollResponse,
@@ -97,6 +98,8 @@ class FakeAdapter:
     """(group, person) pairs: who belongs to which of the platform's groups (roles)."""
     relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
     """Poll responses the homeserver would list per poll event (`/relations`)."""
+    calendar: list[tuple[str, str, CalendarEntry | None]] = field(default_factory=list)
+    """Calendar calls as (action, entry id, entry): create, update or cancel."""
     _ids: itertools.count = field(default_factory=itertools.count)
 
     @classmethod
@@ -160,6 +163,17 @@ class FakeAdapter:
 
     async def in_group(self, group_id: str, user_id: str) -> bool:
         return (group_id, user_id) in self.groups
+
+    async def create_calendar_entries(self, entry: CalendarEntry) -> list[str]:
+        entry_id = f"calendar{next(self._ids)}"
+        self.calendar.append(("create", entry_id, entry))
+        return [entry_id]
+
+    async def update_calendar_entry(self, entry_id: str, entry: CalendarEntry) -> None:
+        self.calendar.append(("update", entry_id, entry))
+
+    async def cancel_calendar_entry(self, entry_id: str) -> None:
+        self.calendar.append(("cancel", entry_id, None))
 
 
 class FakeBot:

@@ -26,13 +26,20 @@ import discord
 import yarl
 
 from bot.adapters.base import PlatformFeatures, PlatformSetupError
+from bot.adapters.discord.calendar import (
+    INTEREST_EVENTS,
+    entry_id,
+    event_fields,
+    incoming_interest,
+    parse_entry_id,
+)
 from bot.adapters.discord.connection import DiscordConnection
 from bot.adapters.discord.events import incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
 from bot.adapters.discord.identity import PLATFORM, USER_REFERENCE_EXAMPLE, parse_user_id
 from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
-from bot.context import FileUpload, IncomingEvent
+from bot.context import CalendarEntry, FileUpload, IncomingEvent
 from bot.messages import Message
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,8 @@ EventSink = Callable[[IncomingEvent], Awaitable[None]]
 RAW_REACTION_EVENTS = frozenset({"raw_reaction_add", "raw_reaction_remove"})
 DELIVERED_REACTION = "delivered_reaction"
 """Our own event: a raw reaction event with its gateway position (see `_Client.dispatch`)."""
+DELIVERED_INTEREST = "delivered_interest"
+"""Our own event: "Interested" marked or taken back, with its gateway position."""
 
 
 def intents() -> discord.Intents:
@@ -60,6 +69,7 @@ def intents() -> discord.Intents:
     wanted.message_content = True
     wanted.guild_reactions = True
     wanted.dm_reactions = True
+    wanted.guild_scheduled_events = True
     return wanted
 
 
@@ -116,11 +126,20 @@ class _Client(discord.Client):
         if event in RAW_REACTION_EVENTS and self.ws is not None:
             delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
             super().dispatch(DELIVERED_REACTION, args[0], delivery)
+        if event in INTEREST_EVENTS and self.ws is not None:
+            delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
+            added = INTEREST_EVENTS[event]
+            super().dispatch(DELIVERED_INTEREST, args[0], args[1], added, delivery)
 
     async def on_delivered_reaction(
         self, payload: discord.RawReactionActionEvent, delivery: Delivery
     ) -> None:
         await self.adapter.reacted(payload, delivery)
+
+    async def on_delivered_interest(
+        self, event: discord.ScheduledEvent, user: discord.User, added: bool, delivery: Delivery
+    ) -> None:
+        await self.adapter.interest_changed(event, user, added, delivery)
 
 
 class DiscordAdapter:
@@ -225,6 +244,44 @@ class DiscordAdapter:
                 return
             name = user.display_name if user is not None else str(payload.user_id)
             await self.on_event(incoming_reaction(payload, delivery, name))
+
+    async def interest_changed(
+        self, event: discord.ScheduledEvent, user: discord.User, added: bool, delivery: Delivery
+    ) -> None:
+        """Someone (not a bot) marked or unmarked a server's event "Interested"."""
+        guild = self.client.get_guild(event.guild_id)
+        if self.on_event is None or user.bot or guild is None or not self.serves(guild):
+            return
+        async with self._reactions_in_order:
+            await self.on_event(incoming_interest(event, user, added, delivery))
+
+    # --------------------------------------------------------------- calendar
+
+    async def create_calendar_entries(self, entry: CalendarEntry) -> list[str]:
+        """An external scheduled event in every server the bot serves (its members see the
+        workshop in the server's event list); returns `guild/event` ids."""
+        created = []
+        for guild in self.client.guilds:
+            if not self.serves(guild):
+                continue
+            data = await self.client.http.create_guild_scheduled_event(
+                guild.id, **event_fields(entry)
+            )
+            created.append(entry_id(guild.id, int(data["id"])))
+        return created
+
+    async def update_calendar_entry(self, entry_id: str, entry: CalendarEntry) -> None:
+        guild_id, event_id = parse_entry_id(entry_id)
+        fields = event_fields(entry)
+        del fields["entity_type"], fields["privacy_level"]
+        await self.client.http.edit_scheduled_event(guild_id, event_id, **fields)
+
+    async def cancel_calendar_entry(self, entry_id: str) -> None:
+        """Cancelled, not deleted: members who marked interest see it called off."""
+        guild_id, event_id = parse_entry_id(entry_id)
+        await self.client.http.edit_scheduled_event(
+            guild_id, event_id, status=discord.EventStatus.cancelled.value
+        )
 
     # ------------------------------------------------------------------ rooms
 

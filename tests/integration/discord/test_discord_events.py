@@ -1,0 +1,127 @@
+"""Workshops as Discord scheduled events: created, moved and cancelled with the workshop;
+"Interested" registers like ✅ (waitlist when full, answers by DM).
+
+The bot runs on a fake clock that is never moved, so the typed dates stay in the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+
+from bot.clock import FakeClock
+from tests.discord_emulator import DiscordEmulator, StoredMessage, User
+
+pytest.importorskip("discord", reason="discord.py is not installed (extra `discord`)")
+
+from discord_bot import DiscordBot  # needs discord.py: after the check above
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+class Town:
+    """A guild with an announcement channel, staff, two members and the bot."""
+
+    def __init__(self, emulator: DiscordEmulator) -> None:
+        self.emulator = emulator
+        self.bot = emulator.add_bot("smartregion-bot", token="events-bot-token")
+        self.staff = emulator.add_user("Sabine")
+        self.alice = emulator.add_user("Alice")
+        self.bob = emulator.add_user("Bob")
+        self.guild = emulator.add_guild("Würzburg", owner=self.staff)
+        for user in (self.bot, self.alice, self.bob):
+            emulator.add_member(self.guild, user)
+        self.announcements = emulator.add_channel(self.guild, "ankuendigungen").id
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "DISCORD_GUILD_IDS": self.guild.id,
+            "DISCORD_STAFF_USERS": self.staff.id,
+            "DISCORD_ANNOUNCE_CHANNELS": self.announcements,
+        }
+
+    async def staff_says(self, text: str) -> StoredMessage:
+        team = self.emulator.dm(self.staff, self.bot)
+        return await self.emulator.reply_to(team, await self.emulator.say(self.staff, team, text))
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.emulator.scheduled_events.of_guild(self.guild.id)
+
+    async def event(self, condition: Any = lambda event: True) -> dict[str, Any]:
+        """The guild's one scheduled event, once it satisfies `condition`."""
+        await self.emulator.wait_until(
+            lambda: len(self.events()) == 1 and condition(self.events()[0])
+        )
+        return self.events()[0]
+
+    async def direct_message(
+        self, user: User, text: str, after: StoredMessage | None = None
+    ) -> StoredMessage:
+        return await self.emulator.wait_for(
+            self.emulator.dm(user, self.bot),
+            lambda m: (
+                m.author_id == self.bot.id
+                and text in m.content
+                and (after is None or int(m.id) > int(after.id))
+            ),
+        )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def town(discord_at_emulator: DiscordEmulator, tmp_path: Path) -> AsyncIterator[Town]:
+    town = Town(discord_at_emulator)
+    async with DiscordBot(
+        discord_at_emulator, town.bot, tmp_path / "bot.db", env=town.env, clock=FakeClock(NOW)
+    ):
+        yield town
+
+
+async def test_a_workshop_is_a_scheduled_event_and_interest_registers(town: Town) -> None:
+    emulator = town.emulator
+    await town.staff_says(
+        '!workshop neu "Sprechstunde Open Data" 03.12.2026 18:00 "Rathaus" --plaetze 1'
+    )
+    event = await town.event()
+    assert event["name"] == "Sprechstunde Open Data"
+    assert event["entity_type"] == 3 and event["privacy_level"] == 2
+    assert event["entity_metadata"] == {"location": "Rathaus"}
+    assert datetime.fromisoformat(event["scheduled_start_time"]) == datetime.fromisoformat(
+        "2026-12-03T17:00:00+00:00"
+    )
+    assert datetime.fromisoformat(event["scheduled_end_time"]) == datetime.fromisoformat(
+        "2026-12-03T19:00:00+00:00"
+    )
+    assert "Workshop #1" in event["description"] and "!anmelden 1" in event["description"]
+
+    await emulator.interested(town.alice, town.guild, event["id"])
+    registered = await town.direct_message(town.alice, "angemeldet")
+    assert "Sprechstunde Open Data" in registered.content
+    await emulator.interested(town.bob, town.guild, event["id"])
+    waiting = await town.direct_message(town.bob, "Warteliste")
+    assert "Platz 1 der Warteliste" in waiting.content
+
+    await emulator.not_interested(town.alice, town.guild, event["id"])
+    await town.direct_message(town.alice, "abgemeldet")
+    promoted = await town.direct_message(town.bob, "Ein Platz ist frei")
+    assert "Sprechstunde Open Data" in promoted.content
+    attendees = await town.staff_says("!teilnehmer 1")
+    assert town.bob.id in attendees.content and town.alice.id not in attendees.content
+
+    await town.staff_says("!workshop verschieben 1 04.12.2026 18:00")
+    moved = await town.event(lambda e: e["scheduled_start_time"].startswith("2026-12-04"))
+    assert datetime.fromisoformat(moved["scheduled_end_time"]) == datetime.fromisoformat(
+        "2026-12-04T19:00:00+00:00"
+    )
+    [patch] = emulator.requests("PATCH", f"/scheduled-events/{event['id']}")
+    assert "status" not in patch.json
+
+    await town.staff_says("!workshop absagen 1")
+    await town.event(lambda e: e["status"] == 4)
+    assert emulator.requests("POST", "/scheduled-events")[0].json["privacy_level"] == 2
