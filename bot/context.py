@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -177,15 +177,28 @@ IncomingEvent = (
 )
 
 
+def poll_answer_id(position: int) -> str:
+    """The id of a poll's answer at `position` (1-based), in the order it was given.
+
+    Fixed by position so that a platform which numbers native answers itself (Discord: 1..n
+    in order) maps votes back to our answers without storing a mapping.
+    """
+    return f"a{position}"
+
+
 @dataclass(frozen=True)
 class PollDraft:
-    """A poll to post natively; answer ids are ours, so votes map back to answers."""
+    """A poll to post natively; answer ids are ours (`poll_answer_id` of their positions),
+    so votes map back to answers."""
 
     question: str
     answers: tuple[tuple[str, str], ...]
     max_selections: int
     disclosed: bool
     fallback: Message
+    duration: timedelta | None = None
+    """How long the poll runs (whole hours where the platform's polls need them); None when
+    the bot ends it. For platforms whose native polls expire by themselves (Discord)."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from bot.context import (
     IncomingRedaction,
     Role,
     Services,
+    poll_answer_id,
 )
 from bot.errors import NotPermitted, UsageError
 from bot.router import command, listens, on_start, rate_limited, requires
@@ -97,7 +98,9 @@ async def start_poll(
             platform=ctx.actor.platform,
             room_id=room_id,
             question=question,
-            answers=[(f"a{position}", text) for position, text in enumerate(answers, start=1)],
+            answers=[
+                (poll_answer_id(position), text) for position, text in enumerate(answers, start=1)
+            ],
             max_selections=max_selections,
             hidden=verdeckt,
             secret=geheim,

@@ -133,6 +133,7 @@ async def post(services: Services, number: int) -> None:
             max_selections=poll.max_selections,
             disclosed=not poll.hidden,
             fallback=fallback,
+            duration=poll.closes_at - poll.created_at if poll.closes_at is not None else None,
         )
         event_id = await adapter.send_poll(poll.room_id, draft, dedupe_key=dedupe_key)
     async with services.unit_of_work() as uow:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tests.discord_emulator.poll_state import EmulatedPoll, PollBodyError
 from tests.discord_emulator.world import REPLY, StoredMessage, User, World, iso_now
 
 if TYPE_CHECKING:
@@ -323,7 +324,8 @@ class Rest:
         content = body.get("content") or ""
         if len(content) > MAX_CONTENT:
             raise invalid(f"content must be {MAX_CONTENT} or fewer in length")
-        if not content and not attachments:
+        poll = self._poll(body.get("poll"))
+        if not content and not attachments and poll is None:
             raise DiscordError(400, 50006, "Cannot send an empty message")
         reference = body.get("message_reference")
         reply_to = None
@@ -355,7 +357,18 @@ class Rest:
             mention_roles=roles,
             mention_everyone=everyone,
             attachments=attachments or [],
+            poll=poll,
         )
+
+    @staticmethod
+    def _poll(body: Any) -> EmulatedPoll | None:
+        """The poll a create-message body asks for (Discord: `poll`), if any."""
+        if body is None:
+            return None
+        try:
+            return EmulatedPoll.from_body(body, datetime.now(UTC))
+        except PollBodyError as error:
+            raise invalid(str(error)) from None
 
     def _guild_of(self, channel_id: str) -> dict[str, str]:
         guild_id = self.world.channels[channel_id].guild_id

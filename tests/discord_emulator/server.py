@@ -10,6 +10,7 @@ from aiohttp import web
 
 from tests.discord_emulator.events import ScheduledEvents
 from tests.discord_emulator.gateway import Gateway
+from tests.discord_emulator.polls import Polls
 from tests.discord_emulator.reactions import Reactions
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
 from tests.discord_emulator.threads import Thread, ThreadRoutes
@@ -41,6 +42,7 @@ class DiscordEmulator:
         self.thread_routes = ThreadRoutes(self.world, self.gateway, self.rest)
         self.reactions = Reactions(self.world, self.gateway)
         self.scheduled_events = ScheduledEvents(self.world, self.gateway)
+        self.polls = Polls(self.world, self.gateway)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self.base_url = ""
@@ -64,6 +66,7 @@ class DiscordEmulator:
         )
         app.add_routes(self.reactions.routes())
         app.add_routes(self.scheduled_events.routes())
+        app.add_routes(self.polls.routes())
         app.on_response_prepare.append(self._notify_changed)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -137,6 +140,16 @@ class DiscordEmulator:
     async def unreact(self, user: User, channel_id: str, message_id: str, emoji: str) -> None:
         """`user` takes back their `emoji` on the message (MESSAGE_REACTION_REMOVE)."""
         await self.reactions.remove(user.id, self._stored(channel_id, message_id), emoji)
+
+    async def vote(self, user: User, channel_id: str, message_id: str, answer_id: int) -> None:
+        """`user` chooses answer `answer_id` (1..n) of the message's poll
+        (MESSAGE_POLL_VOTE_ADD; in a single-choice poll their earlier answer is taken back
+        first)."""
+        await self.polls.vote(user.id, self._stored(channel_id, message_id), answer_id)
+
+    async def unvote(self, user: User, channel_id: str, message_id: str, answer_id: int) -> None:
+        """`user` takes back their vote for answer `answer_id` (MESSAGE_POLL_VOTE_REMOVE)."""
+        await self.polls.unvote(user.id, self._stored(channel_id, message_id), answer_id)
 
     def _stored(self, channel_id: str, message_id: str) -> StoredMessage:
         message = self.world.messages[message_id]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.discord_emulator.poll_state import EmulatedPoll
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 TEXT, DM, FORUM = 0, 1, 15
@@ -234,6 +236,8 @@ class StoredMessage:
     edited_timestamp: str | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     """Who reacted with which emoji, in the order they did (see `reactions.py`)."""
+    poll: EmulatedPoll | None = None
+    """The message's poll, if it was sent with one (see `polls.py`)."""
 
     @property
     def timestamp(self) -> str:
@@ -273,6 +277,8 @@ class StoredMessage:
             data["nonce"] = self.nonce
         if self.reactions:
             data["reactions"] = reactions_payload(self, viewer)
+        if self.poll is not None:
+            data["poll"] = self.poll.payload(viewer)
         if self.reference is not None:
             data["message_reference"] = {"type": 0, **self.reference}
             if not nested:

@@ -37,9 +37,16 @@ from bot.adapters.discord.connection import DiscordConnection
 from bot.adapters.discord.events import incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
 from bot.adapters.discord.identity import PLATFORM, USER_REFERENCE_EXAMPLE, parse_user_id
+from bot.adapters.discord.polls import (
+    ADD,
+    PollSelections,
+    catch_up_responses,
+    discord_poll,
+    incoming_vote,
+)
 from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
-from bot.context import CalendarEntry, FileUpload, IncomingEvent
+from bot.context import CalendarEntry, FileUpload, IncomingEvent, IncomingPollResponse, PollDraft
 from bot.messages import Message
 
 logger = logging.getLogger(__name__)
@@ -56,11 +63,19 @@ DELIVERED_REACTION = "delivered_reaction"
 """Our own event: a raw reaction event with its gateway position (see `_Client.dispatch`)."""
 DELIVERED_INTEREST = "delivered_interest"
 """Our own event: "Interested" marked or taken back, with its gateway position."""
+RAW_POLL_VOTE_EVENTS = frozenset({"raw_poll_vote_add", "raw_poll_vote_remove"})
+DELIVERED_POLL_VOTE = "delivered_poll_vote"
+"""Our own event: a raw poll vote event with its gateway position and kind."""
+POLL_EXPIRED = 520001
+"""Discord's error code when a poll has ended already (a retried `end_poll`, or its
+duration ran out first)."""
+VOTERS_PAGE = 100
 
 
 def intents() -> discord.Intents:
     """What the bot listens to: guilds and their members (roles decide staff and experts),
-    messages in channels and DMs with their content (the `!` commands), reactions."""
+    messages in channels and DMs with their content (the `!` commands), reactions, poll
+    votes."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.members = True
@@ -70,6 +85,8 @@ def intents() -> discord.Intents:
     wanted.guild_reactions = True
     wanted.dm_reactions = True
     wanted.guild_scheduled_events = True
+    wanted.guild_polls = True
+    wanted.dm_polls = True
     return wanted
 
 
@@ -130,6 +147,9 @@ class _Client(discord.Client):
             delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
             added = INTEREST_EVENTS[event]
             super().dispatch(DELIVERED_INTEREST, args[0], args[1], added, delivery)
+        if event in RAW_POLL_VOTE_EVENTS and self.ws is not None:
+            delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
+            super().dispatch(DELIVERED_POLL_VOTE, args[0], event, delivery)
 
     async def on_delivered_reaction(
         self, payload: discord.RawReactionActionEvent, delivery: Delivery
@@ -141,13 +161,14 @@ class _Client(discord.Client):
     ) -> None:
         await self.adapter.interest_changed(event, user, added, delivery)
 
+    async def on_delivered_poll_vote(
+        self, payload: discord.RawPollVoteActionEvent, event: str, delivery: Delivery
+    ) -> None:
+        await self.adapter.poll_voted(payload, event, delivery)
+
 
 class DiscordAdapter:
-    """A Discord bot account; implements `bot.adapters.base.ChatAdapter`.
-
-    Native polls are not offered (`features.polls` is None), so the core never asks for
-    `send_poll`, `end_poll` or `poll_responses`.
-    """
+    """A Discord bot account; implements `bot.adapters.base.ChatAdapter`."""
 
     platform = PLATFORM
     features: PlatformFeatures = DISCORD_FEATURES
@@ -164,6 +185,11 @@ class DiscordAdapter:
         self._reactions_in_order = asyncio.Lock()
         """Reaction events are handled one after another, in the order they came: an add
         and its quick removal must not overtake each other."""
+        self._poll_selections = PollSelections()
+        self._votes_in_order = asyncio.Lock()
+        """Poll vote events likewise: each one's selection builds on the one before."""
+        self._other_polls: set[int] = set()
+        """Poll messages not posted by the bot: their votes are ignored without asking."""
 
     @property
     def user_id(self) -> str:
@@ -488,3 +514,94 @@ class DiscordAdapter:
         except discord.NotFound:
             return None
         return str(message.author.id)
+
+    # ------------------------------------------------------------------- polls
+
+    async def send_poll(self, room_id: str, poll: PollDraft, *, dedupe_key: str) -> str:
+        """Post the native poll (answers in the draft's order, which Discord numbers 1..n);
+        Discord shows polls in every client, so the draft's text fallback is not sent."""
+        channel = self.client.get_partial_messageable(int(room_id))
+        sent = await channel.send(
+            poll=discord_poll(poll),
+            allowed_mentions=discord.AllowedMentions.none(),
+            nonce=nonce_for(dedupe_key, 0),
+        )
+        return str(sent.id)
+
+    async def end_poll(
+        self, room_id: str, poll_event_id: str, results: Message, *, dedupe_key: str
+    ) -> str:
+        """End the poll now (Discord finalizes its counts); a poll that has ended already
+        is left as it is. Discord's end carries no text: the core posts `results` as a
+        reply of its own. Returns the poll's message id, the message Discord updated."""
+        try:
+            await self.client.http.end_poll(int(room_id), int(poll_event_id))
+        except discord.HTTPException as error:
+            if error.code != POLL_EXPIRED:
+                raise
+        return poll_event_id
+
+    async def poll_responses(self, room_id: str, poll_event_id: str) -> list[IncomingPollResponse]:
+        """Each voter's current selection from Discord's voter lists (see
+        `bot.adapters.discord.polls.catch_up_responses`)."""
+        channel = self.client.get_partial_messageable(int(room_id))
+        message = await channel.fetch_message(int(poll_event_id))
+        voters, names = await self._voters(message)
+        return catch_up_responses(message, voters, names)
+
+    async def poll_voted(
+        self, payload: discord.RawPollVoteActionEvent, event: str, delivery: Delivery
+    ) -> None:
+        """A vote added or taken back on a poll of the bot's, as the person's whole
+        selection; votes on other polls, and by bots, are not the core's business."""
+        async with self._votes_in_order:
+            if self.on_event is None or not await self._knows_poll(payload):
+                return
+            user = self.client.get_user(payload.user_id)
+            if user is not None and user.bot:
+                return
+            added = event == ADD
+            selection = self._poll_selections.apply(payload, added)
+            name = user.display_name if user is not None else str(payload.user_id)
+            kind = "add" if added else "remove"
+            await self.on_event(incoming_vote(payload, kind, delivery, selection, name))
+
+    async def _knows_poll(self, payload: discord.RawPollVoteActionEvent) -> bool:
+        """Whether the poll is the bot's; the first vote on it since the bot started reads
+        its voter lists, so selections made before a restart are not lost."""
+        if self._poll_selections.knows(payload.message_id):
+            return True
+        if payload.message_id in self._other_polls:
+            return False
+        channel = self.client.get_partial_messageable(payload.channel_id)
+        try:
+            message = await channel.fetch_message(payload.message_id)
+        except discord.NotFound:
+            return False
+        if message.poll is None or message.author.id != int(self.user_id or 0):
+            self._other_polls.add(payload.message_id)
+            return False
+        voters, _ = await self._voters(message)
+        self._poll_selections.learn(payload.message_id, voters)
+        return True
+
+    async def _voters(self, message: discord.Message) -> tuple[dict[int, set[int]], dict[int, str]]:
+        """Who chose which answers (person -> answer ids), and their names, page by page."""
+        voters: dict[int, set[int]] = {}
+        names: dict[int, str] = {}
+        assert message.poll is not None
+        for answer in message.poll.answers:
+            after: int | None = None
+            while True:
+                page = await self.client.http.get_poll_answer_voters(
+                    message.channel.id, message.id, answer.id, after=after, limit=VOTERS_PAGE
+                )
+                users = page["users"]
+                for user in users:
+                    person = int(user["id"])
+                    voters.setdefault(person, set()).add(answer.id)
+                    names[person] = user.get("global_name") or user["username"]
+                if len(users) < VOTERS_PAGE:
+                    break
+                after = int(users[-1]["id"])
+        return voters, names

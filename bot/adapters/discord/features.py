@@ -1,6 +1,8 @@
 """What Discord can do, as the core asks it.
 
-Native polls are not wired yet, so the core posts text polls. A question's thread is a
+Native polls have Discord's limits: 10 answers of 55 characters, a question of 300, and a
+duration of whole hours up to 32 days (768 hours); clients always show the standing, so a
+poll with hidden results is a text poll. A question's thread is a
 Discord thread (a forum post in a forum channel) whose id is its root message's id.
 Reactions are taken back by person, message and emoji (the gateway's MESSAGE_REACTION_REMOVE
 carries no id), and Discord drops no repeated send by itself beyond `enforce_nonce`'s few
@@ -10,13 +12,22 @@ scheduled events.
 
 from __future__ import annotations
 
-from bot.adapters.base import PlatformFeatures
+from datetime import timedelta
+
+from bot.adapters.base import PlatformFeatures, PollLimits
 
 MAX_MESSAGE_LENGTH = 2000
 """Discord's limit on a message's `content`, in characters."""
 
 DISCORD_FEATURES = PlatformFeatures(
-    polls=None,
+    polls=PollLimits(
+        max_answers=10,
+        max_answer_length=55,
+        max_question_length=300,
+        max_duration=timedelta(hours=768),
+        whole_hours_only=True,
+        can_hide_results=False,
+    ),
     threads=True,
     reaction_ids=False,
     max_message_length=MAX_MESSAGE_LENGTH,
