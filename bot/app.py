@@ -95,13 +95,14 @@ class RunningAdapter(ChatAdapter, Protocol):
     def stop(self) -> None: ...
 
 
-def discord_adapter(settings: DiscordSettings) -> DiscordAdapter:
+def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) -> DiscordAdapter:
     """The Discord adapter; imported here, so a deployment on Matrix alone runs without
-    discord.py (the extra `discord`)."""
+    discord.py (the extra `discord`). The unit of work keeps its channel cursors (the
+    catch-up after a downtime) and its sent-log."""
     from bot.adapters.discord.adapter import DiscordAdapter
     from bot.adapters.discord.connection import DiscordConnection
 
-    return DiscordAdapter(DiscordConnection.from_settings(settings))
+    return DiscordAdapter(DiscordConnection.from_settings(settings), unit_of_work)
 
 
 class App:
@@ -147,7 +148,7 @@ class App:
             )
         if settings.discord is not None:
             self.adapters["discord"] = await self._stack.enter_async_context(
-                discord_adapter(settings.discord)
+                discord_adapter(settings.discord, unit_of_work)
             )
         registry = CommandRegistry.from_modules(self.handler_modules)
         self.services = Services(

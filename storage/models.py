@@ -153,3 +153,35 @@ class LoggedReaction(Base):
     key: Mapped[str] = mapped_column(String(255))
     person_id: Mapped[str] = mapped_column(String(255), index=True)
     reacted_at: Mapped[datetime]
+
+
+class ChannelCursor(Base):
+    """The last message the bot handled in a channel, for platforms whose history the bot
+    reads after a downtime (Discord): on start it catches up from here, so what was said
+    while it was down is handled, once (the event log dedupes what overlaps).
+
+    Written after the message's work is stored; it only ever moves forward.
+    """
+
+    __tablename__ = "channel_cursors"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_event_id: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+
+
+class SentMessage(Base):
+    """A message the bot sent under a dedupe key, for platforms that forget a send's
+    idempotency key after minutes (Discord's nonce): a retry of the same key after a
+    restart finds the message here instead of posting it again.
+
+    Written right after the send succeeded.
+    """
+
+    __tablename__ = "sent_log"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    sent_at: Mapped[datetime]

@@ -21,11 +21,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storage.models import (
     Base,
     BotCredential,
+    ChannelCursor,
     LoggedReaction,
     PendingReply,
     Person,
     ProcessedEvent,
     RoomReplacement,
+    SentMessage,
     SyncState,
 )
 
@@ -199,6 +201,68 @@ class ReplyOutboxRepository:
             await self._session.execute(
                 delete(PendingReply).where(PendingReply.dedupe_key.in_(keys))
             )
+
+
+class ChannelCursorRepository:
+    """Per channel, the last message the bot handled (see ChannelCursor)."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def all(self, platform: str) -> dict[str, str]:
+        """Every channel of the platform with a cursor: channel id to last event id."""
+        rows = await self._session.execute(
+            select(ChannelCursor.channel_id, ChannelCursor.last_event_id).where(
+                ChannelCursor.platform == platform
+            )
+        )
+        return {channel: event for channel, event in rows.all()}
+
+    async def set(self, platform: str, channel_id: str, event_id: str) -> None:
+        """Store the channel's last handled event; the caller knows its platform's order
+        of ids and only moves a cursor forward."""
+        statement = _insert(self._session, ChannelCursor).values(
+            platform=platform, channel_id=channel_id, last_event_id=event_id, updated_at=self._now()
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ChannelCursor.platform, ChannelCursor.channel_id],
+                set_={
+                    "last_event_id": statement.excluded.last_event_id,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+
+
+class SentLogRepository:
+    """What the bot sent under which dedupe key (see SentMessage)."""
+
+    def __init__(self, session: AsyncSession, now: Now = utc_now) -> None:
+        self._session = session
+        self._now = now
+
+    async def get(self, platform: str, dedupe_key: str) -> str | None:
+        """The id of the message sent under the key, or None if none was."""
+        return await self._session.scalar(
+            select(SentMessage.message_id).where(
+                SentMessage.platform == platform, SentMessage.dedupe_key == dedupe_key
+            )
+        )
+
+    async def remember(self, platform: str, dedupe_key: str, message_id: str) -> None:
+        """Record a send; the first message sent under a key stays the one remembered."""
+        await self._session.execute(
+            _insert(self._session, SentMessage)
+            .values(
+                platform=platform,
+                dedupe_key=dedupe_key,
+                message_id=message_id,
+                sent_at=self._now(),
+            )
+            .on_conflict_do_nothing(index_elements=[SentMessage.platform, SentMessage.dedupe_key])
+        )
 
 
 class SyncStateRepository:

@@ -19,6 +19,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    ChannelCursorRepository,
     CredentialRepository,
     EventLogRepository,
     Now,
@@ -26,6 +27,7 @@ from storage.repositories import (
     ReactionLogRepository,
     ReplyOutboxRepository,
     RoomRepository,
+    SentLogRepository,
     SyncStateRepository,
     utc_now,
 )
@@ -36,7 +38,7 @@ class UnitOfWork:
     """A transaction and its repositories, opened by ``async with``.
 
     The repositories (``people``, ``events``, ``sync``, ``credentials``, ``rooms``,
-    ``replies``, ``reactions``) exist
+    ``replies``, ``reactions``, ``cursors``, ``sent``) exist
     inside the block only. After the block the object may be entered again for a new
     transaction, but not while it is active.
     """
@@ -48,6 +50,8 @@ class UnitOfWork:
     rooms: RoomRepository
     replies: ReplyOutboxRepository
     reactions: ReactionLogRepository
+    cursors: ChannelCursorRepository
+    sent: SentLogRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], now: Now = utc_now):
         self._session_factory = session_factory
@@ -72,6 +76,8 @@ class UnitOfWork:
         self.rooms = RoomRepository(session, self._now, ROOM_REFERENCE_COLUMNS)
         self.replies = ReplyOutboxRepository(session, self._now)
         self.reactions = ReactionLogRepository(session, self._now)
+        self.cursors = ChannelCursorRepository(session, self._now)
+        self.sent = SentLogRepository(session, self._now)
         return self
 
     async def __aexit__(

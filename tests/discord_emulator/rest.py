@@ -118,6 +118,10 @@ class Rest:
         self.files: dict[str, bytes] = {}
         self._nonces: dict[tuple[str, str], tuple[str, datetime]] = {}
 
+    def forget_nonces(self) -> None:
+        """Discord's `enforce_nonce` window has passed for every nonce sent so far."""
+        self._nonces.clear()
+
     def routes(self) -> list[web.RouteDef]:
         p = API_PREFIX
         return [

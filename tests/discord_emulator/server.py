@@ -11,6 +11,7 @@ from aiohttp import web
 from tests.discord_emulator.events import ScheduledEvents
 from tests.discord_emulator.gateway import Gateway
 from tests.discord_emulator.polls import Polls
+from tests.discord_emulator.rate_limits import ALL_ROUTES, LimitedRequest, RateLimits
 from tests.discord_emulator.reactions import Reactions
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
 from tests.discord_emulator.threads import Thread, ThreadRoutes
@@ -43,6 +44,7 @@ class DiscordEmulator:
         self.reactions = Reactions(self.world, self.gateway)
         self.scheduled_events = ScheduledEvents(self.world, self.gateway)
         self.polls = Polls(self.world, self.gateway)
+        self.rate_limits = RateLimits()
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self.base_url = ""
@@ -56,7 +58,7 @@ class DiscordEmulator:
         return self.base_url.replace("http://", "ws://", 1) + "/gateway"
 
     async def __aenter__(self) -> DiscordEmulator:
-        app = web.Application(middlewares=[self.rest.middleware])
+        app = web.Application(middlewares=[self.rate_limits.middleware, self.rest.middleware])
         app.add_routes(
             [
                 web.get("/gateway", self.gateway.handle),
@@ -265,3 +267,21 @@ class DiscordEmulator:
     async def redeliver(self, event: str) -> None:
         """Every session gets its last `event` dispatch once more (e.g. a reaction)."""
         await self.gateway.redeliver(event)
+
+    def rate_limit(self, route_pattern: str, times: int, retry_after: float) -> None:
+        """The next `times` REST requests whose "METHOD /path" (without `/api/v10`) matches
+        the regular expression `route_pattern` get a per-route 429 (see rate_limits.py)."""
+        self.rate_limits.arm(route_pattern, times, retry_after, is_global=False)
+
+    def rate_limit_globally(self, times: int, retry_after: float) -> None:
+        """The next `times` REST requests, whatever their route, get a global 429."""
+        self.rate_limits.arm(ALL_ROUTES, times, retry_after, is_global=True)
+
+    def expire_nonces(self) -> None:
+        """Let Discord's `enforce_nonce` window pass: a nonce sent before no longer finds
+        its message (as after a crash and a restart minutes later)."""
+        self.rest.forget_nonces()
+
+    def rate_limited(self) -> list[LimitedRequest]:
+        """The requests refused with 429 so far, in order."""
+        return list(self.rate_limits.limited)

@@ -33,6 +33,7 @@ from bot.adapters.discord.calendar import (
     incoming_interest,
     parse_entry_id,
 )
+from bot.adapters.discord.catch_up import ChannelCursors
 from bot.adapters.discord.connection import DiscordConnection
 from bot.adapters.discord.events import incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
@@ -48,6 +49,7 @@ from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
 from bot.context import CalendarEntry, FileUpload, IncomingEvent, IncomingPollResponse, PollDraft
 from bot.messages import Message
+from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +126,10 @@ class _Client(discord.Client):
         self.adapter = adapter
 
     async def on_ready(self) -> None:
+        """At each READY (a start, a full re-identify; a RESUME replays instead): catch up
+        on what was said meanwhile, then the bot is ready."""
         await self.adapter.leave_unlisted_guilds()
+        await self.adapter.catch_up()
         self.adapter.ready.set()
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
@@ -174,13 +179,21 @@ class DiscordAdapter:
     features: PlatformFeatures = DISCORD_FEATURES
     user_reference_example = USER_REFERENCE_EXAMPLE
 
-    def __init__(self, connection: DiscordConnection) -> None:
+    def __init__(
+        self,
+        connection: DiscordConnection,
+        unit_of_work: Callable[[], UnitOfWork] | None = None,
+    ) -> None:
+        """Without `unit_of_work` (the adapter alone, in tests) nothing is persisted: no
+        catch-up after a downtime, no sent-log across restarts."""
         self.connection = connection
+        self.unit_of_work = unit_of_work
+        self._cursors = ChannelCursors(unit_of_work) if unit_of_work is not None else None
         self.on_event: EventSink | None = None
         self.client = _Client(self)
         self.ready = asyncio.Event()
-        """Set once the gateway's READY and the guilds are in: from then on the bot hears
-        every new message."""
+        """Set once the gateway's READY and the guilds are in and what was said while the
+        bot was away is handled: from then on the bot hears every new message."""
         self._stopping: asyncio.Task[None] | None = None
         self._reactions_in_order = asyncio.Lock()
         """Reaction events are handled one after another, in the order they came: an add
@@ -232,8 +245,68 @@ class DiscordAdapter:
         if message.guild is not None and not self.serves(message.guild):
             return  # a server the bot is leaving
         incoming = incoming_message(message)
-        if incoming is not None and self.on_event is not None:
+        if incoming is None or self.on_event is None:
+            return
+        if self._cursors is None:
             await self.on_event(incoming)
+            return
+        channel = str(message.channel.id)
+        if not self._cursors.begin(channel, message.id):
+            return  # it is being handled already (live and from the history at once)
+        await self.on_event(incoming)
+        await self._cursors.finish(channel, message.id)
+
+    # -------------------------------------------------------------- catching up
+
+    async def catch_up(self) -> None:
+        """Handle what was said while the bot was not connected: in every channel it can
+        read, the messages after the last one it handled there, oldest first. A channel
+        it sees for the first time starts at its newest message (nothing said before the
+        bot was there is answered). Never raises: the bot must get ready all the same."""
+        if self._cursors is None:
+            return
+        try:
+            cursors = await self._cursors.load()
+            for channel in await self._readable_channels(cursors):
+                await self._catch_up_in(channel, cursors.get(str(channel.id)))
+        except Exception:
+            logger.exception("Catching up on Discord after a downtime failed")
+
+    async def _catch_up_in(self, channel: Any, cursor: int | None) -> None:
+        assert self._cursors is not None
+        if cursor is None:
+            await self._cursors.start(str(channel.id), channel.last_message_id)
+            return
+        try:
+            async for message in channel.history(
+                limit=None, after=discord.Object(id=cursor), oldest_first=True
+            ):
+                await self.received(message)
+        except discord.HTTPException as error:
+            logger.warning("Could not catch up in channel %s: %s", channel.id, error.status)
+
+    async def _readable_channels(self, cursors: dict[str, int]) -> list[Any]:
+        """The text channels and active threads the bot may read in the servers it serves,
+        and the DM channels it knows (discord.py's or those with a cursor)."""
+        channels: dict[int, Any] = {}
+        for guild in self.client.guilds:
+            if not self.serves(guild):
+                continue
+            for channel in [*guild.text_channels, *guild.threads]:
+                allowed = channel.permissions_for(guild.me)
+                if allowed.view_channel and allowed.read_message_history:
+                    channels[channel.id] = channel
+        for private in self.client.private_channels:
+            channels[private.id] = private
+        for channel_id in cursors:
+            if int(channel_id) not in channels:
+                try:
+                    channel = await self._channel(channel_id)
+                except (DiscordError, discord.HTTPException):
+                    continue  # gone, or no longer the bot's to read
+                if isinstance(channel, discord.DMChannel | discord.Thread):
+                    channels[channel.id] = channel
+        return list(channels.values())
 
     # ----------------------------------------------------------------- guilds
 
@@ -393,19 +466,39 @@ class DiscordAdapter:
         """
         target = thread_root or room_id
         channel = self.client.get_partial_messageable(int(target))
-        mentions = await self._allowed_mentions(channel, message, reply_to)
-        parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
-        first: discord.Message | None = None
-        for index, part in enumerate(parts):
-            sent = await channel.send(
-                part,
-                reference=self._reference(target, reply_to) if index == 0 else None,
-                allowed_mentions=mentions,
-                nonce=nonce_for(dedupe_key, index),
-            )
-            first = first or sent
-        assert first is not None  # split_lines always gives at least one part
-        return str(first.id)
+
+        async def post() -> str:
+            mentions = await self._allowed_mentions(channel, message, reply_to)
+            parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+            first: discord.Message | None = None
+            for index, part in enumerate(parts):
+                sent = await channel.send(
+                    part,
+                    reference=self._reference(target, reply_to) if index == 0 else None,
+                    allowed_mentions=mentions,
+                    nonce=nonce_for(dedupe_key, index),
+                )
+                first = first or sent
+            assert first is not None  # split_lines always gives at least one part
+            return str(first.id)
+
+        return await self._once(dedupe_key, post)
+
+    async def _once(self, dedupe_key: str | None, post: Callable[[], Awaitable[str]]) -> str:
+        """Post once per dedupe key, also across restarts: Discord's nonce finds an earlier
+        message only for minutes, so the adapter's sent-log remembers the message sent
+        under a key (written right after the send) and a retry returns its id."""
+        if dedupe_key is None or self.unit_of_work is None:
+            return await post()
+        async with self.unit_of_work() as uow:
+            sent = await uow.sent.get(PLATFORM, dedupe_key)
+        if sent is not None:
+            return sent
+        message_id = await post()
+        async with self.unit_of_work() as uow:
+            await uow.sent.remember(PLATFORM, dedupe_key, message_id)
+            await uow.commit()
+        return message_id
 
     async def open_thread(
         self, room_id: str, message: Message, *, title: str, dedupe_key: str | None = None
@@ -472,13 +565,17 @@ class DiscordAdapter:
     ) -> str:
         """Post the file as an attachment of a message of its own."""
         channel = self.client.get_partial_messageable(int(room_id))
-        sent = await channel.send(
-            file=discord.File(io.BytesIO(upload.data), filename=upload.filename),
-            reference=self._reference(room_id, reply_to),
-            allowed_mentions=discord.AllowedMentions.none(),
-            nonce=nonce_for(dedupe_key, 0),
-        )
-        return str(sent.id)
+
+        async def post() -> str:
+            sent = await channel.send(
+                file=discord.File(io.BytesIO(upload.data), filename=upload.filename),
+                reference=self._reference(room_id, reply_to),
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=nonce_for(dedupe_key, 0),
+            )
+            return str(sent.id)
+
+        return await self._once(dedupe_key, post)
 
     @staticmethod
     def _reference(room_id: str, reply_to: str | None) -> discord.MessageReference | None:

@@ -1,7 +1,7 @@
 """workshop mirrors: a workshop's entries in platforms' own calendars (Discord events)
 
 Revision ID: 0015_workshop_mirrors
-Revises: 0013_room_platforms
+Revises: 0014_channel_cursors_sent_log
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_workshop_mirrors"
-down_revision: str | Sequence[str] | None = "0013_room_platforms"
+down_revision: str | Sequence[str] | None = "0014_channel_cursors_sent_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
