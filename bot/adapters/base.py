@@ -33,6 +33,9 @@ class PollLimits:
     """Native polls run for whole hours only (a deadline at 14:30 cannot be native)."""
     can_hide_results: bool
     """Whether clients can be told not to show the standing before the end."""
+    limits_selections: bool
+    """Whether a multiple-choice poll can allow k of its n answers (1 < k < n); without,
+    a native poll allows one answer or any number."""
 
 
 @dataclass(frozen=True)

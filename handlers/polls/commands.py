@@ -116,32 +116,22 @@ async def start_poll(
         else:
             ctx.queue_reply(uow, "polls.started", number=number, room=room)
         if not geheim:
-            _explain_text_poll(ctx, uow, number, question, answers, verdeckt, closes_at, now)
+            _explain_text_poll(ctx, uow, created)
         await uow.commit()
     logger.info("Poll #%d created (secret=%s, timed=%s)", number, geheim, closes_at is not None)
     await lifecycle.post(ctx.services, number)
     await ctx.send_queued()
 
 
-def _explain_text_poll(
-    ctx: Context,
-    uow: UnitOfWork,
-    number: int,
-    question: str,
-    answers: Sequence[str],
-    hidden: bool,
-    closes_at: datetime | None,
-    now: datetime,
-) -> None:
+def _explain_text_poll(ctx: Context, uow: UnitOfWork, poll: Poll) -> None:
     """Tell staff why a poll the platform cannot carry natively is posted as text."""
-    duration = closes_at - now if closes_at is not None else None
-    reason = text_poll_reason(ctx.services, ctx.actor.platform, question, answers, hidden, duration)
+    reason = text_poll_reason(ctx.services, poll)
     if reason is None:
         return
     ctx.queue_reply(
         uow,
         "polls.text_poll.notice",
-        number=number,
+        number=poll.id,
         command=lifecycle.vote_command(ctx.services, ctx.language),
         reason=ctx.t(f"polls.text_poll.reasons.{reason.key}", **reason.params),
     )

@@ -9,7 +9,6 @@ wherever it matters (posting, counting, ending), so it needs no column of its ow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,25 +27,22 @@ class TextPollReason:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def text_poll_reason(
-    services: Services,
-    platform: str,
-    question: str,
-    answers: Sequence[str],
-    hidden: bool,
-    duration: timedelta | None,
-) -> TextPollReason | None:
+def text_poll_reason(services: Services, poll: Poll) -> TextPollReason | None:
     """None if the platform's native polls can carry this poll, else the first reason."""
-    limits = services.adapter_for(platform).features.polls
+    limits = services.adapter_for(poll.platform).features.polls
+    answers = [answer.text for answer in poll.answers]
+    duration = poll.closes_at - poll.created_at if poll.closes_at is not None else None
     if limits is None:
         return TextPollReason("unsupported")
     if len(answers) > limits.max_answers:
         return TextPollReason("answers", {"max": limits.max_answers})
-    if len(question) > limits.max_question_length:
+    if len(poll.question) > limits.max_question_length:
         return TextPollReason("question_length", {"max": limits.max_question_length})
     if any(len(answer) > limits.max_answer_length for answer in answers):
         return TextPollReason("answer_length", {"max": limits.max_answer_length})
-    if hidden and not limits.can_hide_results:
+    if 1 < poll.max_selections < len(answers) and not limits.limits_selections:
+        return TextPollReason("selections", {"max": poll.max_selections})
+    if poll.hidden and not limits.can_hide_results:
         return TextPollReason("hidden")
     if duration is not None and limits.max_duration is not None and duration > limits.max_duration:
         return TextPollReason("duration", {"days": limits.max_duration.days})
@@ -57,11 +53,4 @@ def text_poll_reason(
 
 def is_native(services: Services, poll: Poll) -> bool:
     """Whether the stored poll is (to be) posted as the platform's native poll."""
-    if poll.secret:
-        return False
-    duration = poll.closes_at - poll.created_at if poll.closes_at is not None else None
-    answers = [answer.text for answer in poll.answers]
-    reason = text_poll_reason(
-        services, poll.platform, poll.question, answers, poll.hidden, duration
-    )
-    return reason is None
+    return not poll.secret and text_poll_reason(services, poll) is None

@@ -58,6 +58,7 @@ LIMITED_FEATURES = PlatformFeatures(
         max_duration=timedelta(days=32),
         whole_hours_only=True,
         can_hide_results=False,
+        limits_selections=False,
     ),
     threads=False,
     reaction_ids=False,

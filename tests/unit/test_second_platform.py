@@ -106,11 +106,13 @@ async def test_the_same_poll_is_native_on_matrix_without_a_notice(tmp_path):
         ("--verdeckt", "nicht bis zum Ende verbergen"),
         ("--dauer 90m", "nur volle Stunden"),
         ("--dauer 40d", "höchstens 32 Tage"),
+        ("--mehrfach 2", "nicht genau bis zu 2"),
     ],
 )
 async def test_other_limits_of_native_polls_are_explained(tmp_path, options, reason):
     bot = await chat_bot(tmp_path, (polls,), FakeAdapter.limited("chat"))
-    *_, notice = await bot.say(STAFF, f'!umfrage "Was zuerst?" "A" "B" {options}', room=FORUM)
+    command = f'!umfrage "Was zuerst?" "A" "B" "C" {options}'
+    *_, notice = await bot.say(STAFF, command, room=FORUM)
     assert reason in notice.body
     assert not [sent for sent in bot.adapter.sent if sent.kind == "poll"]
 

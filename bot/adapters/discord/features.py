@@ -27,6 +27,7 @@ DISCORD_FEATURES = PlatformFeatures(
         max_duration=timedelta(hours=768),
         whole_hours_only=True,
         can_hide_results=False,
+        limits_selections=False,
     ),
     threads=True,
     reaction_ids=False,

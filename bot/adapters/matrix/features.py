@@ -20,6 +20,7 @@ MATRIX_FEATURES = PlatformFeatures(
         max_duration=timedelta(days=365),
         whole_hours_only=False,
         can_hide_results=True,
+        limits_selections=True,
     ),
     threads=True,
     reaction_ids=True,  # a reaction is taken back by redacting its event
