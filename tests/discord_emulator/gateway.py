@@ -193,15 +193,8 @@ class Gateway:
         unless the bot wrote it or is mentioned in it (DMs always carry content).
         """
         channel = self.world.channels[message.channel_id]
-        for session in list(self.sessions.values()):
+        for session in self.sessions_seeing(channel.id, GUILD_MESSAGES, DIRECT_MESSAGES):
             bot = session.bot.id
-            if channel.type == DM:
-                if bot not in channel.recipients or not session.intents & DIRECT_MESSAGES:
-                    continue
-            else:
-                guild = self.world.guilds[channel.guild_id or ""]
-                if bot not in guild.members or not session.intents & GUILD_MESSAGES:
-                    continue
             data = message.payload(self.world, gateway=True, viewer=bot)
             readable = (
                 channel.type == DM
@@ -211,6 +204,30 @@ class Gateway:
             )
             if not readable:
                 data.update(content="", embeds=[], attachments=[], components=[])
+            await session.dispatch(event, data)
+
+    def sessions_seeing(self, channel_id: str, guild_intent: int, dm_intent: int) -> list[Session]:
+        """The sessions whose bot sees the channel (a member of its guild, a recipient of the
+        DM) and asked for that kind of event with the intent for guilds or for DMs."""
+        channel = self.world.channels[channel_id]
+        if channel.type == DM:
+            return [
+                session
+                for session in list(self.sessions.values())
+                if session.bot.id in channel.recipients and session.intents & dm_intent
+            ]
+        members = self.world.guilds[channel.guild_id or ""].members
+        return [
+            session
+            for session in list(self.sessions.values())
+            if session.bot.id in members and session.intents & guild_intent
+        ]
+
+    async def channel_event(
+        self, channel_id: str, event: str, data: dict[str, Any], guild_intent: int, dm_intent: int
+    ) -> None:
+        """`event` to every session that sees the channel and asked for its kind of event."""
+        for session in self.sessions_seeing(channel_id, guild_intent, dm_intent):
             await session.dispatch(event, data)
 
     async def guild_event(self, bot: User, event: str, data: dict[str, Any]) -> None:

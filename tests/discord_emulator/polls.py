@@ -19,7 +19,7 @@ from aiohttp import web
 
 from tests.discord_emulator.poll_state import EmulatedPoll
 from tests.discord_emulator.rest import API_PREFIX, BOT, DiscordError, json_answer, unknown
-from tests.discord_emulator.world import DM, StoredMessage, User, World
+from tests.discord_emulator.world import StoredMessage, User, World
 
 if TYPE_CHECKING:
     from tests.discord_emulator.gateway import Gateway
@@ -105,16 +105,9 @@ class Polls:
         }
         if channel.guild_id is not None:
             data["guild_id"] = channel.guild_id
-        for session in list(self.gateway.sessions.values()):
-            bot = session.bot.id
-            if channel.type == DM:
-                if bot not in channel.recipients or not session.intents & DIRECT_MESSAGE_POLLS:
-                    continue
-            else:
-                guild = self.world.guilds[channel.guild_id or ""]
-                if bot not in guild.members or not session.intents & GUILD_MESSAGE_POLLS:
-                    continue
-            await session.dispatch(event, data)
+        await self.gateway.channel_event(
+            channel.id, event, data, GUILD_MESSAGE_POLLS, DIRECT_MESSAGE_POLLS
+        )
 
     # ----------------------------------------------------------------- helpers
 

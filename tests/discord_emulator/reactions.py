@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.discord_emulator.rest import API_PREFIX, BOT, unknown
-from tests.discord_emulator.world import DM, StoredMessage, User, World, emoji_payload
+from tests.discord_emulator.world import StoredMessage, User, World, emoji_payload
 
 if TYPE_CHECKING:
     from tests.discord_emulator.gateway import Gateway
@@ -95,17 +95,9 @@ class Reactions:
 
     async def _dispatch(self, event: str, message: StoredMessage, data: dict[str, Any]) -> None:
         """To every session that sees the channel and asked for its kind of reactions."""
-        channel = self.world.channels[message.channel_id]
-        for session in list(self.gateway.sessions.values()):
-            bot = session.bot.id
-            if channel.type == DM:
-                if bot not in channel.recipients or not session.intents & DIRECT_MESSAGE_REACTIONS:
-                    continue
-            else:
-                guild = self.world.guilds[channel.guild_id or ""]
-                if bot not in guild.members or not session.intents & GUILD_MESSAGE_REACTIONS:
-                    continue
-            await session.dispatch(event, data)
+        await self.gateway.channel_event(
+            message.channel_id, event, data, GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS
+        )
 
     def _message(self, request: web.Request) -> StoredMessage:
         channel = self.world.channels.get(request.match_info["channel"])
