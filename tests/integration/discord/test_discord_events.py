@@ -10,46 +10,24 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
 
 from bot.clock import FakeClock
-from tests.discord_emulator import DiscordEmulator, StoredMessage, User
+from tests.discord_emulator import DiscordEmulator
 
 pytest.importorskip("discord", reason="discord.py is not installed (extra `discord`)")
 
 from discord_bot import DiscordBot  # needs discord.py: after the check above
+from workshop_guild import NOW, WorkshopGuild
 
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
-
-class Town:
-    """A guild with an announcement channel, staff, two members and the bot."""
+class Town(WorkshopGuild):
+    """The workshop guild with its scheduled events."""
 
     def __init__(self, emulator: DiscordEmulator) -> None:
-        self.emulator = emulator
-        self.bot = emulator.add_bot("smartregion-bot", token="events-bot-token")
-        self.staff = emulator.add_user("Sabine")
-        self.alice = emulator.add_user("Alice")
-        self.bob = emulator.add_user("Bob")
-        self.guild = emulator.add_guild("Würzburg", owner=self.staff)
-        for user in (self.bot, self.alice, self.bob):
-            emulator.add_member(self.guild, user)
-        self.announcements = emulator.add_channel(self.guild, "ankuendigungen").id
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {
-            "DISCORD_GUILD_IDS": self.guild.id,
-            "DISCORD_STAFF_USERS": self.staff.id,
-            "DISCORD_ANNOUNCE_CHANNELS": self.announcements,
-        }
-
-    async def staff_says(self, text: str) -> StoredMessage:
-        team = self.emulator.dm(self.staff, self.bot)
-        return await self.emulator.reply_to(team, await self.emulator.say(self.staff, team, text))
+        super().__init__(emulator, "Würzburg", "events-bot-token")
 
     def events(self) -> list[dict[str, Any]]:
         return self.emulator.scheduled_events.of_guild(self.guild.id)
@@ -60,18 +38,6 @@ class Town:
             lambda: len(self.events()) == 1 and condition(self.events()[0])
         )
         return self.events()[0]
-
-    async def direct_message(
-        self, user: User, text: str, after: StoredMessage | None = None
-    ) -> StoredMessage:
-        return await self.emulator.wait_for(
-            self.emulator.dm(user, self.bot),
-            lambda m: (
-                m.author_id == self.bot.id
-                and text in m.content
-                and (after is None or int(m.id) > int(after.id))
-            ),
-        )
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -7,51 +7,28 @@ and no timed job fires; the announcement goes out when the workshop is created.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
 
 from bot.clock import FakeClock
-from tests.discord_emulator import DiscordEmulator, StoredMessage, User
+from tests.discord_emulator import DiscordEmulator, StoredMessage
 
 pytest.importorskip("discord", reason="discord.py is not installed (extra `discord`)")
 
 from discord_bot import DiscordBot  # needs discord.py: after the check above
 from event_tasks import events_handled
+from workshop_guild import NOW, WorkshopGuild
 
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 CHECK = "✅"
 
 
-class Club:
-    """A guild with an announcement channel, staff, two members and the bot."""
+class Club(WorkshopGuild):
+    """The workshop guild with its announcements."""
 
     def __init__(self, emulator: DiscordEmulator) -> None:
-        self.emulator = emulator
-        self.bot = emulator.add_bot("smartregion-bot", token="workshop-bot-token")
-        self.staff = emulator.add_user("Sabine")
-        self.alice = emulator.add_user("Alice")
-        self.bob = emulator.add_user("Bob")
-        self.guild = emulator.add_guild("Makerspace", owner=self.staff)
-        for user in (self.bot, self.alice, self.bob):
-            emulator.add_member(self.guild, user)
-        self.announcements = emulator.add_channel(self.guild, "ankuendigungen").id
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {
-            "DISCORD_GUILD_IDS": self.guild.id,
-            "DISCORD_STAFF_USERS": self.staff.id,
-            "DISCORD_ANNOUNCE_CHANNELS": self.announcements,
-        }
-
-    async def staff_says(self, text: str) -> StoredMessage:
-        """Staff write to the bot in their DM; returns the bot's reply."""
-        team = self.emulator.dm(self.staff, self.bot)
-        return await self.emulator.reply_to(team, await self.emulator.say(self.staff, team, text))
+        super().__init__(emulator, "Makerspace", "workshop-bot-token")
 
     async def announcement(self) -> StoredMessage:
         """The announcement, once the bot has stored its id (a person reacts later)."""
@@ -60,19 +37,6 @@ class Club:
             m
             for m in self.emulator.messages(self.announcements)
             if m.author_id == self.bot.id and CHECK in m.content
-        )
-
-    async def direct_message(
-        self, user: User, text: str, after: StoredMessage | None = None
-    ) -> StoredMessage:
-        """The bot's first DM to `user` containing `text` (after the message `after`)."""
-        return await self.emulator.wait_for(
-            self.emulator.dm(user, self.bot),
-            lambda m: (
-                m.author_id == self.bot.id
-                and text in m.content
-                and (after is None or int(m.id) > int(after.id))
-            ),
         )
 
 
