@@ -146,8 +146,11 @@ class _Client(discord.Client):
         self.adapter = adapter
 
     async def on_ready(self) -> None:
-        """At each READY (a start, a full re-identify; a RESUME replays instead): catch up
-        on what was said meanwhile, then the bot is ready."""
+        """At each READY (a start, a full re-identify; a RESUME replays instead): register
+        the slash commands, catch up on what was said meanwhile, then the bot is ready. The
+        first READY without Message Content tells the operator that `!` commands are off."""
+        if not self.intents.message_content and not self.adapter.ready.is_set():
+            logger.warning(MESSAGE_CONTENT_OFF)
         await self.adapter.leave_unlisted_guilds()
         await self.adapter.register_commands()
         await self.adapter.catch_up()
@@ -256,18 +259,18 @@ class DiscordAdapter:
     async def run(self) -> None:
         """Stay connected to the gateway until `stop()`; discord.py resumes or re-identifies
         after disconnects by itself. Raises `DiscordIntentsRequired` when Discord refuses
-        the intents (nothing works without them, so the bot does not run on half)."""
+        the intents. With a command menu, a refusal is first retried without Message
+        Content: slash commands and DMs work without it, so the bot runs on with them and
+        says that `!` commands in channels are off; the members intent it cannot do without
+        (roles decide staff and experts)."""
         if self.client.user is None:
             await self.login()
         try:
             await self.client.connect(reconnect=True)
+            return
         except discord.PrivilegedIntentsRequired:
             if self.command_menu is None or self._stopping is not None:
                 raise DiscordIntentsRequired() from None
-        else:
-            return
-        # Perhaps only Message Content is off: slash commands work without it.
-        logger.warning(MESSAGE_CONTENT_OFF)
         await self.client.close()
         self.client = _Client(self, message_content=False)
         await self.login()
@@ -330,7 +333,7 @@ class DiscordAdapter:
         try:
             await interaction.response.defer(thinking=True)
         except discord.HTTPException as error:
-            logger.warning("Could not acknowledge interaction %s: %s", interaction.id, error)
+            logger.warning("Could not acknowledge interaction %s: %s", interaction.id, error.status)
             return
         event_id = str(interaction.id)
         answers = self._interactions[event_id] = SlashAnswers(interaction)
