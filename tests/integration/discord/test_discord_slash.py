@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot.app import HANDLER_MODULES
+from bot.router import CommandRegistry
 from tests.discord_emulator import DiscordEmulator
 from tests.discord_emulator.gateway import GUILD_MEMBERS, PRIVILEGED_INTENTS
 from tests.discord_emulator.interactions import DEFERRED_CHANNEL_MESSAGE
@@ -53,6 +55,8 @@ async def test_commands_are_registered_per_server_in_german_with_english_names(
     assert arguments["name_localizations"]["en-US"] == "arguments"
     assert arguments["description"] == "[#kategorie] <Text>"
     assert not arguments["required"]
+    registered = emulator.interactions.commands[(square.bot.id, square.guild.id)]
+    assert len(registered) == len(CommandRegistry.from_modules(HANDLER_MODULES).specs)
     assert emulator.interactions.command(square.bot, square.guild.id, "hilfe")
     assert emulator.interactions.command(square.bot, square.guild.id, "status")
 
