@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
-from bot.adapters.base import ChatAdapter
+from bot.adapters.base import ChatAdapter, CommandDeclaration, CommandMenu
 from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
@@ -95,6 +95,32 @@ class RunningAdapter(ChatAdapter, Protocol):
     def stop(self) -> None: ...
 
 
+def command_menu(
+    registry: CommandRegistry, catalog: Catalog, prefix: str, user_reference_example: str
+) -> CommandMenu:
+    """Every command with its summary and usage line in German and English, for a
+    platform's command menu (Discord's slash commands); usage lines naming a person show
+    how that platform writes one."""
+    languages = ("de", "en")
+    return CommandMenu(
+        prefix,
+        tuple(
+            CommandDeclaration(
+                spec.name,
+                spec.alias,
+                {lang: catalog.text(lang, f"commands.{spec.name}.summary") for lang in languages},
+                {
+                    lang: catalog.text(
+                        lang, f"commands.{spec.name}.usage", example=user_reference_example
+                    )
+                    for lang in languages
+                },
+            )
+            for spec in registry.specs
+        ),
+    )
+
+
 def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) -> DiscordAdapter:
     """The Discord adapter; imported here, so a deployment on Matrix alone runs without
     discord.py (the extra `discord`). The unit of work keeps its channel cursors (the
@@ -146,14 +172,21 @@ class App:
             self.adapters["matrix"] = await self._stack.enter_async_context(
                 MatrixAdapter(settings.matrix, unit_of_work)
             )
+        discord: DiscordAdapter | None = None
         if settings.discord is not None:
-            self.adapters["discord"] = await self._stack.enter_async_context(
+            discord = await self._stack.enter_async_context(
                 discord_adapter(settings.discord, unit_of_work)
             )
+            self.adapters["discord"] = discord
         registry = CommandRegistry.from_modules(self.handler_modules)
+        catalog = Catalog.load(default=settings.language)
+        if discord is not None:
+            discord.command_menu = command_menu(
+                registry, catalog, settings.command_prefix, discord.user_reference_example
+            )
         self.services = Services(
             settings=settings,
-            catalog=Catalog.load(default=settings.language),
+            catalog=catalog,
             clock=self.clock,
             unit_of_work=unit_of_work,
             adapters=self.adapters,

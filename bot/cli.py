@@ -169,8 +169,10 @@ def print_discord_summary(discord: DiscordSettings) -> None:
         "    `!` commands in channels and experts' answers in question threads need the "
         "privileged Message Content intent, staff and expert roles the Server Members "
         "intent: enable both in the Discord developer portal (your application, Bot, "
-        "Privileged Gateway Intents). While either is off Discord refuses the bot's "
-        "connection, and `run` stops saying so."
+        "Privileged Gateway Intents). Without Message Content `run` says so and runs on "
+        "with slash commands only (`!` commands in channels are off; DMs still work); "
+        "without Server Members Discord refuses the bot's connection, and `run` stops "
+        "saying so."
     )
 
 

@@ -67,10 +67,15 @@ class Message:
 
     `notify` names people the message should reach although the text does not mention them
     (e.g. the asker of a question, answered in a shared room).
+
+    `private` marks an answer meant for the asker alone (a refusal, a usage error): where a
+    platform can show an answer to one person only (Discord's ephemeral answers to slash
+    commands) it does; elsewhere it is an ordinary answer.
     """
 
     lines: tuple[Line, ...]
     notify: tuple[str, ...] = ()
+    private: bool = False
 
     @classmethod
     def plain(cls, text: str) -> Message:
@@ -91,6 +96,10 @@ class Message:
     def notifying(self, user_ids: Iterable[str]) -> Message:
         """The same message, also notifying `user_ids`."""
         return replace(self, notify=tuple(dict.fromkeys((*self.notify, *user_ids))))
+
+    def privately(self) -> Message:
+        """The same message, for the asker alone (see `private`)."""
+        return replace(self, private=True)
 
     def to_json(self) -> str:
         """The message as JSON, e.g. to store an answer until it is sent."""

@@ -373,9 +373,10 @@ class Router:
                 return
             await spec.handler(ctx, **arguments)
         except NotPermitted as refusal:
-            await ctx.reply(refusal.key, role=ctx.t(f"roles.{refusal.required.name.lower()}"))
+            role = ctx.t(f"roles.{refusal.required.name.lower()}")
+            await ctx.reply_message(ctx.render(refusal.key, role=role).privately())
         except UsageError as error:
-            await ctx.reply_message(self.usage_message(ctx, spec, error))
+            await ctx.reply_message(self.usage_message(ctx, spec, error).privately())
 
     def usage_message(self, ctx: Context, spec: CommandSpec, error: UsageError) -> Message:
         """The error followed by the command's usage line, in the asker's language."""

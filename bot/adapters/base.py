@@ -62,6 +62,28 @@ class PlatformFeatures:
     interest arrives as `IncomingInterest`. Without, those methods are never called."""
 
 
+@dataclass(frozen=True)
+class CommandDeclaration:
+    """A chat command as a platform with a command menu of its own (Discord's slash
+    commands) lists it: its German name, English alias, and per language (`de`, `en`) the
+    one-line summary and usage line from the catalogs (usage empty: it takes no arguments).
+    """
+
+    name: str
+    alias: str
+    summaries: dict[str, str]
+    usages: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CommandMenu:
+    """The commands to offer in a platform's command menu, and the prefix that the text a
+    menu command becomes (`<prefix><name> <arguments>`) starts with."""
+
+    prefix: str
+    commands: tuple[CommandDeclaration, ...]
+
+
 class PlatformSetupError(Exception):
     """The platform refuses the bot until its operator changes something outside the bot
     (e.g. a switch in Discord's developer portal); the message says what, for `run` to show.

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from tests.discord_emulator.events import ScheduledEvents
 from tests.discord_emulator.gateway import Gateway
+from tests.discord_emulator.interactions import Answer, Interactions
 from tests.discord_emulator.polls import Polls
 from tests.discord_emulator.rate_limits import ALL_ROUTES, LimitedRequest, RateLimits
 from tests.discord_emulator.reactions import Reactions
@@ -45,6 +46,7 @@ class DiscordEmulator:
         self.scheduled_events = ScheduledEvents(self.world, self.gateway)
         self.polls = Polls(self.world, self.gateway)
         self.rate_limits = RateLimits()
+        self.interactions = Interactions(self.world, self.gateway, self.rest)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self.base_url = ""
@@ -69,6 +71,7 @@ class DiscordEmulator:
         app.add_routes(self.reactions.routes())
         app.add_routes(self.scheduled_events.routes())
         app.add_routes(self.polls.routes())
+        app.add_routes(self.interactions.routes())
         app.on_response_prepare.append(self._notify_changed)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -152,6 +155,45 @@ class DiscordEmulator:
     async def unvote(self, user: User, channel_id: str, message_id: str, answer_id: int) -> None:
         """`user` takes back their vote for answer `answer_id` (MESSAGE_POLL_VOTE_REMOVE)."""
         await self.polls.unvote(user.id, self._stored(channel_id, message_id), answer_id)
+
+    async def slash(
+        self,
+        user: User,
+        channel_id: str,
+        name: str,
+        options: dict[str, str] | None = None,
+        *,
+        bot: User | None = None,
+        locale: str = "de",
+    ) -> str:
+        """`user` runs the bot's slash command `name` (its registered, German name) in the
+        channel with string `options`; returns the interaction's id (see interactions.py).
+        `bot` defaults to the bot connected to the gateway that can see the channel."""
+        bot = bot or self._connected_bot_in(channel_id)
+        return await self.interactions.use(user, bot, channel_id, name, options or {}, locale)
+
+    async def answers(
+        self, interaction_id: str, count: int = 1, within: float = DEFAULT_TIMEOUT
+    ) -> list[Answer]:
+        """The bot's answers to the interaction once there are `count` of them."""
+        await self.wait_until(
+            lambda: len(self.interactions.answers_to(interaction_id)) >= count, within
+        )
+        return self.interactions.answers_to(interaction_id)
+
+    def _connected_bot_in(self, channel_id: str) -> User:
+        channel = self.world.channels[channel_id]
+        there = (
+            channel.recipients
+            if channel.guild_id is None
+            else self.world.guilds[channel.guild_id].members
+        )
+        connected = {
+            session.bot.id
+            for session in self.gateway.sessions.values()
+            if session.socket is not None and not session.socket.closed
+        }
+        return next(self.world.users[u] for u in there if u in connected)
 
     def _stored(self, channel_id: str, message_id: str) -> StoredMessage:
         message = self.world.messages[message_id]

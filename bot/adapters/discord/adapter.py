@@ -25,7 +25,7 @@ from typing import Any
 import discord
 import yarl
 
-from bot.adapters.base import PlatformFeatures, PlatformSetupError
+from bot.adapters.base import CommandMenu, PlatformFeatures, PlatformSetupError
 from bot.adapters.discord.calendar import (
     INTEREST_EVENTS,
     entry_id,
@@ -35,7 +35,7 @@ from bot.adapters.discord.calendar import (
 )
 from bot.adapters.discord.catch_up import ChannelCursors
 from bot.adapters.discord.connection import DiscordConnection
-from bot.adapters.discord.events import incoming_message
+from bot.adapters.discord.events import actor_of, incoming_message
 from bot.adapters.discord.features import DISCORD_FEATURES, MAX_MESSAGE_LENGTH
 from bot.adapters.discord.identity import PLATFORM, USER_REFERENCE_EXAMPLE, parse_user_id
 from bot.adapters.discord.polls import (
@@ -47,7 +47,16 @@ from bot.adapters.discord.polls import (
 )
 from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
-from bot.context import CalendarEntry, FileUpload, IncomingEvent, IncomingPollResponse, PollDraft
+from bot.adapters.discord.slash import SlashAnswers, command_payload, command_text
+from bot.context import (
+    CalendarEntry,
+    FileUpload,
+    IncomingEvent,
+    IncomingMessage,
+    IncomingPollResponse,
+    Place,
+    PollDraft,
+)
 from bot.messages import Message
 from storage.uow import UnitOfWork
 
@@ -74,16 +83,16 @@ duration ran out first)."""
 VOTERS_PAGE = 100
 
 
-def intents() -> discord.Intents:
+def intents(message_content: bool = True) -> discord.Intents:
     """What the bot listens to: guilds and their members (roles decide staff and experts),
-    messages in channels and DMs with their content (the `!` commands), reactions, poll
-    votes."""
+    messages in channels and DMs with their content (the `!` commands; without it only
+    slash commands and DMs reach the bot), reactions, poll votes."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.members = True
     wanted.guild_messages = True
     wanted.dm_messages = True
-    wanted.message_content = True
+    wanted.message_content = message_content
     wanted.guild_reactions = True
     wanted.dm_reactions = True
     wanted.guild_scheduled_events = True
@@ -118,17 +127,32 @@ class DiscordIntentsRequired(PlatformSetupError):
         )
 
 
+MESSAGE_CONTENT_OFF = (
+    "Discord refused the Message Content intent (close code 4014): the bot runs on with "
+    "slash commands only, and `!` commands in channels are off (DMs and slash commands still "
+    "work). To enable them, open the bot's application in the Discord developer portal "
+    "(https://discord.com/developers/applications), then Bot → Privileged Gateway Intents, "
+    'switch on "Message Content Intent", save the changes, and start the bot again.'
+)
+
+
 class _Client(discord.Client):
     """discord.py's client, handing what the gateway delivers to the adapter."""
 
-    def __init__(self, adapter: DiscordAdapter) -> None:
-        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
+    def __init__(self, adapter: DiscordAdapter, message_content: bool = True) -> None:
+        super().__init__(
+            intents=intents(message_content), allowed_mentions=discord.AllowedMentions.none()
+        )
         self.adapter = adapter
 
     async def on_ready(self) -> None:
-        """At each READY (a start, a full re-identify; a RESUME replays instead): catch up
-        on what was said meanwhile, then the bot is ready."""
+        """At each READY (a start, a full re-identify; a RESUME replays instead): register
+        the slash commands, catch up on what was said meanwhile, then the bot is ready. The
+        first READY without Message Content tells the operator that `!` commands are off."""
+        if not self.intents.message_content and not self.adapter.ready.is_set():
+            logger.warning(MESSAGE_CONTENT_OFF)
         await self.adapter.leave_unlisted_guilds()
+        await self.adapter.register_commands()
         await self.adapter.catch_up()
         self.adapter.ready.set()
 
@@ -137,6 +161,9 @@ class _Client(discord.Client):
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.received(message)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.adapter.interacted(interaction)
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's dispatch, plus each raw reaction event with its gateway position.
@@ -203,6 +230,10 @@ class DiscordAdapter:
         """Poll vote events likewise: each one's selection builds on the one before."""
         self._other_polls: set[int] = set()
         """Poll messages not posted by the bot: their votes are ignored without asking."""
+        self.command_menu: CommandMenu | None = None
+        """The commands to register as slash commands (set by the composition root)."""
+        self._interactions: dict[str, SlashAnswers] = {}
+        """Slash commands being handled, by interaction id (the event id the core answers)."""
 
     @property
     def user_id(self) -> str:
@@ -228,9 +259,21 @@ class DiscordAdapter:
     async def run(self) -> None:
         """Stay connected to the gateway until `stop()`; discord.py resumes or re-identifies
         after disconnects by itself. Raises `DiscordIntentsRequired` when Discord refuses
-        the intents (nothing works without them, so the bot does not run on half)."""
+        the intents. With a command menu, a refusal is first retried without Message
+        Content: slash commands and DMs work without it, so the bot runs on with them and
+        says that `!` commands in channels are off; the members intent it cannot do without
+        (roles decide staff and experts)."""
         if self.client.user is None:
             await self.login()
+        try:
+            await self.client.connect(reconnect=True)
+            return
+        except discord.PrivilegedIntentsRequired:
+            if self.command_menu is None or self._stopping is not None:
+                raise DiscordIntentsRequired() from None
+        await self.client.close()
+        self.client = _Client(self, message_content=False)
+        await self.login()
         try:
             await self.client.connect(reconnect=True)
         except discord.PrivilegedIntentsRequired:
@@ -255,6 +298,61 @@ class DiscordAdapter:
             return  # it is being handled already (live and from the history at once)
         await self.on_event(incoming)
         await self._cursors.finish(channel, message.id)
+
+    # ---------------------------------------------------------- slash commands
+
+    async def register_commands(self) -> None:
+        """Register the command menu as slash commands in every server the bot serves (a
+        bulk overwrite, so commands since removed disappear). Never raises: `!` commands
+        work all the same."""
+        application = self.client.application_id
+        if self.command_menu is None or application is None:
+            return
+        payload = [command_payload(d) for d in self.command_menu.commands]
+        for guild in self.client.guilds:
+            if not self.serves(guild):
+                continue
+            try:
+                await self.client.http.bulk_upsert_guild_commands(application, guild.id, payload)
+            except discord.HTTPException as error:
+                logger.warning(
+                    "Could not register slash commands in the Discord server %s: %s",
+                    guild.id,
+                    error.status,
+                )
+
+    async def interacted(self, interaction: discord.Interaction) -> None:
+        """A slash command: acknowledged at once (Discord allows 3 seconds, the core may
+        take longer), then handled as the command line it stands for; the core's answers
+        to it (`send` replying to the interaction's id) become its answers."""
+        if interaction.guild is not None and not self.serves(interaction.guild):
+            return
+        text = command_text(self.command_menu, interaction) if self.command_menu else None
+        if text is None or self.on_event is None or interaction.channel_id is None:
+            return
+        try:
+            await interaction.response.defer(thinking=True)
+        except discord.HTTPException as error:
+            logger.warning("Could not acknowledge interaction %s: %s", interaction.id, error.status)
+            return
+        event_id = str(interaction.id)
+        answers = self._interactions[event_id] = SlashAnswers(interaction)
+        channel = interaction.channel
+        incoming = IncomingMessage(
+            event_id=event_id,
+            actor=actor_of(interaction.user),
+            place=Place(str(interaction.channel_id), is_direct=interaction.guild is None),
+            text=text,
+            sent_at=interaction.created_at,
+            thread_root=str(channel.id) if isinstance(channel, discord.Thread) else None,
+        )
+        try:
+            await self.on_event(incoming)
+            await answers.finish()
+        except discord.HTTPException as error:
+            logger.warning("Could not finish interaction %s: %s", interaction.id, error.status)
+        finally:
+            del self._interactions[event_id]
 
     # -------------------------------------------------------------- catching up
 
@@ -466,6 +564,11 @@ class DiscordAdapter:
         """
         target = thread_root or room_id
         channel = self.client.get_partial_messageable(int(target))
+        answers = self._interactions.get(reply_to or "")
+        if answers is not None:
+            mentions = await self._allowed_mentions(channel, message, None)
+            parts = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+            return await answers.answer(parts, message.private, mentions)
 
         async def post() -> str:
             mentions = await self._allowed_mentions(channel, message, reply_to)

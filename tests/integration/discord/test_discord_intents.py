@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from asyncio.subprocess import Process
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
 
 from tests.discord_emulator import DiscordEmulator
-from tests.discord_emulator.gateway import GUILD_MEMBERS
+from tests.discord_emulator.gateway import GUILD_MEMBERS, MESSAGE_CONTENT
 
 pytest.importorskip("discord", reason="discord.py is not installed (extra `discord`)")
 
@@ -20,19 +22,18 @@ PROJECT = Path(__file__).resolve().parents[3]
 RUN_SECONDS = 60
 
 
-async def test_run_names_the_portal_switches_and_fails_when_message_content_is_off(
-    discord_at_emulator: DiscordEmulator, tmp_path: Path
-) -> None:
-    emulator = discord_at_emulator
+def start_run(emulator: DiscordEmulator, tmp_path: Path, switched_on: int) -> Awaitable[Process]:
+    """`smartregion-bot run` against the emulator whose portal has `switched_on` privileged
+    intents."""
     bot = emulator.add_bot(token="portal-token")
     emulator.add_member(emulator.add_guild("Würzburg", owner=emulator.add_user("Orga")), bot)
-    emulator.gateway.privileged_intents = GUILD_MEMBERS  # Message Content switched off
+    emulator.gateway.privileged_intents = switched_on
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(PROJECT),
         **discord_env(emulator, bot, tmp_path / "bot.db"),
     }
-    process = await asyncio.create_subprocess_exec(
+    return asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         "import sys; from bot.cli import main; sys.exit(main(['run']))",
@@ -41,6 +42,12 @@ async def test_run_names_the_portal_switches_and_fails_when_message_content_is_o
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_run_names_the_portal_switches_and_fails_when_server_members_is_off(
+    discord_at_emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    process = await start_run(discord_at_emulator, tmp_path, MESSAGE_CONTENT)
     async with asyncio.timeout(RUN_SECONDS):
         _, stderr = await process.communicate()
     printed = stderr.decode()
@@ -49,3 +56,23 @@ async def test_run_names_the_portal_switches_and_fails_when_message_content_is_o
     assert "Bot → Privileged Gateway Intents" in printed
     assert '"Message Content Intent" and "Server Members Intent"' in printed
     assert "Traceback" not in printed
+
+
+async def test_run_goes_on_with_slash_commands_when_message_content_is_off(
+    discord_at_emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    process = await start_run(discord_at_emulator, tmp_path, GUILD_MEMBERS)
+    assert process.stderr is not None
+    printed = ""
+    try:
+        async with asyncio.timeout(RUN_SECONDS):
+            while "Message Content Intent" not in printed:
+                line = await process.stderr.readline()
+                assert line, printed  # the process ended instead
+                printed += line.decode()
+    finally:
+        process.terminate()
+        await process.wait()
+    assert "slash commands only" in printed
+    assert "`!` commands in channels are off" in printed
+    assert "Bot → Privileged Gateway Intents" in printed
