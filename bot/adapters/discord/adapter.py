@@ -166,22 +166,27 @@ class _Client(discord.Client):
         await self.adapter.interacted(interaction)
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
-        """discord.py's dispatch, plus each raw reaction event with its gateway position.
+        """discord.py's dispatch, plus each reaction, interest and poll vote event with its
+        gateway position (these events carry no id of their own).
 
         The session id and sequence number of the dispatch being parsed are only current
         while discord.py parses it (listeners run later, as tasks), so they are taken here.
         """
         super().dispatch(event, *args, **kwargs)
-        if event in RAW_REACTION_EVENTS and self.ws is not None:
-            delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
-            super().dispatch(DELIVERED_REACTION, args[0], delivery)
-        if event in INTEREST_EVENTS and self.ws is not None:
-            delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
+        if self.ws is None:
+            return
+        if event in RAW_REACTION_EVENTS:
+            super().dispatch(DELIVERED_REACTION, args[0], self._delivery())
+        elif event in INTEREST_EVENTS:
             added = INTEREST_EVENTS[event]
-            super().dispatch(DELIVERED_INTEREST, args[0], args[1], added, delivery)
-        if event in RAW_POLL_VOTE_EVENTS and self.ws is not None:
-            delivery = Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
-            super().dispatch(DELIVERED_POLL_VOTE, args[0], event, delivery)
+            super().dispatch(DELIVERED_INTEREST, args[0], args[1], added, self._delivery())
+        elif event in RAW_POLL_VOTE_EVENTS:
+            super().dispatch(DELIVERED_POLL_VOTE, args[0], event, self._delivery())
+
+    def _delivery(self) -> Delivery:
+        """Where the dispatch being parsed stands in the gateway stream."""
+        assert self.ws is not None
+        return Delivery(str(self.ws.session_id), int(self.ws.sequence or 0))
 
     async def on_delivered_reaction(
         self, payload: discord.RawReactionActionEvent, delivery: Delivery
@@ -309,9 +314,7 @@ class DiscordAdapter:
         if self.command_menu is None or application is None:
             return
         payload = [command_payload(d) for d in self.command_menu.commands]
-        for guild in self.client.guilds:
-            if not self.serves(guild):
-                continue
+        for guild in self.served_guilds():
             try:
                 await self.client.http.bulk_upsert_guild_commands(application, guild.id, payload)
             except discord.HTTPException as error:
@@ -387,9 +390,7 @@ class DiscordAdapter:
         """The text channels and active threads the bot may read in the servers it serves,
         and the DM channels it knows (discord.py's or those with a cursor)."""
         channels: dict[int, Any] = {}
-        for guild in self.client.guilds:
-            if not self.serves(guild):
-                continue
+        for guild in self.served_guilds():
             for channel in [*guild.text_channels, *guild.threads]:
                 allowed = channel.permissions_for(guild.me)
                 if allowed.view_channel and allowed.read_message_history:
@@ -412,6 +413,10 @@ class DiscordAdapter:
         """Whether the server is on the allowlist (DISCORD_GUILD_IDS)."""
         allowed = self.connection.guild_ids
         return allowed is None or str(guild.id) in allowed
+
+    def served_guilds(self) -> list[discord.Guild]:
+        """The servers the bot is in and serves (not those it is leaving)."""
+        return [guild for guild in self.client.guilds if self.serves(guild)]
 
     async def leave_unlisted_guilds(self) -> None:
         """Leave every server the bot is in that is not on the allowlist (checked at each
@@ -458,9 +463,7 @@ class DiscordAdapter:
         """An external scheduled event in every server the bot serves (its members see the
         workshop in the server's event list); returns `guild/event` ids."""
         created = []
-        for guild in self.client.guilds:
-            if not self.serves(guild):
-                continue
+        for guild in self.served_guilds():
             data = await self.client.http.create_guild_scheduled_event(
                 guild.id, **event_fields(entry)
             )
