@@ -234,6 +234,18 @@ async def test_a_digest_due_while_the_bot_was_down_goes_out_at_start_once(tmp_pa
     assert bot.services.scheduler.job_ids() == ["insight-digest"]
 
 
+async def test_every_platform_with_a_staff_room_gets_its_copy(tmp_path):
+    bot = await town(tmp_path, adapter=FakeAdapter.limited("chat"))
+    matrix = FakeAdapter()
+    bot.services.adapters["matrix"] = matrix  # type: ignore[index]
+    await start(bot, DUE)
+    assert await run_at(bot, DUE) == 1
+    for adapter in (bot.adapter, matrix):
+        text, image = (sent for sent in adapter.sent if sent.room_id == STAFF_ROOM)
+        assert text.dedupe_key == f"insight-digest:2026-11-23:{adapter.platform}"
+        assert image.upload is not None and image.upload.content_type == "image/png"
+
+
 class FailingOnce(FakeAdapter):
     """A platform that is unreachable for the first send (the bot crashes after deciding)."""
 
