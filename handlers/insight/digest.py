@@ -6,7 +6,8 @@ calendar week before it. The transaction that decides it claims the week (a `Dig
 with the figures frozen) and records a delivery per platform with a staff room; a delivery
 is marked sent once its message and chart went out under stable dedupe keys. So a second
 run in the same week (a restart, a second instance) decides nothing, and a crash between
-deciding and sending resends the same digest without doubling it.
+deciding and sending resends the same digest without doubling it. A send that fails (the
+platform unreachable) is tried again after RETRY_AFTER.
 
 The job is rebuilt at start: a digest whose time passed while the bot was down (this
 week's), or one decided but not delivered, goes out right after the start. A week whose
@@ -29,6 +30,7 @@ from storage.insight.repository import InsightRepository
 logger = logging.getLogger(__name__)
 
 JOB_ID = "insight-digest"
+RETRY_AFTER = timedelta(minutes=15)
 
 
 def due_in_week(monday: date, services: Services) -> datetime | None:
@@ -75,13 +77,15 @@ async def run_digest(services: Services) -> bool:
     now = services.clock.now()
     monday = week_start(now.date())
     due = due_in_week(monday, services)
-    decided = False
+    decided = finished = False
     try:
         if due is not None and due <= now:
             decided = await _decide(services, monday - timedelta(weeks=1), now)
         await deliver_unsent(services)
+        finished = True
     finally:
-        following = next_due(now, services)
+        # A platform that could not be reached is tried again soon, not next week.
+        following = next_due(now, services) if finished else now + RETRY_AFTER
         if following is not None:
             services.scheduler.schedule_at(
                 JOB_ID, following, functools.partial(run_digest, services)

@@ -164,7 +164,7 @@ async def test_the_digest_names_counts_and_departments_and_no_person(tmp_path):
         "(davor 0, ±0)",
         "Mobilität & Verkehr: gestellt 2 (davor 0, +2) · erste Antworten 1 (davor 0, +1), "
         "Median bis zur ersten Antwort 338,0 h (davor –) · überfällig 1 (davor 1, ±0)",
-        "Workshops: 1 (davor 2, −1) · Auslastung: 80 % (davor 25 %) · auf Wartelisten: 2 "
+        "Im Zeitraum: 1 (davor 2, −1) · Auslastung: 80 % (davor 25 %) · auf Wartelisten: 2 "
         "(davor 0, +2)",
         "Beendete Umfragen: 2 (davor 1, +1) · Teilnahmen: 6 (davor 1, +5)",
     ):
@@ -256,6 +256,16 @@ class FailingOnce(FakeAdapter):
             self.failed = True
             raise ConnectionError("homeserver unreachable")
         return await super().send(room_id, message, **kwargs)
+
+
+async def test_a_digest_whose_send_failed_is_tried_again_soon(tmp_path):
+    bot = await town(tmp_path, adapter=FailingOnce())
+    await start(bot, DUE)
+    await run_at(bot, DUE)  # decided, then the send failed
+    assert in_staff_room(bot) == []
+    assert await run_at(bot, DUE + timedelta(minutes=14)) == 0
+    assert await run_at(bot, DUE + timedelta(minutes=15)) == 1
+    assert len(in_staff_room(bot)) == 2
 
 
 async def test_a_decided_digest_that_was_not_sent_goes_out_after_a_restart(tmp_path):
