@@ -104,10 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stats":
         from bot.stats_command import run_stats
 
-        try:
-            settings = Settings.from_env(env_file=args.env_file)
-        except ConfigError as error:
-            print_problems(error)
+        settings = settings_or_problems(args.env_file)
+        if settings is None:
             return 2
         return run_stats(settings, args.file_format, args.weeks, args.output)
     if args.command == "classify":
@@ -117,10 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return check_config(args.env_file)
     if args.command == "run":
-        try:
-            settings = Settings.from_env(env_file=args.env_file)
-        except ConfigError as error:
-            print_problems(error)
+        settings = settings_or_problems(args.env_file)
+        if settings is None:
             return 2
         if not settings.platforms:
             print_problems(ConfigError([NO_PLATFORM]))
@@ -215,6 +211,15 @@ def print_discord_summary(discord: DiscordSettings) -> None:
         "without Server Members Discord refuses the bot's connection, and `run` stops "
         "saying so."
     )
+
+
+def settings_or_problems(env_file: Path | None) -> Settings | None:
+    """The settings, or None after printing every problem they have."""
+    try:
+        return Settings.from_env(env_file=env_file)
+    except ConfigError as error:
+        print_problems(error)
+        return None
 
 
 def print_problems(error: ConfigError) -> None:

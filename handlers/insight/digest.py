@@ -33,10 +33,17 @@ JOB_ID = "insight-digest"
 RETRY_AFTER = timedelta(minutes=15)
 
 
+def staff_platforms(services: Services) -> list[str]:
+    """The platforms with a staff room: where the digest goes."""
+    platforms = services.settings.platforms
+    return sorted(name for name, platform in platforms.items() if platform.staff_room)
+
+
 def due_in_week(monday: date, services: Services) -> datetime | None:
-    """When the digest is due in the week starting `monday`; None when it is switched off."""
+    """When the digest is due in the week starting `monday`; None when it is switched off
+    or there is no staff room to send it to."""
     settings = services.settings
-    if settings.digest_weekday is None:
+    if settings.digest_weekday is None or not staff_platforms(services):
         return None
     day = monday + timedelta(days=settings.digest_weekday)
     return datetime.combine(day, settings.digest_time, tzinfo=settings.timezone)
@@ -95,7 +102,7 @@ async def run_digest(services: Services) -> bool:
 
 async def _decide(services: Services, week: date, now: datetime) -> bool:
     settings = services.settings
-    platforms = sorted(name for name, platform in settings.platforms.items() if platform.staff_room)
+    platforms = staff_platforms(services)
     async with services.unit_of_work() as uow:
         repository = InsightRepository(uow.session)
         if await repository.decided(week):

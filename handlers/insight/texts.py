@@ -40,6 +40,10 @@ class ReportTexts:
     def compare(self, value: int, previous: int) -> str:
         return self.t("compare", value=value, previous=previous, delta=delta(value - previous))
 
+    def beside(self, value: str, previous: str) -> str:
+        """A figure that has no difference worth a sign (a median, a rate) and the one before."""
+        return self.t("value_before", value=value, previous=previous)
+
     def hours(self, value: float | None) -> str:
         if value is None:
             return self.t("no_median")
@@ -160,10 +164,8 @@ def _questions(texts: ReportTexts, now: PeriodFigures, before: PeriodFigures) ->
                 department=texts.department(department_id),
                 asked=texts.compare(current.asked, previous.asked),
                 answered=texts.compare(current.answered, previous.answered),
-                median=texts.t(
-                    "value_before",
-                    value=texts.hours(current.median_hours),
-                    previous=texts.hours(previous.median_hours),
+                median=texts.beside(
+                    texts.hours(current.median_hours), texts.hours(previous.median_hours)
                 ),
                 overdue=texts.compare(current.overdue, previous.overdue),
             )
@@ -179,11 +181,7 @@ def _workshops(texts: ReportTexts, now: PeriodFigures, before: PeriodFigures) ->
         texts.line(
             "workshops_summary",
             count=texts.compare(len(now.workshops), len(before.workshops)),
-            fill=texts.t(
-                "value_before",
-                value=texts.percent(now.fill_percent),
-                previous=texts.percent(before.fill_percent),
-            ),
+            fill=texts.beside(texts.percent(now.fill_percent), texts.percent(before.fill_percent)),
             waiting=texts.compare(now.waiting, before.waiting),
         ),
     ]

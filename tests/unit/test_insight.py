@@ -40,10 +40,12 @@ async def town(tmp_path, adapter: FakeAdapter | None = None, **env: str) -> Fake
         tmp_path,
         (insight, insight_digest),
         adapter=adapter,
-        BOT_DEPARTMENTS_FILE=str(departments),
-        BOT_STAFF_ROOM=STAFF_ROOM,
-        BOT_STAFF_USERS=STAFF,
-        **env,
+        **{
+            "BOT_DEPARTMENTS_FILE": str(departments),
+            "BOT_STAFF_ROOM": STAFF_ROOM,
+            "BOT_STAFF_USERS": STAFF,
+            **env,
+        },
     )
     async with bot.services.unit_of_work() as uow:
         await seed(uow.session)
@@ -281,7 +283,7 @@ async def test_a_decided_digest_that_was_not_sent_goes_out_after_a_restart(tmp_p
         assert len(list(await uow.session.scalars(select(Digest)))) == 1
 
 
-async def test_the_day_and_time_are_settings_and_off_means_no_digest(tmp_path):
+async def test_the_day_and_time_are_settings_and_off_or_no_staff_room_means_no_digest(tmp_path):
     friday = await town(tmp_path / "a", BOT_DIGEST_DAY="freitag", BOT_DIGEST_TIME="16:30")
     await start(friday, DUE)
     assert await run_at(friday, at(4, 16, 29, month=12)) == 0
@@ -290,6 +292,9 @@ async def test_the_day_and_time_are_settings_and_off_means_no_digest(tmp_path):
     off = await town(tmp_path / "b", BOT_DIGEST_DAY="off")
     await start(off, DUE)
     assert off.services.scheduler.job_ids() == []
+    nowhere = await town(tmp_path / "c", BOT_STAFF_ROOM="")
+    await start(nowhere, DUE)
+    assert nowhere.services.scheduler.job_ids() == []
 
 
 # ------------------------------------------------------------------------- !stats
