@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +27,9 @@ from handlers.ideas import commands as ideas
 from handlers.ideas import export as ideas_export
 from handlers.ideas import personal_data as ideas_data
 from handlers.ideas import staff_commands as ideas_staff
+from handlers.insight import commands as insight
+from handlers.insight import digest as insight_digest
+from handlers.insight.export import statistics_file
 from handlers.polls import commands as polls
 from handlers.polls import export as polls_export
 from handlers.polls import personal_data as polls_data
@@ -39,7 +43,7 @@ from handlers.workshops import commands as workshops
 from handlers.workshops import export as workshops_export
 from handlers.workshops import personal_data as workshops_data
 from storage.db import create_engine, create_session_factory, upgrade_schema
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
@@ -57,10 +61,12 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     polls,
     workshops,
     privacy,
+    insight,
     moderation,
     exports,
     unreadable,
     retention,
+    insight_digest,
     ideas_export,
     ideas_data,
     questions_data,
@@ -75,6 +81,11 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
 def capabilities() -> Capabilities:
     """What the handler modules registered, for the command line (no router, no adapter)."""
     return Capabilities.from_modules(HANDLER_MODULES)
+
+
+def statistics_writer() -> Callable[[UnitOfWork, Settings, datetime, int, str], Awaitable[str]]:
+    """How `smartregion-bot stats` writes the weekly figures (the insight capability's)."""
+    return statistics_file
 
 
 def question_classifier(departments: Sequence[DepartmentLike]) -> Classifier:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import calendar
 import logging
 import signal
 import sys
@@ -23,6 +24,9 @@ from bot.config import (
 from bot.exports import FORMATS, ExportError, write_export
 
 logger = logging.getLogger(__name__)
+
+STATS_FORMATS = ("csv", "json")
+STATS_MAX_WEEKS = 52
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help=f"departments file (default: BOT_DEPARTMENTS_FILE, else {example_departments_file()})",
     )
+    stats = commands.add_parser(
+        "stats", help="the staff digest's weekly figures (counts only) as CSV or JSON"
+    )
+    stats.add_argument("--format", choices=STATS_FORMATS, default="csv", dest="file_format")
+    stats.add_argument("--weeks", type=week_count, default=12, help="full weeks (1-52)")
+    stats.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    stats.add_argument("--env-file", type=Path, help="read settings from this .env file")
     privacy = commands.add_parser("privacy", help="a person's data for written DSGVO requests")
     privacy_actions = privacy.add_subparsers(dest="privacy_action", required=True)
     privacy_export = privacy_actions.add_parser("export", help="write everything stored as JSON")
@@ -90,6 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             output=getattr(args, "output", None),
             confirmed=getattr(args, "yes", False),
         )
+    if args.command == "stats":
+        from bot.stats_command import run_stats
+
+        settings = settings_or_problems(args.env_file)
+        if settings is None:
+            return 2
+        return run_stats(settings, args.file_format, args.weeks, args.output)
     if args.command == "classify":
         from bot.classify_command import run_classify
 
@@ -97,10 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return check_config(args.env_file)
     if args.command == "run":
-        try:
-            settings = Settings.from_env(env_file=args.env_file)
-        except ConfigError as error:
-            print_problems(error)
+        settings = settings_or_problems(args.env_file)
+        if settings is None:
             return 2
         if not settings.platforms:
             print_problems(ConfigError([NO_PLATFORM]))
@@ -115,6 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     return run_until_interrupted(run_demo(data_dir, args.port))
+
+
+def week_count(text: str) -> int:
+    """`--weeks`: a whole number of weeks from 1 to 52."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= STATS_MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of weeks from 1 to 52")
+    return int(text)
 
 
 def export_file(
@@ -152,11 +175,25 @@ def check_config(env_file: Path | None) -> int:
         print_problems(ConfigError([NO_PLATFORM]))
         return 2
     print(f"The settings are fine: {len(settings.departments)} departments.")
+    print(f"  - {digest_summary(settings)}")
     if settings.matrix is not None:
         print(f"  - Matrix: {settings.matrix.user_id} on {settings.matrix.homeserver}")
     if settings.discord is not None:
         print_discord_summary(settings.discord)
     return 0
+
+
+def digest_summary(settings: Settings) -> str:
+    """When the weekly staff digest goes out, and to which platforms' staff rooms."""
+    if settings.digest_weekday is None:
+        return "Weekly staff digest: off (BOT_DIGEST_DAY=off)"
+    rooms = [name for name, platform in settings.platforms.items() if platform.staff_room]
+    day = calendar.day_name[settings.digest_weekday]
+    where = ", ".join(rooms) if rooms else "nowhere: no staff room is configured"
+    return (
+        f"Weekly staff digest: {day} {settings.digest_time:%H:%M} ({settings.timezone.key}) "
+        f"to the staff room on {where}"
+    )
 
 
 def print_discord_summary(discord: DiscordSettings) -> None:
@@ -174,6 +211,15 @@ def print_discord_summary(discord: DiscordSettings) -> None:
         "without Server Members Discord refuses the bot's connection, and `run` stops "
         "saying so."
     )
+
+
+def settings_or_problems(env_file: Path | None) -> Settings | None:
+    """The settings, or None after printing every problem they have."""
+    try:
+        return Settings.from_env(env_file=env_file)
+    except ConfigError as error:
+        print_problems(error)
+        return None
 
 
 def print_problems(error: ConfigError) -> None:

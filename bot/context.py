@@ -219,6 +219,8 @@ class FileUpload:
     filename: str
     content_type: str
     data: bytes
+    description: str | None = None
+    """What an image shows, for people who cannot see it (alt text); None for other files."""
 
 
 @dataclass

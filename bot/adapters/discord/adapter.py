@@ -674,7 +674,11 @@ class DiscordAdapter:
 
         async def post() -> str:
             sent = await channel.send(
-                file=discord.File(io.BytesIO(upload.data), filename=upload.filename),
+                file=discord.File(
+                    io.BytesIO(upload.data),
+                    filename=upload.filename,
+                    description=upload.description,
+                ),
                 reference=self._reference(room_id, reply_to),
                 allowed_mentions=discord.AllowedMentions.none(),
                 nonce=nonce_for(dedupe_key, 0),

@@ -646,9 +646,12 @@ class MatrixAdapter:
         )
         if not isinstance(response, UploadResponse):
             raise MatrixError(f"Uploading {upload.filename} failed: {response}")
+        # An image is an m.image, shown inline by clients; its body is read out as the
+        # image's description where it has one (alt text).
+        is_image = upload.content_type.startswith("image/")
         content: dict[str, Any] = {
-            "msgtype": "m.file",
-            "body": upload.filename,
+            "msgtype": "m.image" if is_image else "m.file",
+            "body": (upload.description if is_image else None) or upload.filename,
             "filename": upload.filename,
             "info": {"mimetype": upload.content_type, "size": len(upload.data)},
             "m.mentions": {},
