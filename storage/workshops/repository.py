@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.matching import SUGGESTIONS, typed_matches
 from storage.workshops.models import (
     Workshop,
     WorkshopAnnouncement,
@@ -76,6 +77,21 @@ class WorkshopRepository:
             query = query.where(Workshop.status == SCHEDULED)
         query = query.order_by(Workshop.starts_at, Workshop.id).limit(limit)
         return list(await self._session.scalars(query))
+
+    async def matching_upcoming(self, now: datetime, typed: str) -> list[tuple[int, str]]:
+        """Number and title of the scheduled occurrences that have not begun whose number
+        starts with or title contains `typed`, soonest first (at most `SUGGESTIONS`)."""
+        query = (
+            select(Workshop.id, Workshop.title)
+            .where(
+                Workshop.starts_at > now,
+                Workshop.status == SCHEDULED,
+                typed_matches(Workshop.id, Workshop.title, typed),
+            )
+            .order_by(Workshop.starts_at, Workshop.id)
+            .limit(SUGGESTIONS)
+        )
+        return [(number, title) for number, title in await self._session.execute(query)]
 
     async def count_upcoming(self, now: datetime) -> int:
         """How many scheduled occurrences have not begun."""

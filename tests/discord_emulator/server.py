@@ -161,16 +161,40 @@ class DiscordEmulator:
         user: User,
         channel_id: str,
         name: str,
-        options: dict[str, str] | None = None,
+        options: dict[str, Any] | None = None,
         *,
         bot: User | None = None,
         locale: str = "de",
     ) -> str:
         """`user` runs the bot's slash command `name` (its registered, German name) in the
-        channel with string `options`; returns the interaction's id (see interactions.py).
-        `bot` defaults to the bot connected to the gateway that can see the channel."""
+        channel with `options` (by their registered names, values of their types); returns
+        the interaction's id (see interactions.py). `bot` defaults to the bot connected to
+        the gateway that can see the channel."""
         bot = bot or self._connected_bot_in(channel_id)
         return await self.interactions.use(user, bot, channel_id, name, options or {}, locale)
+
+    async def autocomplete(
+        self,
+        user: User,
+        channel_id: str,
+        name: str,
+        focused: str,
+        typed: str,
+        options: dict[str, Any] | None = None,
+        *,
+        locale: str = "de",
+        within: float = DEFAULT_TIMEOUT,
+    ) -> list[dict[str, Any]]:
+        """`user` has typed `typed` into the option `focused` of the slash command `name`
+        (other `options` filled in already); returns the choices the bot offered."""
+        bot = self._connected_bot_in(channel_id)
+        used = await self.interactions.use(
+            user, bot, channel_id, name, {**(options or {}), focused: typed}, locale, focused
+        )
+        interaction = self.interactions.interactions[used]
+        await self.wait_until(lambda: interaction.choices is not None, within)
+        assert interaction.choices is not None
+        return interaction.choices
 
     async def answers(
         self, interaction_id: str, count: int = 1, within: float = DEFAULT_TIMEOUT

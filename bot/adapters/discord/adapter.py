@@ -47,7 +47,13 @@ from bot.adapters.discord.polls import (
 )
 from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
-from bot.adapters.discord.slash import SlashAnswers, command_payload, command_text
+from bot.adapters.discord.slash import (
+    MAX_CHOICES,
+    SlashAnswers,
+    command_payload,
+    command_text,
+    focused_number,
+)
 from bot.context import (
     CalendarEntry,
     FileUpload,
@@ -56,6 +62,8 @@ from bot.context import (
     IncomingPollResponse,
     Place,
     PollDraft,
+    Suggestion,
+    SuggestionRequest,
 )
 from bot.messages import Message
 from storage.uow import UnitOfWork
@@ -239,6 +247,8 @@ class DiscordAdapter:
         """The commands to register as slash commands (set by the composition root)."""
         self._interactions: dict[str, SlashAnswers] = {}
         """Slash commands being handled, by interaction id (the event id the core answers)."""
+        self.suggest: Callable[[SuggestionRequest], Awaitable[list[Suggestion]]] | None = None
+        """The numbers to offer while someone types one (set by the composition root)."""
 
     @property
     def user_id(self) -> str:
@@ -330,6 +340,9 @@ class DiscordAdapter:
         to it (`send` replying to the interaction's id) become its answers."""
         if interaction.guild is not None and not self.serves(interaction.guild):
             return
+        if interaction.type is discord.InteractionType.autocomplete:
+            await self.autocomplete(interaction)
+            return
         text = command_text(self.command_menu, interaction) if self.command_menu else None
         if text is None or self.on_event is None or interaction.channel_id is None:
             return
@@ -356,6 +369,30 @@ class DiscordAdapter:
             logger.warning("Could not finish interaction %s: %s", interaction.id, error.status)
         finally:
             del self._interactions[event_id]
+
+    async def autocomplete(self, interaction: discord.Interaction) -> None:
+        """Someone types a number of an idea, poll, workshop or question: offer those they
+        may see that match what they typed (callback type 8, at most 25 choices; no
+        choices for anything else). Discord gives 3 seconds; a late answer is logged."""
+        focused = focused_number(self.command_menu, interaction) if self.command_menu else None
+        found: list[Suggestion] = []
+        if focused is not None and self.suggest is not None and interaction.channel_id:
+            refers_to, typed = focused
+            found = await self.suggest(
+                SuggestionRequest(
+                    actor=actor_of(interaction.user),
+                    place=Place(str(interaction.channel_id), is_direct=interaction.guild is None),
+                    refers_to=refers_to,
+                    typed=typed,
+                )
+            )
+        choices = [
+            discord.app_commands.Choice(name=s.label, value=s.number) for s in found[:MAX_CHOICES]
+        ]
+        try:
+            await interaction.response.autocomplete(choices)
+        except discord.HTTPException as error:
+            logger.warning("Could not suggest for interaction %s: %s", interaction.id, error.status)
 
     # -------------------------------------------------------------- catching up
 
