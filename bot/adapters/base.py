@@ -171,6 +171,16 @@ class ChatAdapter(Protocol):
         """
         ...
 
+    async def close_thread(self, room_id: str, thread_root: str, *, lock: bool = False) -> None:
+        """The thread started by `thread_root` is done: out of the list of active threads
+        where the platform keeps one, and with `lock` closed to further messages. Doing it
+        twice changes nothing.
+
+        Matrix: nothing (a Matrix thread has no state). Discord: the thread is archived (a
+        new message wakes it, unless locked).
+        """
+        ...
+
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:

@@ -42,6 +42,7 @@ class DiscordEmulator:
         self.gateway = Gateway(self.world, lambda: self.gateway_url)
         self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
         self.thread_routes = ThreadRoutes(self.world, self.gateway, self.rest)
+        self.rest.before_post = self.thread_routes.wake
         self.reactions = Reactions(self.world, self.gateway)
         self.scheduled_events = ScheduledEvents(self.world, self.gateway)
         self.polls = Polls(self.world, self.gateway)
@@ -132,6 +133,7 @@ class DiscordEmulator:
         body: dict[str, Any] = {"content": content}
         if reply_to is not None:
             body["message_reference"] = {"message_id": reply_to}
+        await self.thread_routes.wake(channel_id)
         message = self.world.store(self.rest.compose(user.id, channel_id, body))
         await self.gateway.message_event("MESSAGE_CREATE", message)
         async with self._changed:

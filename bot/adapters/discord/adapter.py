@@ -651,13 +651,15 @@ class DiscordAdapter:
 
         In a text channel: the message, then a thread from it (a retry finds the thread
         already there and keeps it). In a forum channel: a post, thread and starter message
-        in one request; Discord takes no nonce there, so a retry after a lost answer can
-        post twice.
+        in one request. Discord takes no nonce there, so a retry finds the post in the
+        sent-log, or (a crash between posting and recording) among the forum's threads.
         """
         channel = await self._channel(room_id)
         name = title[:MAX_THREAD_NAME]
         if isinstance(channel, discord.ForumChannel):
-            return await self._forum_post(channel, message, name)
+            return await self._once(
+                dedupe_key, lambda: self._forum_post(channel, message, name, dedupe_key)
+            )
         root = await self.send(room_id, message, dedupe_key=dedupe_key)
         try:
             await channel.get_partial_message(int(root)).create_thread(name=name)
@@ -666,15 +668,53 @@ class DiscordAdapter:
                 raise
         return root
 
-    async def _forum_post(self, forum: discord.ForumChannel, message: Message, name: str) -> str:
-        """A forum post with the message as its starter (further parts follow in it)."""
+    async def close_thread(self, room_id: str, thread_root: str, *, lock: bool = False) -> None:
+        """Archive the thread (a thread has the id of its root), and lock it if asked: out
+        of the channel's active threads; an expert's later message wakes an unlocked one,
+        as Discord does. Refused (no Manage Threads, thread gone): logged, as the thread
+        then simply archives itself after its auto-archive duration."""
+        try:
+            thread = await self._channel(thread_root)
+            if isinstance(thread, discord.Thread):
+                await thread.edit(archived=True, locked=lock)
+        except (DiscordError, discord.HTTPException) as error:
+            logger.warning("Could not archive the thread %s: %s", thread_root, error)
+
+    async def _forum_post(
+        self, forum: discord.ForumChannel, message: Message, name: str, dedupe_key: str | None
+    ) -> str:
+        """A forum post with the message as its starter (further parts follow in it). With
+        a dedupe key, a post of the bot's with the same name and starter among the forum's
+        active threads is taken as this one, posted before a crash."""
         channel = self.client.get_partial_messageable(forum.id)
         mentions = await self._allowed_mentions(channel, message, None)
         first, *rest = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+        if dedupe_key is not None:
+            posted = await self._posted_before(forum, name, first)
+            if posted is not None:
+                return posted
         post = await forum.create_thread(name=name, content=first, allowed_mentions=mentions)
         for part in rest:
             await post.thread.send(part, allowed_mentions=mentions)
         return str(post.message.id)
+
+    async def _posted_before(
+        self, forum: discord.ForumChannel, name: str, first: str
+    ) -> str | None:
+        """The id of an active post of the bot in the forum named `name` whose starter
+        message says `first`, if there is one (Discord keeps active threads in discord.py's
+        cache from GUILD_CREATE and THREAD_CREATE)."""
+        me = self.client.user
+        for thread in forum.threads:
+            if me is None or thread.owner_id != me.id or thread.name != name:
+                continue
+            try:
+                starter = thread.starter_message or await thread.fetch_message(thread.id)
+            except discord.HTTPException:
+                continue
+            if starter.content == first:
+                return str(thread.id)
+        return None
 
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
