@@ -400,21 +400,31 @@ class DiscordAdapter:
         """Handle what was said while the bot was not connected: in every channel it can
         read, the messages after the last one it handled there, oldest first. A channel
         it sees for the first time starts at its newest message (nothing said before the
-        bot was there is answered). Never raises: the bot must get ready all the same."""
+        bot was there is answered), except a DM channel: everything said in it is meant
+        for the bot, so it is read from when the bot last listened (see `_new_dms`).
+        Never raises: the bot must get ready all the same."""
         if self._cursors is None:
             return
         try:
             cursors = await self._cursors.load()
-            for channel in await self._readable_channels(cursors):
-                await self._catch_up_in(channel, cursors.get(str(channel.id)))
+            last_heard = max(cursors.values(), default=None)
+            channels = await self._readable_channels(cursors)
+            if last_heard is not None:
+                channels += await self._new_dms(channels, last_heard)
+            for channel in channels:
+                await self._catch_up_in(channel, cursors.get(str(channel.id)), last_heard)
         except Exception:
             logger.exception("Catching up on Discord after a downtime failed")
 
-    async def _catch_up_in(self, channel: Any, cursor: int | None) -> None:
+    async def _catch_up_in(self, channel: Any, cursor: int | None, last_heard: int | None) -> None:
+        """`last_heard`: the newest message the bot handled anywhere (snowflakes grow with
+        time), so roughly when it last listened; a DM without a cursor is read after it."""
         assert self._cursors is not None
         if cursor is None:
-            await self._cursors.start(str(channel.id), channel.last_message_id)
-            return
+            if not isinstance(channel, discord.DMChannel) or last_heard is None:
+                await self._cursors.start(str(channel.id), await self._newest(channel))
+                return
+            cursor = last_heard
         try:
             async for message in channel.history(
                 limit=None, after=discord.Object(id=cursor), oldest_first=True
@@ -422,6 +432,15 @@ class DiscordAdapter:
                 await self.received(message)
         except discord.HTTPException as error:
             logger.warning("Could not catch up in channel %s: %s", channel.id, error.status)
+
+    @staticmethod
+    async def _newest(channel: Any) -> int | None:
+        """The id of the channel's newest message (discord.py keeps none for DMs: read)."""
+        if not isinstance(channel, discord.DMChannel):
+            return channel.last_message_id
+        async for message in channel.history(limit=1):
+            return message.id
+        return None
 
     async def _readable_channels(self, cursors: dict[str, int]) -> list[Any]:
         """The text channels and active threads the bot may read in the servers it serves,
@@ -443,6 +462,37 @@ class DiscordAdapter:
                 if isinstance(channel, discord.DMChannel | discord.Thread):
                     channels[channel.id] = channel
         return list(channels.values())
+
+    async def _new_dms(self, known: list[Any], last_heard: int) -> list[discord.DMChannel]:
+        """The DM channels the bot does not know yet in which someone wrote after
+        `last_heard`.
+
+        Discord lists no DM channels to bots, and only people who share a server with the
+        bot can write to it, so the bot asks for the DM with each member of the servers it
+        serves that it has none with (`POST /users/@me/channels` returns an existing DM
+        with its `last_message_id`): one request per such member at each READY,
+        rate-limited by discord.py."""
+        me = self.client.user
+        known_people = {
+            channel.recipient.id
+            for channel in known
+            if isinstance(channel, discord.DMChannel) and channel.recipient is not None
+        }
+        people = {
+            member.id: member
+            for guild in self.served_guilds()
+            for member in guild.members
+            if not member.bot and member.id not in known_people and member != me
+        }
+        written = []
+        for member in people.values():
+            try:
+                data = await self.client.http.start_private_message(member.id)
+                if int(data.get("last_message_id") or 0) > last_heard:
+                    written.append(await self.client.create_dm(member))
+            except discord.HTTPException as error:
+                logger.warning("Could not open the DM with %s: %s", member.id, error.status)
+        return written
 
     # ----------------------------------------------------------------- guilds
 
