@@ -14,6 +14,7 @@ from tests.discord_emulator.interactions import Answer, Interactions
 from tests.discord_emulator.polls import Polls
 from tests.discord_emulator.rate_limits import ALL_ROUTES, LimitedRequest, RateLimits
 from tests.discord_emulator.reactions import Reactions
+from tests.discord_emulator.refusals import MISSING_PERMISSIONS, Refusals
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
 from tests.discord_emulator.threads import Thread, ThreadRoutes
 from tests.discord_emulator.world import (
@@ -47,6 +48,7 @@ class DiscordEmulator:
         self.scheduled_events = ScheduledEvents(self.world, self.gateway)
         self.polls = Polls(self.world, self.gateway)
         self.rate_limits = RateLimits()
+        self.refusals = Refusals()
         self.interactions = Interactions(self.world, self.gateway, self.rest)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -61,7 +63,13 @@ class DiscordEmulator:
         return self.base_url.replace("http://", "ws://", 1) + "/gateway"
 
     async def __aenter__(self) -> DiscordEmulator:
-        app = web.Application(middlewares=[self.rate_limits.middleware, self.rest.middleware])
+        app = web.Application(
+            middlewares=[
+                self.rate_limits.middleware,
+                self.refusals.middleware,
+                self.rest.middleware,
+            ]
+        )
         app.add_routes(
             [
                 web.get("/gateway", self.gateway.handle),
@@ -340,6 +348,19 @@ class DiscordEmulator:
         """The next `times` REST requests whose "METHOD /path" (without `/api/v10`) matches
         the regular expression `route_pattern` get a per-route 429 (see rate_limits.py)."""
         self.rate_limits.arm(route_pattern, times, retry_after, is_global=False)
+
+    def refuse(
+        self,
+        route_pattern: str,
+        times: int,
+        status: int = 403,
+        code: int = MISSING_PERMISSIONS,
+        message: str = "Missing Permissions",
+    ) -> None:
+        """The next `times` REST requests whose "METHOD /path" matches the regular
+        expression `route_pattern` get the error (see refusals.py); by default 403 Missing
+        Permissions."""
+        self.refusals.arm(route_pattern, times, status, code, message)
 
     def rate_limit_globally(self, times: int, retry_after: float) -> None:
         """The next `times` REST requests, whatever their route, get a global 429."""

@@ -558,17 +558,30 @@ class DiscordAdapter:
         return created
 
     async def update_calendar_entry(self, entry_id: str, entry: CalendarEntry) -> None:
+        """New times and texts; an event deleted on Discord (by a person) stays deleted."""
         guild_id, event_id = parse_entry_id(entry_id)
         fields = event_fields(entry)
         del fields["entity_type"], fields["privacy_level"]
-        await self.client.http.edit_scheduled_event(guild_id, event_id, **fields)
+        try:
+            await self.client.http.edit_scheduled_event(guild_id, event_id, **fields)
+        except discord.NotFound:
+            logger.info("The scheduled event %s was deleted on Discord; not recreated", entry_id)
 
     async def cancel_calendar_entry(self, entry_id: str) -> None:
-        """Cancelled, not deleted: members who marked interest see it called off."""
+        """Cancelled, not deleted: members who marked interest see it called off. Done
+        already if the event is cancelled or over (a retry after a lost answer) or gone."""
         guild_id, event_id = parse_entry_id(entry_id)
-        await self.client.http.edit_scheduled_event(
-            guild_id, event_id, status=discord.EventStatus.cancelled.value
-        )
+        try:
+            await self.client.http.edit_scheduled_event(
+                guild_id, event_id, status=discord.EventStatus.cancelled.value
+            )
+        except discord.NotFound:
+            return
+        except discord.HTTPException:
+            event = await self.client.http.get_scheduled_event(guild_id, event_id, False)
+            ended = (discord.EventStatus.cancelled.value, discord.EventStatus.completed.value)
+            if event.get("status") not in ended:
+                raise
 
     # ------------------------------------------------------------------ rooms
 
