@@ -7,13 +7,15 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
+from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
-from bot.adapters.base import ChatAdapter, CommandDeclaration, CommandMenu
+from bot.adapters.base import ChatAdapter
 from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
+from bot.command_menu import command_menu
 from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings
 from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
@@ -39,6 +41,7 @@ from handlers.privacy import retention
 from handlers.questions import commands as questions
 from handlers.questions import personal_data as questions_data
 from handlers.questions.classifier import Classifier, DepartmentLike
+from handlers.suggestions import suggest
 from handlers.workshops import commands as workshops
 from handlers.workshops import export as workshops_export
 from handlers.workshops import personal_data as workshops_data
@@ -104,32 +107,6 @@ class RunningAdapter(ChatAdapter, Protocol):
     async def run(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-def command_menu(
-    registry: CommandRegistry, catalog: Catalog, prefix: str, user_reference_example: str
-) -> CommandMenu:
-    """Every command with its summary and usage line in German and English, for a
-    platform's command menu (Discord's slash commands); usage lines naming a person show
-    how that platform writes one."""
-    languages = ("de", "en")
-    return CommandMenu(
-        prefix,
-        tuple(
-            CommandDeclaration(
-                spec.name,
-                spec.alias,
-                {lang: catalog.text(lang, f"commands.{spec.name}.summary") for lang in languages},
-                {
-                    lang: catalog.text(
-                        lang, f"commands.{spec.name}.usage", example=user_reference_example
-                    )
-                    for lang in languages
-                },
-            )
-            for spec in registry.specs
-        ),
-    )
 
 
 def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) -> DiscordAdapter:
@@ -206,6 +183,8 @@ class App:
             roles=RoleResolver(settings, self.adapters),
         )
         self.router = Router(self.services, registry)
+        if discord is not None:
+            discord.suggest = partial(suggest, self.services)
         for adapter in self.adapters.values():
             adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:

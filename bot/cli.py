@@ -23,6 +23,9 @@ from bot.config import (
 )
 from bot.exports import FORMATS, ExportError, write_export
 
+PRIVACY_PLATFORMS = ("matrix", "discord")
+"""The platforms whose user ids `privacy export|delete` takes."""
+
 logger = logging.getLogger(__name__)
 
 STATS_FORMATS = ("csv", "json")
@@ -63,12 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     stats.add_argument("--env-file", type=Path, help="read settings from this .env file")
     privacy = commands.add_parser("privacy", help="a person's data for written DSGVO requests")
     privacy_actions = privacy.add_subparsers(dest="privacy_action", required=True)
+    person_help = "the person: @name:server (Matrix) or discord:<user id> (Discord)"
+    platform_help = "the platform of a bare id (e.g. --platform discord 123456789012345678)"
     privacy_export = privacy_actions.add_parser("export", help="write everything stored as JSON")
-    privacy_export.add_argument("matrix_id", help="the person, e.g. @name:server")
+    privacy_export.add_argument("person", help=person_help)
+    privacy_export.add_argument("--platform", choices=PRIVACY_PLATFORMS, help=platform_help)
     privacy_export.add_argument("--output", type=Path, help="file to write (default: here)")
     privacy_export.add_argument("--env-file", type=Path, help="read settings from this file")
     privacy_delete = privacy_actions.add_parser("delete", help="erase everything stored")
-    privacy_delete.add_argument("matrix_id", help="the person, e.g. @name:server")
+    privacy_delete.add_argument("person", help=person_help)
+    privacy_delete.add_argument("--platform", choices=PRIVACY_PLATFORMS, help=platform_help)
     privacy_delete.add_argument("--env-file", type=Path, help="read settings from this file")
     privacy_delete.add_argument("--yes", action="store_true", help="do not ask before erasing")
     args = parser.parse_args(argv)
@@ -96,10 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_privacy(
             args.privacy_action,
-            args.matrix_id,
+            args.person,
             args.env_file,
             output=getattr(args, "output", None),
             confirmed=getattr(args, "yes", False),
+            platform=args.platform,
         )
     if args.command == "stats":
         from bot.stats_command import run_stats

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,8 @@ class Rest:
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, bytes] = {}
         self._nonces: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self.before_post: Callable[[str], Awaitable[None]] | None = None
+        """Called with the channel id before a message is posted there (threads wake up)."""
 
     def forget_nonces(self) -> None:
         """Discord's `enforce_nonce` window has passed for every nonce sent so far."""
@@ -292,6 +295,8 @@ class Rest:
             self._attachment(name, data, described.get(index))
             for index, (name, data) in enumerate(request[FILES])
         ]
+        if self.before_post is not None:
+            await self.before_post(channel.id)
         message = self.compose(bot.id, channel.id, body, attachments)
         if nonce is not None:
             self._nonces[(bot.id, str(nonce))] = (message.id, datetime.now(UTC))

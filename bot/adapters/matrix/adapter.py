@@ -613,6 +613,9 @@ class MatrixAdapter:
         plain notice."""
         return await self.send(room_id, message, dedupe_key=dedupe_key)
 
+    async def close_thread(self, room_id: str, thread_root: str, *, lock: bool = False) -> None:
+        """A Matrix thread has no state to close: its last notice says it is done."""
+
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:
