@@ -125,16 +125,22 @@ class Message:
 
 
 def join(parts: Iterable[Message], *, paragraphs: bool = False) -> Message:
-    """Several messages as one: a line each, or (`paragraphs`) an empty line between them."""
+    """Several messages as one: a line each, or (`paragraphs`) an empty line between them.
+
+    A message for a reader who gets it in parts (`in_parts`) also gets an empty line
+    between two parts of several lines each, so it is split between statements, never
+    inside one; one-line parts (list items, a reason) stay with their neighbours.
+    """
+    parts = list(parts)
+    in_parts = any(part.in_parts for part in parts)
     lines: list[Line] = []
     notify: list[str] = []
-    in_parts = False
     for index, part in enumerate(parts):
-        if index and paragraphs:
+        apart = in_parts and len(parts[index - 1].lines) > 1 and len(part.lines) > 1
+        if index and (paragraphs or apart):
             lines.append(())
         lines.extend(part.lines)
         notify.extend(part.notify)
-        in_parts = in_parts or part.in_parts
     return Message(tuple(lines), tuple(dict.fromkeys(notify)), in_parts=in_parts)
 
 

@@ -25,8 +25,8 @@ MAX_LINES = 8
 def pieces(message: Message) -> list[Message]:
     """The messages to send for `message`: itself, or its paragraphs when it is `in_parts`.
 
-    Paragraphs are split at empty lines, a paragraph of more than `MAX_LINES` lines after
-    every `MAX_LINES` lines, never inside a line. Extra people to notify are notified once,
+    Paragraphs are split at empty lines, a paragraph of more than `MAX_LINES` lines into
+    even pieces at line boundaries, never inside a line. Extra people to notify are notified once,
     with the first piece.
     """
     if not message.in_parts:
@@ -37,17 +37,23 @@ def pieces(message: Message) -> list[Message]:
             paragraphs.append([])
         else:
             paragraphs[-1].append(line)
-    chunks = [
-        paragraph[start : start + MAX_LINES]
-        for paragraph in paragraphs
-        for start in range(0, len(paragraph), MAX_LINES)
-    ]
+    chunks = [chunk for paragraph in paragraphs for chunk in _even_chunks(paragraph)]
     if len(chunks) <= 1:
         return [message]
     return [
         replace(message, lines=tuple(chunk), notify=message.notify if index == 0 else ())
         for index, chunk in enumerate(chunks)
     ]
+
+
+def _even_chunks(paragraph: list[Line]) -> list[list[Line]]:
+    """A paragraph in as few pieces of at most `MAX_LINES` lines as possible, of even size
+    (25 lines: 7, 7, 7, 4; not 8, 8, 8, 1)."""
+    if not paragraph:
+        return []
+    count = -(-len(paragraph) // MAX_LINES)
+    size = -(-len(paragraph) // count)
+    return [paragraph[start : start + size] for start in range(0, len(paragraph), size)]
 
 
 def _blank(line: Line) -> bool:
