@@ -204,3 +204,72 @@ async def test_privacy_in_leichte_sprache_comes_in_short_messages(bot):
     asked = await bot.say(ALICE, "!datenloeschen")
     assert asked[0].body.startswith("Willst du wirklich alle deine Daten löschen?")
     assert asked[-1].body.endswith("!datenloeschen bestaetigen")
+
+
+# ------------------------------------------------- before and after (the issue note)
+
+
+async def test_before_and_after_pairs_as_in_the_issue_note(bot):
+    """The three pairs the issue note shows, German reader (Bernd) against Leichte Sprache
+    reader (Alice), exactly as the bot sends them."""
+
+    async def both(command: str, room: str = FORUM) -> tuple[list[str], list[str]]:
+        german = await bot.say(BERND, command, room=room)
+        easy = await bot.say(ALICE, command, room=room)
+        return [m.body for m in german], [m.body for m in easy]
+
+    assert await both("!datenloeschen") == (
+        [
+            "Willst du wirklich alle deine Daten löschen lassen? Ideen, die andere unterstützt "
+            "haben, und beantwortete Fragen bleiben ohne deinen Namen erhalten; alles andere "
+            "wird gelöscht. Das lässt sich nicht rückgängig machen. Zum Bestätigen schreibe "
+            "innerhalb von 10 Minuten: !datenloeschen bestaetigen"
+        ],
+        [
+            "Willst du wirklich alle deine Daten löschen?\n"
+            "Manche Ideen haben andere Menschen unterstützt.\n"
+            "Diese Ideen bleiben da, aber ohne deinen Namen.\n"
+            "Fragen mit Antwort bleiben auch da, ohne deinen Namen.\n"
+            "Alles andere lösche ich.\n"
+            "Das Löschen kann niemand mehr zurücknehmen.",
+            "Du bist sicher?\nDann schreib in den nächsten 10 Minuten: !datenloeschen bestaetigen",
+        ],
+    )
+
+    async def told(user: str) -> str:
+        await bot.say(user, "!frage Wann kommt Glasfaser nach Rimpar?")
+        return sent_to(bot, FORUM)[-1].message.body
+
+    german, easy = await told(BERND), await told(ALICE)
+    assert german == (
+        "Danke! Deine Frage #1 ging an: Digitale Verwaltung & Infrastruktur. "
+        "Die Antwort bekommst du hier."
+    )
+    assert easy == (
+        "Danke!\nDeine Frage hat die Nummer #2.\n"
+        "Die Frage ist jetzt bei: Digitale Verwaltung & Infrastruktur.\n"
+        "Du bekommst die Antwort hier."
+    )
+
+    await bot.say(
+        STAFF, '!workshop neu "Digitale Sprechstunde" 03.12.2026 18:00 "Rathaus Würzburg"'
+    )
+    await bot.say(BERND, "!anmelden 1")
+    await bot.say(ALICE, "!anmelden 1")
+    before = len(bot.adapter.sent)
+    bot.services.clock.set(datetime(2026, 12, 2, 18, 0, tzinfo=TZ))
+    await bot.services.scheduler.run_due()
+
+    def reminders(user: str) -> list[str]:
+        return [s.message.body for s in bot.adapter.sent[before:] if s.room_id == f"!dm-{user}"]
+
+    assert reminders(BERND) == [
+        "⏰ Erinnerung: Digitale Sprechstunde (Workshop #1) – Donnerstag, 3. Dezember 2026, "
+        "18:00–20:00 Uhr, Rathaus Würzburg. Falls du nicht kommen kannst, gib deinen Platz "
+        "bitte frei: !abmelden 1"
+    ]
+    assert reminders(ALICE) == [
+        "⏰ Erinnerung an deinen Workshop:\nDigitale Sprechstunde (Workshop #1)\n"
+        "Wann: Donnerstag, 3. Dezember 2026, von 18 Uhr bis 20 Uhr\nWo: Rathaus Würzburg",
+        "Du kannst nicht kommen?\nDann gib bitte deinen Platz frei.\nSchreib dazu: !abmelden 1",
+    ]
