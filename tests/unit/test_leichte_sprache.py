@@ -18,6 +18,7 @@ import pytest
 
 from bench.leichte_sprache import is_syntax, prose, readability, sentences, words
 from bot.i18n import EASY_LANGUAGE, Catalog, placeholders
+from bot.short_messages import MAX_LINES
 from bot.texts import local_time
 
 MAX_WORDS = 12
@@ -116,6 +117,18 @@ def test_no_sentence_in_leichte_sprache_has_more_than_twelve_words(catalog):
 
 def test_leichte_sprache_has_no_abbreviation_officialese_or_hard_grammar(catalog):
     assert forbidden(catalog, EASY_LANGUAGE) == []
+
+
+def test_every_paragraph_of_leichte_sprache_fits_one_short_message(catalog):
+    """The author decides where a long message is split (an empty line); only lists that
+    code assembles are cut by line count (bot.short_messages)."""
+    too_long = [
+        (key, paragraph.count("\n") + 1)
+        for key in catalog.keys(EASY_LANGUAGE)
+        for paragraph in catalog.raw(EASY_LANGUAGE, key).split("\n\n")
+        if paragraph.count("\n") + 1 > MAX_LINES
+    ]
+    assert too_long == []
 
 
 def test_leichte_sprache_reads_clearly_easier_than_german(catalog):
