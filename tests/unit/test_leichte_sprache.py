@@ -119,6 +119,29 @@ def test_leichte_sprache_has_no_abbreviation_officialese_or_hard_grammar(catalog
     assert forbidden(catalog, EASY_LANGUAGE) == []
 
 
+INLINE_PREFIXES = (
+    "roles.",
+    "ideas.statuses.",
+    "ideas.view_",
+    "questions.status.",
+    "questions.age_",
+    "polls.status_",
+    "workshops.seats.",
+    "workshops.repeat.",
+    "workshops.weekday.",
+    "workshops.month.",
+    "privacy.server.",
+    "privacy.unset",
+)
+"""Texts the bot puts inside a line of another message (a list entry, a card)."""
+
+
+def test_texts_shown_inside_a_line_are_one_line(catalog):
+    inline = [k for k in catalog.keys(EASY_LANGUAGE) if k.startswith(INLINE_PREFIXES)]
+    assert len(inline) > 30
+    assert [k for k in inline if "\n" in catalog.raw(EASY_LANGUAGE, k)] == []
+
+
 def test_every_paragraph_of_leichte_sprache_fits_one_short_message(catalog):
     """The author decides where a long message is split (an empty line); only lists that
     code assembles are cut by line count (bot.short_messages)."""
