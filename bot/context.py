@@ -13,7 +13,8 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import AlreadyProcessed, UnknownPlatform
-from bot.messages import Message, render
+from bot.messages import Message
+from bot.short_messages import ShortMessages
 
 if TYPE_CHECKING:
     from bot.adapters.base import ChatAdapter
@@ -264,12 +265,14 @@ class Services:
         """The adapter of `platform`: what a person or room on it is reached through.
 
         Raises UnknownPlatform when that platform is not running (e.g. its settings were
-        removed while its people and rooms stay stored).
+        removed while its people and rooms stay stored). The adapter comes wrapped in
+        `ShortMessages`, so readers of Leichte Sprache get long messages in short pieces.
         """
         try:
-            return self.adapters[platform]
+            adapter = self.adapters[platform]
         except KeyError:
             raise UnknownPlatform(platform) from None
+        return ShortMessages(adapter)
 
     async def language_of(self, actor: Actor) -> str:
         """The language someone chose, else the deployment's default."""
@@ -279,7 +282,7 @@ class Services:
 
     def render(self, language: str, key: str, **params: Any) -> Message:
         """A catalog message for someone who is not the asker of a command (e.g. a DM)."""
-        return render(self.catalog.raw(language, key), **params)
+        return self.catalog.message(language, key, **params)
 
 
 @dataclass
@@ -318,8 +321,7 @@ class Context:
 
     def render(self, key: str, *, language: str | None = None, **params: Any) -> Message:
         """A catalog message, in the asker's language unless told otherwise."""
-        template = self.services.catalog.raw(language or self.language, key)
-        return render(template, **params)
+        return self.services.catalog.message(language or self.language, key, **params)
 
     async def reply(self, key: str, *, mentions: Sequence[str] = (), **params: Any) -> str:
         """Answer the command with a notice that replies to it."""

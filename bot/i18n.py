@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from string import Formatter
 from typing import Any
 
+from bot.messages import Message, render
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT_LANGUAGE = "de"
+EASY_LANGUAGE = "leicht"
+"""Leichte Sprache (easy-to-read German): German command names, short messages, plain dates."""
+IN_PARTS_LANGUAGES = frozenset({EASY_LANGUAGE})
+"""Languages whose readers get a long message as several short ones (`Message.in_parts`)."""
 
 
 class Catalog:
@@ -59,6 +66,13 @@ class Catalog:
     def text(self, language: str, key: str, **params: Any) -> str:
         """The message `key` in `language` with its placeholders filled in."""
         return self.raw(language, key).format(**params)
+
+    def message(self, language: str, key: str, **params: Any) -> Message:
+        """The message `key` in `language`, rendered for sending (see `bot.messages.render`)."""
+        message = render(self.raw(language, key), **params)
+        if language in IN_PARTS_LANGUAGES:
+            return replace(message, in_parts=True)
+        return message
 
 
 def placeholders(template: str) -> set[str]:

@@ -71,11 +71,15 @@ class Message:
     `private` marks an answer meant for the asker alone (a refusal, a usage error): where a
     platform can show an answer to one person only (Discord's ephemeral answers to slash
     commands) it does; elsewhere it is an ordinary answer.
+
+    `in_parts` marks a message for a reader who gets long messages as several short ones
+    (Leichte Sprache): sending splits it at its paragraphs (`bot.short_messages`).
     """
 
     lines: tuple[Line, ...]
     notify: tuple[str, ...] = ()
     private: bool = False
+    in_parts: bool = False
 
     @classmethod
     def plain(cls, text: str) -> Message:
@@ -107,6 +111,7 @@ class Message:
             {
                 "lines": [[_span_data(span) for span in line] for line in self.lines],
                 "notify": list(self.notify),
+                "in_parts": self.in_parts,
             },
             ensure_ascii=False,
         )
@@ -116,19 +121,27 @@ class Message:
         """The message `to_json` wrote."""
         decoded = json.loads(data)
         lines = tuple(tuple(_span_from(item) for item in line) for line in decoded["lines"])
-        return cls(lines, tuple(decoded["notify"]))
+        return cls(lines, tuple(decoded["notify"]), in_parts=decoded.get("in_parts", False))
 
 
 def join(parts: Iterable[Message], *, paragraphs: bool = False) -> Message:
-    """Several messages as one: a line each, or (`paragraphs`) an empty line between them."""
+    """Several messages as one: a line each, or (`paragraphs`) an empty line between them.
+
+    A message for a reader who gets it in parts (`in_parts`) also gets an empty line
+    between two parts of several lines each, so it is split between statements, never
+    inside one; one-line parts (list items, a reason) stay with their neighbours.
+    """
+    parts = list(parts)
+    in_parts = any(part.in_parts for part in parts)
     lines: list[Line] = []
     notify: list[str] = []
     for index, part in enumerate(parts):
-        if index and paragraphs:
+        apart = in_parts and len(parts[index - 1].lines) > 1 and len(part.lines) > 1
+        if index and (paragraphs or apart):
             lines.append(())
         lines.extend(part.lines)
         notify.extend(part.notify)
-    return Message(tuple(lines), tuple(dict.fromkeys(notify)))
+    return Message(tuple(lines), tuple(dict.fromkeys(notify)), in_parts=in_parts)
 
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")

@@ -63,8 +63,9 @@ class CommandSpec:
         return self.name, self.alias
 
     def name_in(self, language: str) -> str:
-        """The command's name as a speaker of `language` would type it."""
-        return self.name if language == "de" else self.alias
+        """The command's name as a speaker of `language` would type it: the English alias
+        in English, the German name in German and in Leichte Sprache."""
+        return self.alias if language == "en" else self.name
 
     def language_of_name(self, used: str, default: str) -> str:
         """German for the German name, English for the English alias."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.arguments import Choice, Word
-from bot.context import Context
+from bot.context import Context, Services
 from bot.errors import UsageError
-from bot.messages import join
+from bot.i18n import EASY_LANGUAGE
+from bot.messages import Message, join
 from bot.router import command, rate_limited
 
 LANGUAGES = {
@@ -15,7 +16,30 @@ LANGUAGES = {
     "englisch": "en",
     "en": "en",
     "english": "en",
+    "leicht": EASY_LANGUAGE,
+    "einfach": EASY_LANGUAGE,
+    "easy": EASY_LANGUAGE,
 }
+LANGUAGE_WORDS = {"de": "de", "en": "en", EASY_LANGUAGE: "leicht"}
+"""How a German speaker picks each language with `!sprache`."""
+ENGLISH_LANGUAGE_WORDS = {"de": "de", "en": "en", EASY_LANGUAGE: "easy"}
+"""How an English speaker picks each language with `!language`."""
+
+
+def language_offer(services: Services, language: str) -> Message:
+    """Every language the bot speaks, with the command that picks it, as a reader of
+    `language` types it; shown wherever the bot offers a language (first contact, help)."""
+    spec = services.commands.find("sprache")
+    name = spec.name_in(language) if spec else "sprache"
+    typed = f"{services.settings.command_prefix}{name}"
+    words = ENGLISH_LANGUAGE_WORDS if language == "en" else LANGUAGE_WORDS
+    return services.render(
+        language,
+        "language.offer",
+        german=f"{typed} {words['de']}",
+        english=f"{typed} {words['en']}",
+        easy=f"{typed} {words[EASY_LANGUAGE]}",
+    )
 
 
 @command("hilfe", "help", Word("command", optional=True))
@@ -34,7 +58,7 @@ async def show_help(ctx: Context, command: str | None) -> None:
         await ctx.reply(
             "help.detail",
             command=f"{prefix}{name} {usage}".rstrip(),
-            other=f"{prefix}{spec.name_in('en' if ctx.language == 'de' else 'de')}",
+            other=f"{prefix}{spec.name_in('de' if ctx.language == 'en' else 'en')}",
             help=ctx.t(f"commands.{spec.name}.help"),
         )
         return
@@ -49,14 +73,19 @@ async def show_help(ctx: Context, command: str | None) -> None:
         if spec.role <= ctx.role
     ]
     footer = ctx.render("help.footer", help=f"{prefix}{ctx.t('help.command_name')}")
-    parts = [header, *lines, footer]
+    parts = [header, *lines, footer, language_offer(ctx.services, ctx.language)]
     await ctx.reply_message(join(parts))
 
 
 @rate_limited(per_hour=10)
-@command("sprache", "language", Choice("language", choices=LANGUAGES))
-async def set_language(ctx: Context, language: str) -> None:
-    """Remember the person's language so every later answer uses it."""
+@command("sprache", "language", Choice("language", choices=LANGUAGES, optional=True))
+async def set_language(ctx: Context, language: str | None) -> None:
+    """Remember the person's language so every later answer uses it; without one, show
+    which languages there are."""
+    if language is None:
+        offer = language_offer(ctx.services, ctx.language)
+        await ctx.reply_message(join([ctx.render("language.choose"), offer]))
+        return
     async with ctx.services.unit_of_work() as uow:
         await uow.people.set_language(ctx.actor.platform, ctx.actor.id, language)
         await uow.commit()

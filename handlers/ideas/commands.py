@@ -186,7 +186,7 @@ def _view_name(ctx: Context, request: ListingRequest) -> str:
 
 
 def _next_page(ctx: Context, request: ListingRequest) -> str:
-    german = ctx.language == "de"
+    german = ctx.language != "en"
     view = {
         "new": "",
         "top": "top",

@@ -16,6 +16,7 @@ from bot.errors import UsageError
 from bot.messages import join
 from bot.personal_data import controller, erase, export_file, personal_data, tell_chat
 from bot.router import EveryMessage, command, listens, open_to_blocked
+from handlers.help import language_offer
 from storage.moderation.repository import BlockRepository
 from storage.privacy.personal_data import Someone
 from storage.privacy.repository import PrivacyRepository
@@ -58,9 +59,10 @@ async def introduce_in_direct_chat(services: Services, message: IncomingMessage)
             return
         await uow.commit()
     language = await services.language_of(actor)
-    note = services.render(
+    intro = services.render(
         language, "privacy.intro", command=typed(services, language, INFO_COMMAND)
     )
+    note = join([intro, language_offer(services, language)], paragraphs=True)
     await services.adapter_for(actor.platform).send(
         message.place.room_id, note, dedupe_key=f"privacy-intro:{message.event_id}"
     )

@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Services
-from bot.messages import Message, join, render
+from bot.messages import Message, join
+from bot.texts import MONTH_KEY, WEEKDAY_KEY, clock
 from storage.workshops.models import Workshop, WorkshopNotice
 from storage.workshops.repository import CANCELLED, Seats
 
@@ -33,7 +34,7 @@ class WorkshopTexts:
         return self.services.catalog.text(self.language, key, **params)
 
     def render(self, key: str, **params: Any) -> Message:
-        return render(self.services.catalog.raw(self.language, key), **params)
+        return self.services.catalog.message(self.language, key, **params)
 
     # ------------------------------------------------------------------ dates
 
@@ -41,9 +42,9 @@ class WorkshopTexts:
         """A day written out: Dienstag, 3. Dezember 2026 / Tuesday, 3 December 2026."""
         return self.t(
             "workshops.date",
-            weekday=self.t(f"workshops.weekday.{day.weekday()}"),
+            weekday=self.t(WEEKDAY_KEY.format(day.weekday())),
             day=day.day,
-            month=self.t(f"workshops.month.{day.month}"),
+            month=self.t(MONTH_KEY.format(day.month)),
             year=day.year,
         )
 
@@ -54,21 +55,23 @@ class WorkshopTexts:
             return self.t(
                 "workshops.when",
                 date=self.date(start.date()),
-                start=f"{start:%H:%M}",
-                end=f"{end:%H:%M}",
+                start=clock(self.language, start),
+                end=clock(self.language, end),
             )
         return self.t(
             "workshops.when_multiday",
             date=self.date(start.date()),
-            start=f"{start:%H:%M}",
+            start=clock(self.language, start),
             end_date=self.date(end.date()),
-            end=f"{end:%H:%M}",
+            end=clock(self.language, end),
         )
 
     def moment(self, at: datetime) -> str:
         """A single moment written out (Dienstag, 3. Dezember 2026, 18:00 Uhr)."""
         local = at.astimezone(self.tz)
-        return self.t("workshops.moment", date=self.date(local.date()), time=f"{local:%H:%M}")
+        return self.t(
+            "workshops.moment", date=self.date(local.date()), time=clock(self.language, local)
+        )
 
     # --------------------------------------------------------------- pieces
 

@@ -64,7 +64,7 @@ async def test_unknown_and_malformed_commands(bot, make_user):
     typo = await alice.reply_to(await alice.say(room, "!hilfr"))
     assert "Meintest du !hilfe?" in typo.body
     malformed = await alice.reply_to(await alice.say(room, "!language klingon"))
-    assert "klingon" in malformed.body and "!language <de|en>" in malformed.body
+    assert "klingon" in malformed.body and "!language <de|en|easy>" in malformed.body
 
 
 async def test_direct_message_without_prefix(bot, make_user):

@@ -12,8 +12,8 @@ def catalog() -> Catalog:
     return Catalog.load()
 
 
-def test_german_and_english_are_both_there(catalog):
-    assert set(catalog.languages) == {"de", "en"}
+def test_german_english_and_leichte_sprache_are_there(catalog):
+    assert set(catalog.languages) == {"de", "en", "leicht"}
 
 
 def test_every_language_has_every_key(catalog):

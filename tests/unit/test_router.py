@@ -69,7 +69,7 @@ async def test_help_in_english_for_the_english_name(bot):
 
 async def test_help_for_one_command(bot):
     [reply] = await bot.say(CITIZEN, "!hilfe sprache")
-    assert "!sprache <de|en>" in reply.body
+    assert "!sprache <de|en|leicht>" in reply.body
     assert "!language" in reply.body
 
 
@@ -90,7 +90,7 @@ async def test_unknown_command_suggests_the_closest(bot):
 async def test_malformed_command_gets_its_usage(bot):
     [reply] = await bot.say(CITIZEN, "!sprache klingonisch")
     assert "klingonisch" in reply.body
-    assert "!sprache <de|en>" in reply.body
+    assert "!sprache <de|en|leicht>" in reply.body
 
 
 async def test_citizen_is_refused_politely_and_told_who_may(bot):

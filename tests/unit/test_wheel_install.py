@@ -134,7 +134,7 @@ def test_an_installed_wheel_has_its_data_files_and_sets_up_the_demo(tmp_path: Pa
     assert found["example_text"] == shipped.read_text("utf-8")
     locales = PROJECT_ROOT / "bot" / "locales"
     assert found["locales"] == sorted(str(p.relative_to(locales)) for p in locales.glob("*/*.toml"))
-    assert found["languages"] == ["de", "en"]
+    assert found["languages"] == ["de", "en", "leicht"]
     versions = PROJECT_ROOT / "storage" / "migrations" / "versions"
     assert found["migrations"] == sorted(p.name for p in versions.glob("*.py"))
     assert found["migrations"]

@@ -291,3 +291,22 @@ async def test_polls_of_the_channel_and_coming_workshops_are_suggested(square: S
     assert (
         await emulator.autocomplete(square.citizen, square.cafe, "anmelden", "nummer", "xyz") == []
     )
+
+
+async def test_leichte_sprache_comes_in_short_answers_to_a_slash_command(square: Square) -> None:
+    emulator = square.emulator
+    chosen = await emulator.slash(square.citizen, square.forum, "sprache", {"sprache": "leicht"})
+    [changed] = await emulator.answers(chosen)
+    assert changed.content.startswith("Gut.\nIch schreibe dir ab jetzt in Leichter Sprache.")
+
+    used = await emulator.slash(square.citizen, square.forum, "datenschutz")
+    await emulator.wait_until(
+        lambda: any(
+            "Das sind deine Rechte:" in a.content for a in emulator.interactions.answers_to(used)
+        )
+    )
+    parts = emulator.interactions.answers_to(used)
+    assert len(parts) >= 6, "one short answer per paragraph"
+    assert parts[0].kind == "original" and parts[0].content.startswith("**Daten·schutz")
+    assert [a.kind for a in parts][1:] == ["followup"] * (len(parts) - 1)
+    assert not any(a.ephemeral for a in parts)
