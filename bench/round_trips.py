@@ -92,7 +92,9 @@ def main() -> None:
     def instrumented(self, name, directory, command, user_id):  # type: ignore[no-untyped-def]
         command = list(command)
         if name == "bot":
-            command = [command[0], "-m", "bench.round_trips", "--bot", *command[1:]]
+            # `python -m bot.cli run …` (Discord) or the `smartregion-bot run …` script (Matrix)
+            run = command[3:] if command[1:3] == ["-m", "bot.cli"] else command[1:]
+            command = [sys.executable, "-m", "bench.round_trips", "--bot", "-m", "bot.cli", *run]
         start(self, name, directory, command, user_id)
 
     harness.ProcessBot.__init__ = instrumented  # type: ignore[method-assign]
