@@ -4,11 +4,13 @@
 
 Runs the given latency benchmark with the bot's process instrumented (nothing else changes):
 every SQL statement, every commit and every call aiosqlite hands to its thread ("hop": one
-round trip between the event loop and the database thread) is counted, and attributed to
-the command whose handling was started last. Each command's count therefore includes the
+round trip between the event loop and the database thread) is counted, and the process's
+CPU time (all its threads) measured, and attributed to the command whose handling was
+started last. Each command's count therefore includes the
 work it leaves behind after its answer, which the next command of the benchmark competes
 with. The counts do not depend on the machine's load, so they show what a change saves
-where the timings of this shared machine cannot; they are printed as a table per kind.
+where the timings of this shared machine cannot (CPU time depends on it less than wall
+time, but does); they are printed as a table per kind.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import runpy
 import shlex
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench import harness
@@ -57,7 +60,12 @@ def instrument(counts_path: str) -> None:
     aiosqlite.core.Connection._execute = hop  # type: ignore[method-assign]
     handle = bot.router.Router.handle
 
+    switched = [time.process_time()]
+
     async def counted(self, message):  # type: ignore[no-untyped-def]
+        now = time.process_time()
+        counts[current[0]]["cpu_us"] += round((now - switched[0]) * 1e6)
+        switched[0] = now
         current[0] = message.text.split(" ")[0] if message.text.startswith("!") else "other"
         counts[current[0]]["commands"] += 1
         await handle(self, message)
@@ -110,12 +118,17 @@ def main() -> None:
             kind,
             c["commands"],
             *(c.get(k, 0) / c["commands"] for k in ("statements", "commits", "hops")),
+            c.get("cpu_us", 0) / c["commands"] / 1000,
         ]
         for kind, c in sorted(counts.items())
         if c.get("commands")
     ]
     print(f"per command, {shlex.join([benchmark, *options])}:")
-    print(harness.table(["kind", "commands", "SQL statements", "commits", "aiosqlite hops"], rows))
+    print(
+        harness.table(
+            ["kind", "commands", "SQL statements", "commits", "aiosqlite hops", "bot CPU ms"], rows
+        )
+    )
     sys.exit(status)
 
 
