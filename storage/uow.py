@@ -190,9 +190,14 @@ class UnitOfWorkFactory:
             logger.exception("Deferred writes failed; retrying with the next transaction")
 
     async def close(self) -> None:
-        """Stop the timer and write what is deferred (before the engine is disposed)."""
+        """Stop the timer and write what is deferred (before the engine is disposed). A
+        database that is gone by then is logged, not raised: what is lost is bookkeeping
+        whose loss only repeats deduplicated work."""
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:
+            logger.exception("Deferred writes could not be written before stopping")
