@@ -152,6 +152,7 @@ class App:
         self._stack.push_async_callback(engine.dispose)
         await upgrade_schema(engine)
         unit_of_work = UnitOfWorkFactory(create_session_factory(engine), now=self.clock.now)
+        self._stack.push_async_callback(unit_of_work.close)  # deferred writes, then dispose
         self.unit_of_work = unit_of_work
         self.scheduler = Scheduler(self.clock)
         self._stack.callback(self.scheduler.shutdown)

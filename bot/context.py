@@ -298,6 +298,8 @@ class Context:
     _queued: list[tuple[str, Message]] = field(default_factory=list)
     sent_from_queue: list[str] = field(default_factory=list)
     """Dedupe keys of queued answers that went out; the router then forgets their rows."""
+    claimed: bool = False
+    """Whether the handler marked the command handled with its effect (`claim`)."""
 
     @property
     def actor(self) -> Actor:
@@ -340,6 +342,7 @@ class Context:
         """
         if not await uow.events.mark_processed(self.actor.platform, self.event_id):
             raise AlreadyProcessed
+        self.claimed = True
 
     def queue_reply(self, uow: UnitOfWork, key: str, **params: Any) -> None:
         """Store an answer with the command's effect (see `claim`)."""
@@ -366,6 +369,8 @@ class Context:
             self.sent_from_queue.append(dedupe_key)
 
     def _next_dedupe_key(self) -> str:
+        """`<event id>/<n>`: the n-th answer to the command (adapters may rely on the form,
+        e.g. Discord's to know an answer to a message it just received live)."""
         self._answers += 1
         return f"{self.event_id}/{self._answers - 1}"
 

@@ -29,7 +29,7 @@ from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.messages import Message, join
 from bot.rate_limits import RateLimiter
 from bot.reply_outbox import send_pending_replies
-from storage.moderation.repository import BlockRepository
+from storage.incoming import IncomingFacts, incoming_facts
 
 logger = logging.getLogger(__name__)
 
@@ -208,13 +208,6 @@ class CommandRegistry:
         return matches[0] if matches else None
 
 
-@dataclass(frozen=True)
-class _Facts:
-    processed: bool
-    blocked: bool
-    language: str | None
-
-
 class Router:
     """Turns incoming messages into command calls and errors into friendly replies."""
 
@@ -309,29 +302,30 @@ class Router:
         if ctx.has_unsent_answers:
             # The handler stopped between queueing and sending; what it committed is stored.
             await self._safely(send_pending_replies(self.services, message.event_id))
-        await self._mark_processed(platform, message.event_id, ctx.sent_from_queue)
+        # Queued answers go out only after the claiming transaction committed.
+        committed_claim = ctx.claimed and bool(ctx.sent_from_queue)
+        await self._mark_processed(
+            platform, message.event_id, ctx.sent_from_queue, claimed=committed_claim
+        )
 
-    async def _facts(self, actor: Actor, event_id: str) -> _Facts:
-        """What the router must know before acting on an event, read in one transaction."""
+    async def _facts(self, actor: Actor, event_id: str) -> IncomingFacts:
+        """What the router must know before acting on an event, read in one statement."""
         async with self.services.unit_of_work() as uow:
-            if await uow.events.is_processed(actor.platform, event_id):
-                logger.debug("Skipping already processed event %s", event_id)
-                return _Facts(processed=True, blocked=False, language=None)
-            blocks = BlockRepository(uow.session)
-            return _Facts(
-                processed=False,
-                blocked=await blocks.is_blocked(
-                    actor.platform, actor.id, self.services.clock.now()
-                ),
-                language=await uow.people.language_of(actor.platform, actor.id),
+            facts = await incoming_facts(
+                uow.session, actor.platform, event_id, actor.id, self.services.clock.now()
             )
+        if facts.processed:
+            logger.debug("Skipping already processed event %s", event_id)
+        return facts
 
     async def _mark_processed(
-        self, platform: str, event_id: str, sent_answers: Sequence[str] = ()
+        self, platform: str, event_id: str, sent_answers: Sequence[str] = (), claimed: bool = False
     ) -> None:
-        """Mark the event handled and forget the stored answers to it that went out."""
+        """Mark the event handled (unless the handler `claimed` it with its effect already)
+        and forget the stored answers to it that went out."""
         async with self.services.unit_of_work() as uow:
-            await uow.events.mark_processed(platform, event_id)
+            if not claimed:
+                await uow.events.mark_processed(platform, event_id)
             await uow.replies.remove(sent_answers)
             await uow.commit()
 

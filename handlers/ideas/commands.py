@@ -87,7 +87,7 @@ async def submit_idea(ctx: Context, text: str) -> None:
     await ctx.send_queued()
     await reindex(services, idea)
     if idea.published:
-        await post_card(services, idea.number)
+        await post_card(services, idea.number, new=idea)
         return
     await tell_staff(
         services,

@@ -14,19 +14,29 @@ from bot.context import Actor, Services
 from bot.messages import Message, join
 from handlers.ideas.state import ideas_state
 from handlers.ideas.texts import card_message
+from storage.ideas.models import Idea
 from storage.ideas.repository import IdeasRepository, Person
 
 logger = logging.getLogger(__name__)
 
 
-async def post_card(services: Services, number: int) -> None:
-    """Post the idea's card in the ideas room of its platform (if any); remember its event."""
-    async with services.unit_of_work() as uow:
-        repository = IdeasRepository(uow.session)
-        idea = await repository.get(number)
-        if idea is None or not idea.published or idea.card_event_id is not None:
-            return
-        supports = await repository.support_count(idea)
+async def post_card(services: Services, number: int, new: Idea | None = None) -> None:
+    """Post the idea's card in the ideas room of its platform (if any); remember its event.
+
+    `new` is the idea as its submission just committed it: it has no card and no supports
+    yet, so it is not read again (supports given meanwhile are caught below, as always).
+    """
+    if new is not None:
+        idea, supports = new, 0
+    else:
+        async with services.unit_of_work() as uow:
+            repository = IdeasRepository(uow.session)
+            found = await repository.get(number)
+            if found is None:
+                return
+            idea, supports = found, await repository.support_count(found)
+    if not idea.published or idea.card_event_id is not None:
+        return
     platform = idea.platform
     room = services.settings.for_platform(platform).ideas_room
     if room is None or platform not in services.adapters:

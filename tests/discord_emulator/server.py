@@ -38,7 +38,12 @@ class DiscordEmulator:
     `DiscordWebSocket.DEFAULT_GATEWAY` must be. A bot account is created with `add_bot`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        """`latency`: a one-way network delay in seconds, to compare with a real Discord
+        (0 answers at once): what a person says reaches the bots' gateway connections that
+        much later, and each REST request arrives that much after it was sent (and is
+        recorded then) and its answer that much after it was handled."""
+        self.latency = latency
         self.world = World()
         self.gateway = Gateway(self.world, lambda: self.gateway_url)
         self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
@@ -65,6 +70,7 @@ class DiscordEmulator:
     async def __aenter__(self) -> DiscordEmulator:
         app = web.Application(
             middlewares=[
+                self._network,
                 self.rate_limits.middleware,
                 self.refusals.middleware,
                 self.rest.middleware,
@@ -94,6 +100,16 @@ class DiscordEmulator:
         await self.gateway.drop_connections(code=1001)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _network(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """The way to Discord and back, when a `latency` is set (the gateway has its own)."""
+        if not self.latency or request.path == "/gateway":
+            return await handler(request)
+        await asyncio.sleep(self.latency)
+        response = await handler(request)
+        await asyncio.sleep(self.latency)
+        return response
 
     async def _notify_changed(self, request: web.Request, response: web.StreamResponse) -> None:
         async with self._changed:
@@ -143,6 +159,8 @@ class DiscordEmulator:
             body["message_reference"] = {"message_id": reply_to}
         await self.thread_routes.wake(channel_id)
         message = self.world.store(self.rest.compose(user.id, channel_id, body))
+        if self.latency:
+            await asyncio.sleep(self.latency)
         await self.gateway.message_event("MESSAGE_CREATE", message)
         async with self._changed:
             self._changed.notify_all()

@@ -16,6 +16,7 @@ whom it may ping (the people the neutral message mentions), never `@everyone` or
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import io
 import logging
@@ -66,7 +67,7 @@ from bot.context import (
     SuggestionRequest,
 )
 from bot.messages import Message
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ POLL_EXPIRED = 520001
 """Discord's error code when a poll has ended already (a retried `end_poll`, or its
 duration ran out first)."""
 VOTERS_PAGE = 100
+SENT_REMEMBERED = 4096
+"""How many of its newest sends the adapter keeps in memory besides the sent-log."""
 
 
 def intents(message_content: bool = True) -> discord.Intents:
@@ -107,6 +110,23 @@ def intents(message_content: bool = True) -> discord.Intents:
     wanted.guild_polls = True
     wanted.dm_polls = True
     return wanted
+
+
+_LIVE_MESSAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "discord_live_message", default=None
+)
+"""The id of the message the gateway delivered live that this task is handling."""
+
+
+def _answers_live_message(dedupe_key: str) -> bool:
+    """Whether the key is one of the core's answers (`<event id>/<n>`, see
+    `bot.context.Context`) to the live message this task handles. No earlier process can
+    have sent under such a key: the gateway delivers a message live once, when it is
+    posted, to the sessions connected then; a message an earlier process saw comes back
+    only from the history (catch-up), and a repeat within this process is in memory. So
+    the sent-log need not be read for it."""
+    live = _LIVE_MESSAGE.get()
+    return live is not None and dedupe_key.startswith(f"{live}/")
 
 
 def nonce_for(dedupe_key: str | None, part: int) -> str | None:
@@ -222,13 +242,16 @@ class DiscordAdapter:
     def __init__(
         self,
         connection: DiscordConnection,
-        unit_of_work: Callable[[], UnitOfWork] | None = None,
+        unit_of_work: UnitOfWorkFactory | None = None,
     ) -> None:
         """Without `unit_of_work` (the adapter alone, in tests) nothing is persisted: no
         catch-up after a downtime, no sent-log across restarts."""
         self.connection = connection
         self.unit_of_work = unit_of_work
         self._cursors = ChannelCursors(unit_of_work) if unit_of_work is not None else None
+        self._sent: dict[str, str] = {}
+        """The newest sends of this process by dedupe key (the sent-log's rows may still
+        be waiting for their transaction)."""
         self.on_event: EventSink | None = None
         self.client = _Client(self)
         self.ready = asyncio.Event()
@@ -299,7 +322,8 @@ class DiscordAdapter:
         if self._stopping is None:
             self._stopping = asyncio.ensure_future(self.client.close())
 
-    async def received(self, message: discord.Message) -> None:
+    async def received(self, message: discord.Message, *, live: bool = True) -> None:
+        """Hand a message to the core: `live` from the gateway, else from the history."""
         if message.guild is not None and not self.serves(message.guild):
             return  # a server the bot is leaving
         incoming = incoming_message(message)
@@ -311,8 +335,12 @@ class DiscordAdapter:
         channel = str(message.channel.id)
         if not self._cursors.begin(channel, message.id):
             return  # it is being handled already (live and from the history at once)
-        await self.on_event(incoming)
-        await self._cursors.finish(channel, message.id)
+        answering = _LIVE_MESSAGE.set(incoming.event_id if live else None)
+        try:
+            await self.on_event(incoming)
+        finally:
+            _LIVE_MESSAGE.reset(answering)
+        self._cursors.finish(channel, message.id)
 
     # ---------------------------------------------------------- slash commands
 
@@ -422,14 +450,14 @@ class DiscordAdapter:
         assert self._cursors is not None
         if cursor is None:
             if not isinstance(channel, discord.DMChannel) or last_heard is None:
-                await self._cursors.start(str(channel.id), await self._newest(channel))
+                self._cursors.start(str(channel.id), await self._newest(channel))
                 return
             cursor = last_heard
         try:
             async for message in channel.history(
                 limit=None, after=discord.Object(id=cursor), oldest_first=True
             ):
-                await self.received(message)
+                await self.received(message, live=False)
         except discord.HTTPException as error:
             logger.warning("Could not catch up in channel %s: %s", channel.id, error.status)
 
@@ -693,17 +721,30 @@ class DiscordAdapter:
     async def _once(self, dedupe_key: str | None, post: Callable[[], Awaitable[str]]) -> str:
         """Post once per dedupe key, also across restarts: Discord's nonce finds an earlier
         message only for minutes, so the adapter's sent-log remembers the message sent
-        under a key (written right after the send) and a retry returns its id."""
+        under a key and a retry returns its id.
+
+        The sent-log row is written with the next transaction that commits (the router's
+        "handled" mark right after the answer, see `UnitOfWorkFactory.defer`), not in one
+        of its own: it only matters for a retry of work that is not committed as done yet,
+        and a crash before that commit leaves Discord's nonce to catch the repeat, as a
+        crash between the send and a write of its own would."""
         if dedupe_key is None or self.unit_of_work is None:
             return await post()
-        async with self.unit_of_work() as uow:
-            sent = await uow.sent.get(PLATFORM, dedupe_key)
+        sent = self._sent.get(dedupe_key)
+        if sent is None and not _answers_live_message(dedupe_key):
+            async with self.unit_of_work() as uow:
+                sent = await uow.sent.get(PLATFORM, dedupe_key)
         if sent is not None:
             return sent
         message_id = await post()
-        async with self.unit_of_work() as uow:
+        self._sent[dedupe_key] = message_id
+        if len(self._sent) > SENT_REMEMBERED:
+            del self._sent[next(iter(self._sent))]
+
+        async def remember(uow: UnitOfWork) -> None:
             await uow.sent.remember(PLATFORM, dedupe_key, message_id)
-            await uow.commit()
+
+        self.unit_of_work.defer((PLATFORM, "sent", dedupe_key), remember)
         return message_id
 
     async def open_thread(

@@ -9,11 +9,8 @@ router's processed-events table makes a message handled once, whichever way it c
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from bot.adapters.discord.identity import PLATFORM
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 NEVER_HANDLED = 0
 """The cursor of a channel without messages when the bot first saw it: all of its history
@@ -26,14 +23,16 @@ class ChannelCursors:
     Messages are handled concurrently (discord.py runs each event as a task), so a cursor
     advances to a finished message only when no older message of the channel is still in
     flight; otherwise to just before the oldest one in flight. It never moves back, so a
-    crash can repeat work (deduplicated by the router) but never skip it.
+    crash can repeat work (deduplicated by the router) but never skip it. For the same
+    reason its write needs no commit of its own: it is deferred to the next transaction
+    (`UnitOfWorkFactory.defer`), and a crash before that only makes the catch-up re-read
+    the last second of a channel.
     """
 
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
         self._unit_of_work = unit_of_work
         self._stored: dict[str, int] = {}
         self._in_flight: dict[str, set[int]] = {}
-        self._writing = asyncio.Lock()
 
     async def load(self) -> dict[str, int]:
         """The stored cursors, channel id to message id (read at each READY)."""
@@ -52,24 +51,25 @@ class ChannelCursors:
         in_flight.add(message_id)
         return True
 
-    async def finish(self, channel_id: str, message_id: int) -> None:
+    def finish(self, channel_id: str, message_id: int) -> None:
         """The message's work is stored: advance the channel's cursor as far as safe."""
         in_flight = self._in_flight[channel_id]
         in_flight.discard(message_id)
         older = [pending for pending in in_flight if pending < message_id]
-        await self.advance(channel_id, min(older) - 1 if older else message_id)
+        self.advance(channel_id, min(older) - 1 if older else message_id)
 
-    async def start(self, channel_id: str, message_id: int | None) -> None:
+    def start(self, channel_id: str, message_id: int | None) -> None:
         """A channel seen for the first time: what is in it so far was said before the bot
         listened there and is not caught up; everything after `message_id` is."""
         if channel_id not in self._stored:
-            await self.advance(channel_id, message_id or NEVER_HANDLED)
+            self.advance(channel_id, message_id or NEVER_HANDLED)
 
-    async def advance(self, channel_id: str, message_id: int) -> None:
-        async with self._writing:
-            if message_id <= self._stored.get(channel_id, -1):
-                return
-            async with self._unit_of_work() as uow:
-                await uow.cursors.set(PLATFORM, channel_id, str(message_id))
-                await uow.commit()
-            self._stored[channel_id] = message_id
+    def advance(self, channel_id: str, message_id: int) -> None:
+        if message_id <= self._stored.get(channel_id, -1):
+            return
+        self._stored[channel_id] = message_id
+
+        async def write(uow: UnitOfWork) -> None:
+            await uow.cursors.set(PLATFORM, channel_id, str(self._stored[channel_id]))
+
+        self._unit_of_work.defer((PLATFORM, "cursor", channel_id), write)
