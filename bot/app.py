@@ -13,7 +13,7 @@ from bot.adapters.base import ChatAdapter, CommandDeclaration, CommandMenu
 from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
-from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings
+from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings, WebSettings
 from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
 from bot.reply_outbox import send_pending_replies
@@ -43,6 +43,7 @@ from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.web.server import WebServer
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,22 @@ def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) 
     return DiscordAdapter(DiscordConnection.from_settings(settings), unit_of_work)
 
 
+def public_page(services: Services, web: WebSettings) -> WebServer:
+    """The public web page on BOT_WEB_ADDRESS, reading the bot's database (bot.web)."""
+    from bot.web.rooms import private_rooms_of
+    from bot.web.server import WebServer
+    from bot.web.site import Site
+
+    site = Site(
+        services.settings,
+        services.catalog,
+        services.unit_of_work,
+        services.clock,
+        private_rooms_of(services),
+    )
+    return WebServer(site, web.host, web.port)
+
+
 class App:
     """A running bot: storage, scheduler and chat adapters, entered and left together.
 
@@ -199,6 +216,11 @@ class App:
             adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:
             await hook(self.services)
+        self.web: WebServer | None = None
+        if settings.web is not None:
+            self.web = await self._stack.enter_async_context(
+                public_page(self.services, settings.web)
+            )
         return self
 
     async def __aexit__(self, *exc: object) -> None:

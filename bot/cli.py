@@ -156,6 +156,10 @@ def check_config(env_file: Path | None) -> int:
         print(f"  - Matrix: {settings.matrix.user_id} on {settings.matrix.homeserver}")
     if settings.discord is not None:
         print_discord_summary(settings.discord)
+    if settings.web is not None:
+        web = settings.web
+        links = web.base_url or "no links in the chat (BOT_WEB_BASE_URL is empty)"
+        print(f"  - Public page: http://{web.host}:{web.port}/ ; {links}")
     return 0
 
 

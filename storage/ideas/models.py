@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -18,6 +18,7 @@ from storage.models import Base
 OPEN_STATUSES = ("new", "review", "accepted")
 """Statuses of ideas that are still being worked on; similar-idea hints only name these."""
 STATUSES = (*OPEN_STATUSES, "done", "rejected")
+_VISIBLE = text("published AND NOT hidden AND merged_into IS NULL")
 MERGED = "merged"
 """Recorded in the status history (never as an idea's status) when an idea is merged."""
 
@@ -41,6 +42,17 @@ class Idea(Base):
         Index("ix_ideas_platform_author_id_created_at", "platform", "author_id", "created_at"),
         Index("ix_ideas_card_event_id", "card_event_id"),
         Index("ix_ideas_support_count_number", "support_count", "number"),
+        # The public page counts and pages only visible ideas (migration 0016).
+        Index(
+            "ix_ideas_visible_number", "number", sqlite_where=_VISIBLE, postgresql_where=_VISIBLE
+        ),
+        Index(
+            "ix_ideas_visible_support",
+            "support_count",
+            "number",
+            sqlite_where=_VISIBLE,
+            postgresql_where=_VISIBLE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -77,6 +77,12 @@ class WorkshopRepository:
         query = query.order_by(Workshop.starts_at, Workshop.id).limit(limit)
         return list(await self._session.scalars(query))
 
+    async def ending_after(self, since: datetime) -> list[Workshop]:
+        """Occurrences, cancelled ones included, that end after `since`, soonest first
+        (the calendar feed keeps a cancelled one so calendars remove it)."""
+        query = select(Workshop).where(Workshop.ends_at > since)
+        return list(await self._session.scalars(query.order_by(Workshop.starts_at, Workshop.id)))
+
     async def count_upcoming(self, now: datetime) -> int:
         """How many scheduled occurrences have not begun."""
         count = await self._session.scalar(

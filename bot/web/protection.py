@@ -1,0 +1,63 @@
+"""What every answer of the public page carries and what it refuses.
+
+Read-only (GET and HEAD only), no cookies, no scripts: the Content-Security-Policy allows
+nothing but the page's own stylesheet and images, so even an injected tag could not load or
+run anything. Each address may make a limited number of requests per minute (429 after).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from aiohttp import web
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+def add_security_headers(response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+
+
+class RequestLimit:
+    """At most `per_minute` requests per client address in any minute (0: no limit)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def allow(self, request: web.Request) -> bool:
+        if self._item is None:
+            return True
+        return self._limiter.hit(self._item, "web", client_address(request))
+
+
+def client_address(request: web.Request) -> str:
+    """The connecting address; behind a reverse proxy on this machine, the address the
+    proxy reports (the last `X-Forwarded-For` entry, which the proxy itself added)."""
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and _is_loopback(remote):
+        return forwarded.split(",")[-1].strip()
+    return remote
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
