@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
@@ -134,7 +135,7 @@ def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) 
 
 def public_page(services: Services, web: WebSettings) -> WebServer:
     """The public web page on BOT_WEB_ADDRESS, reading the bot's database (bot.web)."""
-    from bot.web.rooms import private_rooms_of
+    from bot.web.rooms import private_rooms
     from bot.web.server import WebServer
     from bot.web.site import Site
 
@@ -143,7 +144,7 @@ def public_page(services: Services, web: WebSettings) -> WebServer:
         services.catalog,
         services.unit_of_work,
         services.clock,
-        private_rooms_of(services),
+        functools.partial(private_rooms, services),
     )
     return WebServer(site, web.host, web.port)
 

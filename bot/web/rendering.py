@@ -55,10 +55,13 @@ class Visitor:
         if asked is not None:
             if asked not in LANGUAGES:
                 # Unknown language: answer the error in the browser's language.
-                request["visitor"] = cls(_browser_language(request, default), False)
+                request[VISITOR] = cls(_browser_language(request, default), False)
                 raise bad_request("web.errors.bad_language", value=asked[:20])
             return cls(asked, True)
         return cls(_browser_language(request, default), False)
+
+
+VISITOR = web.RequestKey("visitor", Visitor)
 
 
 def _browser_language(request: web.Request, default: str) -> str:
@@ -82,7 +85,7 @@ class Renderer:
     def page(
         self, request: web.Request, template: str, *, http_status: int = 200, **values: Any
     ) -> web.Response:
-        visitor: Visitor = request["visitor"]
+        visitor: Visitor = request[VISITOR]
         helpers = PageHelpers(self, request, visitor)
         html = self.environment.get_template(template).render(
             lang=visitor.language, h=helpers, t=helpers.t, url=helpers.url, **values
@@ -94,8 +97,8 @@ class Renderer:
         return response
 
     def error(self, request: web.Request, error: PageError) -> web.Response:
-        visitor = request.get("visitor") or Visitor(self.settings.language, False)
-        request["visitor"] = visitor
+        visitor = request.get(VISITOR) or Visitor(self.settings.language, False)
+        request[VISITOR] = visitor
         return self.page(
             request,
             "error.html",

@@ -8,6 +8,7 @@ with 304 answers.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -17,7 +18,7 @@ from aiohttp import web
 from bot.web import feed, open_data, pages
 from bot.web.freshness import conditional
 from bot.web.protection import ALLOWED_METHODS, RequestLimit, add_security_headers
-from bot.web.rendering import PageError, Visitor, not_found
+from bot.web.rendering import VISITOR, PageError, Visitor, not_found
 from bot.web.site import SITE, Site, site_of
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def build_app(site: Site) -> web.Application:
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-            request["visitor"] = Visitor.of(request, site.settings.language)
+            request[VISITOR] = Visitor.of(request, site.settings.language)
             return await handler(request)
         except PageError as error:
             return _error(request, error)
@@ -62,7 +63,7 @@ def build_app(site: Site) -> web.Application:
         response = await handler(request)
         if not isinstance(response, web.Response):
             return response
-        key = f"{request.path_qs}|{request['visitor'].language}"
+        key = f"{request.path_qs}|{request[VISITOR].language}"
         return conditional(request, response, site.freshness, key, site.clock.now())
 
     app = web.Application(middlewares=[headers, read_only, errors, fresh])
@@ -82,20 +83,24 @@ async def stylesheet(request: web.Request) -> web.Response:
 def _error(request: web.Request, error: PageError) -> web.Response:
     site = site_of(request)
     if request.path.startswith("/api/"):
-        visitor: Visitor = request.get("visitor") or Visitor(site.settings.language, False)
+        visitor: Visitor = request.get(VISITOR) or Visitor(site.settings.language, False)
         message = site.catalog.text(visitor.language, error.key, **error.params)
-        response = web.json_response({"error": message}, status=error.status)
+        response = web.json_response({"error": message}, status=error.status, dumps=_readable_json)
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
     return site.renderer.error(request, error)
 
 
+def _readable_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _too_many(request: web.Request) -> web.Response:
     site = site_of(request)
-    request["visitor"] = Visitor(site.settings.language, False)
+    request[VISITOR] = Visitor(site.settings.language, False)
     # The 429 page in the chosen or browser's language; a bad `lang` is not the point here.
     with contextlib.suppress(PageError):
-        request["visitor"] = Visitor.of(request, site.settings.language)
+        request[VISITOR] = Visitor.of(request, site.settings.language)
     response = _error(request, PageError(429, "web.errors.too_many"))
     response.headers["Retry-After"] = "60"
     return response

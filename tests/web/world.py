@@ -6,13 +6,14 @@ file); the web side is the real aiohttp application of bot.web on that database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web.rooms import private_rooms_of
+from bot.web.rooms import private_rooms
 from bot.web.server import build_app
 from bot.web.site import Site
 from tests.unit.fakes import FakeBot
@@ -91,7 +92,7 @@ def site_of_bot(bot: FakeBot) -> Site:
         services.catalog,
         services.unit_of_work,
         services.clock,
-        private_rooms_of(services),
+        functools.partial(private_rooms, services),
     )
 
 
