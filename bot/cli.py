@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="local homeserver, demo users and rooms, and the bot")
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
     demo.add_argument("--port", type=int, default=8008, help="homeserver port on 127.0.0.1")
+    demo.add_argument("--web-port", type=int, default=8080, help="public page port on 127.0.0.1")
     export = commands.add_parser("export", help="write an export file (e.g. every idea)")
     export.add_argument("kind", help="what to export, e.g. ideas")
     export.add_argument("--format", choices=FORMATS, default=FORMATS[0], dest="file_format")
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return run_until_interrupted(run_demo(data_dir, args.port))
+    return run_until_interrupted(run_demo(data_dir, args.port, args.web_port))
 
 
 def export_file(

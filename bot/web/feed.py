@@ -6,10 +6,16 @@ STATUS:CANCELLED (so subscribed calendars remove them), a VTIMEZONE for the bot'
 The page's address is in URL and in DESCRIPTION (many apps show only the description).
 DTSTAMP is the workshop's creation, so an unchanged feed is byte for byte the same and
 answers 304.
+
+The feed covers the last 30 days and the next year. Building it costs about a millisecond
+per workshop, so a built feed is kept until the workshops in its window change (their
+count, highest number or sum of SEQUENCE, which every move and cancellation raises), and
+it is built in a worker thread so the chat is not held up meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiohttp import web
@@ -21,10 +27,32 @@ from bot.web.site import NUMBER, Site, number_in_path, site_of
 from bot.web.views import WorkshopView, calendar_workshops, workshop
 from handlers.workshops.calendar import CONTENT_TYPE, PRODUCT_ID, workshop_event
 from storage.workshops.models import Workshop
+from storage.workshops.repository import WorkshopRepository
 
 KEPT_FOR = timedelta(days=30)
 """How long past workshops stay in the feed, so calendars keep recent entries."""
+AHEAD = timedelta(days=365)
 REFRESH = timedelta(hours=1)
+KEPT_FEEDS = 64
+
+
+class FeedCache:
+    """Built feeds by (address, category), each with the window version it was built at."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[tuple[str, str | None], tuple[tuple[int, int, int], bytes]] = {}
+
+    def get(self, key: tuple[str, str | None], version: tuple[int, int, int]) -> bytes | None:
+        found = self._feeds.get(key)
+        return found[1] if found is not None and found[0] == version else None
+
+    def put(self, key: tuple[str, str | None], version: tuple[int, int, int], body: bytes) -> None:
+        if len(self._feeds) >= KEPT_FEEDS and key not in self._feeds:
+            self._feeds.pop(next(iter(self._feeds)))
+        self._feeds[key] = (version, body)
+
+
+FEEDS = web.AppKey("feeds", FeedCache)
 
 
 async def feed(request: web.Request) -> web.Response:
@@ -32,12 +60,21 @@ async def feed(request: web.Request) -> web.Response:
     category = request.match_info.get("category")
     if category is not None and site.settings.department(category) is None:
         raise bad_request("web.errors.bad_category", value=category[:40])
+    now = site.clock.now()
+    since, until = now - KEPT_FOR, now + AHEAD
+    key = (site.base_url(request), category)
     async with site.unit_of_work() as uow:
-        found = await calendar_workshops(uow, site.clock.now() - KEPT_FOR, category)
-    name = site.catalog.text(site.settings.language, "web.feed.name")
-    if category is not None:
-        name = f"{name} – {site.department_name(category)}"
-    return _calendar(request, site, found, name, subscribed=True)
+        version = await WorkshopRepository(uow.session).window_version(since, until, category)
+        body = request.app[FEEDS].get(key, version)
+        if body is None:
+            found = await calendar_workshops(uow, since, until, category)
+    if body is None:
+        name = site.catalog.text(site.settings.language, "web.feed.name")
+        if category is not None:
+            name = f"{name} – {site.department_name(category)}"
+        body = await asyncio.to_thread(calendar_body, site, key[0], found, name, subscribed=True)
+        request.app[FEEDS].put(key, version, body)
+    return _response(body)
 
 
 async def workshop_file(request: web.Request) -> web.Response:
@@ -47,19 +84,20 @@ async def workshop_file(request: web.Request) -> web.Response:
         found = await workshop(uow, number)
     if found is None:
         raise not_found("web.errors.workshop_not_found", number=number)
-    response = _calendar(request, site, [found], found.title, subscribed=False)
+    body = calendar_body(site, site.base_url(request), [found], found.title, subscribed=False)
+    response = _response(body)
     response.headers["Content-Disposition"] = f'attachment; filename="workshop-{number}.ics"'
     return response
 
 
-def _calendar(
-    request: web.Request,
-    site: Site,
-    workshops: list[WorkshopView],
-    name: str,
-    *,
-    subscribed: bool,
-) -> web.Response:
+def _response(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type=CONTENT_TYPE, charset="utf-8")
+
+
+def calendar_body(
+    site: Site, base: str, workshops: list[WorkshopView], name: str, *, subscribed: bool
+) -> bytes:
+    """The iCalendar text of `workshops`, their pages under `base`."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -70,7 +108,6 @@ def _calendar(
     if subscribed:
         calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(REFRESH))
-    base = site.base_url(request)
     tz = site.settings.timezone
     for item in workshops:
         page = base + workshop_path(item.number)
@@ -82,7 +119,7 @@ def _calendar(
         event.add("description", "\n\n".join(part for part in details if part))
         calendar.add_component(event)
     calendar.add_missing_timezones()
-    return web.Response(body=calendar.to_ical(), content_type=CONTENT_TYPE, charset="utf-8")
+    return calendar.to_ical()
 
 
 def _as_row(item: WorkshopView) -> Workshop:
@@ -101,6 +138,7 @@ def _as_row(item: WorkshopView) -> Workshop:
 
 
 def add_routes(app: web.Application) -> None:
+    app[FEEDS] = FeedCache()
     app.router.add_get("/workshops.ics", feed)
     app.router.add_get(r"/workshops/category/{category:[a-z][a-z0-9_]*}.ics", feed)
     app.router.add_get(f"/workshops/{NUMBER}.ics", workshop_file)

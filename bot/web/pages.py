@@ -24,6 +24,8 @@ from storage.ideas.models import STATUSES
 
 SEARCH_MAX = 100
 RECENT = 5
+LISTED_WORKSHOPS = 100
+"""The workshops page lists the next ones; the feed and open data hold them all."""
 
 
 async def start(request: web.Request) -> web.Response:
@@ -31,7 +33,7 @@ async def start(request: web.Request) -> web.Response:
     now = site.clock.now()
     async with site.unit_of_work() as uow:
         newest = await idea_page(uow, top=False, category=None, status=None, search=None, page=1)
-        coming = await upcoming_workshops(uow, now)
+        coming = await upcoming_workshops(uow, now, RECENT * 2)
     return site.renderer.page(
         request,
         "start.html",
@@ -115,7 +117,7 @@ async def poll_page(request: web.Request) -> web.Response:
 async def workshop_list(request: web.Request) -> web.Response:
     site = site_of(request)
     async with site.unit_of_work() as uow:
-        found = await upcoming_workshops(uow, site.clock.now())
+        found = await upcoming_workshops(uow, site.clock.now(), LISTED_WORKSHOPS)
     return site.renderer.page(
         request,
         "workshops.html",

@@ -51,9 +51,8 @@ class IdeaView:
 @dataclass(frozen=True)
 class IdeaPage:
     ideas: tuple[IdeaView, ...]
-    total: int
     page: int
-    pages: int
+    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -134,19 +133,19 @@ async def idea_page(
     search: str | None,
     page: int,
 ) -> IdeaPage | None:
-    """Page `page` (1-based) of the listed ideas; None when the page does not exist."""
-    found, total = await IdeasRepository(uow.session).public_page(
+    """Page `page` (1-based) of the listed ideas; None when the page does not exist (an
+    empty page after the first: the first page of an empty list exists)."""
+    found = await IdeasRepository(uow.session).public_page(
         top=top,
         category=category,
         status=status,
         search=search,
         offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        limit=PAGE_SIZE + 1,
     )
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
+    if page > 1 and not found:
         return None
-    return IdeaPage(tuple(map(idea_view, found)), total, page, pages)
+    return IdeaPage(tuple(map(idea_view, found[:PAGE_SIZE])), page, len(found) > PAGE_SIZE)
 
 
 async def idea_detail(uow: UnitOfWork, number: int) -> IdeaView | None:
@@ -219,21 +218,21 @@ async def _poll_view(repository: PollRepository, poll: Poll) -> PollView:
     )
 
 
-async def upcoming_workshops(uow: UnitOfWork, now: datetime) -> list[WorkshopView]:
+async def upcoming_workshops(
+    uow: UnitOfWork, now: datetime, limit: int | None = None
+) -> list[WorkshopView]:
     """Workshops that have not begun, cancelled ones included (marked), soonest first."""
     repository = WorkshopRepository(uow.session)
-    return await _workshop_views(repository, await repository.upcoming(now, include_cancelled=True))
+    found = await repository.upcoming(now, include_cancelled=True, limit=limit)
+    return await _workshop_views(repository, found)
 
 
 async def calendar_workshops(
-    uow: UnitOfWork, since: datetime, category: str | None = None
+    uow: UnitOfWork, since: datetime, until: datetime, category: str | None = None
 ) -> list[WorkshopView]:
-    """Workshops ending after `since`, cancelled ones included, for the calendar feed."""
+    """Workshops between `since` and `until`, cancelled ones included, for the feed."""
     repository = WorkshopRepository(uow.session)
-    found = await repository.ending_after(since)
-    if category is not None:
-        found = [workshop for workshop in found if workshop.category == category]
-    return await _workshop_views(repository, found)
+    return await _workshop_views(repository, await repository.in_window(since, until, category))
 
 
 async def workshop(uow: UnitOfWork, number: int) -> WorkshopView | None:

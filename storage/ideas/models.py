@@ -18,7 +18,10 @@ from storage.models import Base
 OPEN_STATUSES = ("new", "review", "accepted")
 """Statuses of ideas that are still being worked on; similar-idea hints only name these."""
 STATUSES = (*OPEN_STATUSES, "done", "rejected")
-_VISIBLE = text("published AND NOT hidden AND merged_into IS NULL")
+# Visible ideas as SQLAlchemy writes the public page's conditions on each database (a
+# partial index is used only when the query's terms match its own; migration 0016).
+_VISIBLE_SQLITE = text("published IS 1 AND hidden IS 0 AND merged_into IS NULL")
+_VISIBLE_POSTGRESQL = text("published IS true AND hidden IS false AND merged_into IS NULL")
 MERGED = "merged"
 """Recorded in the status history (never as an idea's status) when an idea is merged."""
 
@@ -44,14 +47,17 @@ class Idea(Base):
         Index("ix_ideas_support_count_number", "support_count", "number"),
         # The public page counts and pages only visible ideas (migration 0016).
         Index(
-            "ix_ideas_visible_number", "number", sqlite_where=_VISIBLE, postgresql_where=_VISIBLE
+            "ix_ideas_visible_number",
+            "number",
+            sqlite_where=_VISIBLE_SQLITE,
+            postgresql_where=_VISIBLE_POSTGRESQL,
         ),
         Index(
             "ix_ideas_visible_support",
             "support_count",
             "number",
-            sqlite_where=_VISIBLE,
-            postgresql_where=_VISIBLE,
+            sqlite_where=_VISIBLE_SQLITE,
+            postgresql_where=_VISIBLE_POSTGRESQL,
         ),
     )
 

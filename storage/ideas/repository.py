@@ -174,11 +174,13 @@ class IdeasRepository:
         search: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Idea], int]:
+    ) -> list[Idea]:
         """One page of the ideas the public page lists (as `listing` shows them in chat:
-        published, not hidden, not merged), newest or most supported first, and the total.
+        published, not hidden, not merged), newest or most supported first.
 
-        Support counts are the trigger-kept `support_count`, so no page counts supports.
+        Not counted: counting every visible idea on each request would cost more than the
+        page itself (a partial index keeps the paging cheap). Support counts are the
+        trigger-kept `support_count`, so no page counts supports either.
         """
         conditions: list[Any] = [*_visible_conditions(), Idea.merged_into.is_(None)]
         if category is not None:
@@ -188,14 +190,11 @@ class IdeasRepository:
         if search:
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             conditions.append(Idea.text.ilike(f"%{escaped}%", escape="\\"))
-        total = await self._session.scalar(
-            select(func.count()).select_from(Idea).where(*conditions)
-        )
         order = (Idea.support_count.desc(), Idea.number.desc()) if top else (Idea.number.desc(),)
         page = await self._session.scalars(
             select(Idea).where(*conditions).order_by(*order).offset(offset).limit(limit)
         )
-        return list(page), int(total or 0)
+        return list(page)
 
     async def public_idea(self, number: int) -> Idea | None:
         """The idea `number` if the public may see it (published, not hidden); merged ones

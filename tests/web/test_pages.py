@@ -14,7 +14,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
 from bot.web.protection import CONTENT_SECURITY_POLICY
-from tests.unit.privacy_world import ALICE, BERND, NAMES
+from tests.unit.privacy_world import ALICE, BERND, NAMES, say
 from tests.web.world import (
     BASE_URL,
     BENCH_IDEA,
@@ -133,7 +133,23 @@ async def test_the_ideas_list_filters_searches_and_orders(client):
     searched = await (await client.get("/ideas?q=trinkbrunnen")).text()
     assert "/ideas/2" in searched and "/ideas/1" not in searched
     wildcard = await (await client.get("/ideas?q=%25")).text()
-    assert "0 Ideen" in wildcard  # % is searched as text, not as a wildcard
+    assert "Hier gibt es (noch) keine Ideen." in wildcard  # % is text, not a wildcard
+
+
+async def test_pages_of_the_list_link_each_other(tmp_path):
+    bot = await web_town(tmp_path, BOT_IDEA_RATE="0")
+    for number in range(25):
+        await say(bot, ALICE, f"!idee Noch eine Idee für den Marktplatz, die {number + 1}.")
+    async with browsing(bot) as client:
+        first = await (await client.get("/ideas?sort=top&status=new")).text()
+        second = await (await client.get("/ideas?page=2&sort=top&status=new")).text()
+        beyond = await client.get("/ideas?page=3&sort=top&status=new")
+    assert 'rel="next" href="/ideas?page=2&amp;sort=top&amp;status=new"' in first
+    assert 'rel="prev"' not in first
+    assert 'rel="prev" href="/ideas?page=1&amp;sort=top&amp;status=new"' in second
+    assert 'rel="next"' not in second
+    assert second.count('class="card"') == 26 - 20  # Alice's 25 and Bernd's "new" idea 2
+    assert beyond.status == 400
 
 
 async def test_an_idea_page_shows_status_reason_history_and_no_person(client):

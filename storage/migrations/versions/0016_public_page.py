@@ -14,7 +14,10 @@ down_revision: str | Sequence[str] | None = "0015_workshop_mirrors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-VISIBLE = "published AND NOT hidden AND merged_into IS NULL"
+# The visible ideas, written as SQLAlchemy writes `Idea.published.is_(True)` etc. on each
+# database: SQLite uses a partial index only when the query's terms match its own.
+VISIBLE_SQLITE = "published IS 1 AND hidden IS 0 AND merged_into IS NULL"
+VISIBLE_POSTGRESQL = "published IS true AND hidden IS false AND merged_into IS NULL"
 
 
 def upgrade() -> None:
@@ -30,15 +33,15 @@ def upgrade() -> None:
         "ix_ideas_visible_number",
         "ideas",
         ["number"],
-        sqlite_where=sa.text(VISIBLE),
-        postgresql_where=sa.text(VISIBLE),
+        sqlite_where=sa.text(VISIBLE_SQLITE),
+        postgresql_where=sa.text(VISIBLE_POSTGRESQL),
     )
     op.create_index(
         "ix_ideas_visible_support",
         "ideas",
         ["support_count", "number"],
-        sqlite_where=sa.text(VISIBLE),
-        postgresql_where=sa.text(VISIBLE),
+        sqlite_where=sa.text(VISIBLE_SQLITE),
+        postgresql_where=sa.text(VISIBLE_POSTGRESQL),
     )
 
 
