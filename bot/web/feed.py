@@ -19,7 +19,7 @@ import asyncio
 from datetime import timedelta
 
 from aiohttp import web
-from icalendar import Calendar, vDuration
+from icalendar import Calendar, Timezone, vDuration
 
 from bot.web.links import workshop_path
 from bot.web.rendering import bad_request, not_found
@@ -118,7 +118,10 @@ def calendar_body(
         details = [item.description or "", item.online_url or "", item.cancel_reason or "", page]
         event.add("description", "\n\n".join(part for part in details if part))
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    if workshops:
+        calendar.add_missing_timezones()
+    else:  # an empty feed still says which zone its future entries will be in
+        calendar.add_component(Timezone.from_tzinfo(tz))
     return calendar.to_ical()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cli import main
 from bot.config import ConfigError, Settings
 from tests.unit.privacy_world import BERND, SABINE, STAFF_ROOM, say, town
 from tests.web.world import BASE_URL
@@ -78,3 +79,13 @@ def test_bad_web_settings_are_named(env, problem):
     with pytest.raises(ConfigError) as error:
         Settings.from_env(env={**BASE_ENV, **env})
     assert any(problem in line for line in error.value.problems)
+
+
+def test_check_config_names_the_public_page(tmp_path, capsys, monkeypatch):
+    for name in BASE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "web.env"
+    lines = {**BASE_ENV, "BOT_WEB_ADDRESS": "127.0.0.1:8080", "BOT_WEB_BASE_URL": BASE_URL}
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in lines.items()), "utf-8")
+    assert main(["check-config", "--env-file", str(env_file)]) == 0
+    assert f"Public page: http://127.0.0.1:8080/ ; {BASE_URL}" in capsys.readouterr().out

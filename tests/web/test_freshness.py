@@ -149,6 +149,7 @@ async def test_the_category_feed_holds_only_that_category(tmp_path):
         )
     assert [str(e["SUMMARY"]) for e in digital.walk("VEVENT")] == ["Digitale Sprechstunde"]
     assert mobility.walk("VEVENT") == []
+    assert [str(tz["TZID"]) for tz in mobility.walk("VTIMEZONE")] == ["Europe/Berlin"]
 
 
 async def test_open_data_has_no_personal_data_pages_by_number_and_allows_cors(tmp_path):
