@@ -11,8 +11,10 @@ request's cost and not its wait behind the others; then, with sixteen clients, r
 and the response time the clients saw (queueing included).
 Targets: list and idea page server p50 ≤ 20 ms, ≥ 300 requests/s at sixteen clients.
 
-Not measured here: the chat latency while the page is under load (the bot answering
-chat in the same process); see docs/web.md.
+With `--chat`, the bot itself (`smartregion-bot run` against a local Synapse, on the same
+database, the page on) then answers `!hilfe` round trips, first with the page idle, then
+while sixteen clients ask for idea pages from it: the ratio of the two p50s is the cost of
+the page to the chat (target: within 10 %).
 
 `--quick` (CI) uses 2,000 ideas and a few hundred requests, and checks correctness
 instead of speed: every answer 200, an unchanged page answers 304, ideas.json pages
@@ -41,6 +43,9 @@ from storage.db import create_engine
 from storage.ideas.models import Idea
 
 CLIENTS = 16
+CHAT_TIMEOUT_S = 30.0
+MAX_LOAD_REQUESTS = 200_000
+"""A bound on the load behind the chat measurement; it stops when the chat is measured."""
 LIST_PAGES = 50
 TARGET_P50_MS, TARGET_RPS = 20.0, 300.0
 START_TIMEOUT_S = 60.0
@@ -64,15 +69,17 @@ async def load(
     next_path: Callable[[], str],
     requests: int,
     clients: int = CLIENTS,
+    until: asyncio.Event | None = None,
 ) -> dict[str, Any]:
-    """`requests` requests by `clients` clients at once; latencies and throughput."""
+    """`requests` requests by `clients` clients at once (fewer once `until` is set);
+    latencies and throughput."""
     latencies: list[float] = []
     server_times: list[float] = []
     statuses: dict[int, int] = {}
     remaining = [requests]
 
     async def client() -> None:
-        while remaining[0] > 0:
+        while remaining[0] > 0 and not (until is not None and until.is_set()):
             remaining[0] -= 1
             started = time.perf_counter()
             async with http.get(base + next_path()) as response:
@@ -90,6 +97,69 @@ async def load(
         "client": harness.summary_ms(latencies),
         "requests_per_s": len(latencies) / elapsed,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+async def chat_under_load(
+    database_url: str, directory: Path, samples: int, rng: random.Random, visible: list[int]
+) -> dict[str, Any]:
+    """`!hilfe` round trips to the bot with its page idle, then under sixteen clients."""
+    web_port = free_port()
+    async with harness.homeserver() as synapse, harness.http_session() as http:
+        citizen = await harness.register(synapse, http, "alice")
+        staff = await harness.register(synapse, http, "sabine")
+        bot = await harness.smartregion_bot(
+            synapse,
+            directory / "bot",
+            {
+                "DATABASE_URL": database_url,
+                "BOT_WEB_ADDRESS": f"127.0.0.1:{web_port}",
+                "BOT_WEB_RATE_LIMIT": "0",
+            },
+        )
+        forum = await staff.create_room("Bürgerforum", [bot.user_id, citizen.user_id])
+        await citizen.join(forum)
+        view = harness.Timeline(citizen)
+        await view.start()
+        try:
+            await bot.start()
+            await harness.wait_joined(view, (forum,), bot.user_id, bot)
+
+            async def round_trips() -> list[float]:
+                took = []
+                for _ in range(samples):
+                    sent_at = time.monotonic()
+                    event_id = await citizen.say(forum, "!hilfe")
+                    arrived, _ = await view.wait_for(
+                        harness.reply_to(event_id, bot.user_id), CHAT_TIMEOUT_S
+                    )
+                    took.append(arrived - sent_at)
+                return took
+
+            await round_trips()  # warm-up
+            idle = await round_trips()
+            base = f"http://127.0.0.1:{web_port}"
+            stop = asyncio.Event()
+            async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=CLIENTS)
+            ) as web_http:
+                page = routes(visible, rng)["idea page"]
+                hammer = asyncio.create_task(
+                    load(web_http, base, page, MAX_LOAD_REQUESTS, until=stop)
+                )
+                await asyncio.sleep(1)
+                busy = await round_trips()
+                stop.set()
+                web_load = await hammer
+        finally:
+            await bot.stop()
+            await view.stop()
+    idle_ms, busy_ms = harness.summary_ms(idle), harness.summary_ms(busy)
+    return {
+        "idle": idle_ms,
+        "busy": busy_ms,
+        "ratio_p50": busy_ms["p50"] / idle_ms["p50"],
+        "web_during": web_load,
     }
 
 
@@ -166,7 +236,10 @@ async def measure(args: argparse.Namespace) -> int:
         finally:
             server.terminate()
             await server.wait()
-    return report(args, size, seeded, results, problems)
+        chat = None
+        if args.chat:
+            chat = await chat_under_load(database_url, directory, args.chat, rng, visible)
+    return report(args, size, seeded, results, problems, chat)
 
 
 async def start_server(database_url: str, port: int, log: Path) -> asyncio.subprocess.Process:
@@ -198,6 +271,7 @@ def report(
     seeded: dict[str, Any],
     results: dict[str, dict[str, Any]],
     problems: list[str],
+    chat: dict[str, Any] | None,
 ) -> int:
     rows = [
         (
@@ -238,11 +312,33 @@ def report(
                 print(f"target missed: {name} server p50 {p50:.1f} ms > 20 ms")
             if results[name]["requests_per_s"] < TARGET_RPS:
                 print(f"target missed: {name} {results[name]['requests_per_s']:.0f} req/s < 300")
+    tables = [caption + "\n\n" + text]
+    if chat is not None:
+        during = chat["web_during"]
+        tables.append(
+            f"The bot's `!hilfe` round trip ({chat['idle']['n']} each), its page idle and "
+            f"under {CLIENTS} clients asking for idea pages ({during['requests_per_s']:.0f} "
+            "requests/s served meanwhile):\n\n"
+            + harness.table(
+                ("page", "p50 ms", "p99 ms"),
+                [
+                    ("idle", chat["idle"]["p50"], chat["idle"]["p99"]),
+                    ("under load", chat["busy"]["p50"], chat["busy"]["p99"]),
+                ],
+            )
+            + f"\n\nratio of p50s: {chat['ratio_p50']:.2f} (target ≤ 1.10)"
+        )
     harness.write_results(
         "web",
         args.quick,
-        {"size": vars(size), "seed": seeded, "results": results, "problems": problems},
-        [caption + "\n\n" + text],
+        {
+            "size": vars(size),
+            "seed": seeded,
+            "results": results,
+            "chat": chat,
+            "problems": problems,
+        },
+        tables,
     )
     for problem in problems:
         print(f"FAILED: {problem}")
@@ -257,6 +353,13 @@ def main() -> None:
     arguments.add_argument("--requests", type=int, default=2_000, help="per route")
     arguments.add_argument(
         "--database", type=Path, help="an SQLite file seeded before (with the same size)"
+    )
+    arguments.add_argument(
+        "--chat",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure N `!hilfe` round trips to the bot, page idle and under load",
     )
     harness.run(measure, arguments)
 

@@ -12,7 +12,9 @@ from bot.messages import Link, Message, render
 
 def public_base(settings: Settings) -> str | None:
     """The address people open the page at, or None when chat messages carry no links."""
-    return settings.web.base_url or None if settings.web is not None else None
+    if settings.web is None or not settings.web.base_url:
+        return None
+    return settings.web.base_url
 
 
 def idea_path(number: int) -> str:

@@ -25,7 +25,7 @@ from storage.ideas.models import STATUSES
 SEARCH_MAX = 100
 RECENT = 5
 LISTED_WORKSHOPS = 100
-"""The workshops page lists the next ones; the feed and open data hold them all."""
+"""The workshops page lists the next ones; open data holds them all, the feed a year."""
 
 
 async def start(request: web.Request) -> web.Response:
