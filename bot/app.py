@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from datetime import datetime
+from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
-from bot.adapters.base import ChatAdapter, CommandDeclaration, CommandMenu
+from bot.adapters.base import ChatAdapter
 from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
+from bot.command_menu import command_menu
 from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings, WebSettings
 from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
@@ -27,6 +29,9 @@ from handlers.ideas import commands as ideas
 from handlers.ideas import export as ideas_export
 from handlers.ideas import personal_data as ideas_data
 from handlers.ideas import staff_commands as ideas_staff
+from handlers.insight import commands as insight
+from handlers.insight import digest as insight_digest
+from handlers.insight.export import statistics_file
 from handlers.polls import commands as polls
 from handlers.polls import export as polls_export
 from handlers.polls import personal_data as polls_data
@@ -36,11 +41,12 @@ from handlers.privacy import retention
 from handlers.questions import commands as questions
 from handlers.questions import personal_data as questions_data
 from handlers.questions.classifier import Classifier, DepartmentLike
+from handlers.suggestions import suggest
 from handlers.workshops import commands as workshops
 from handlers.workshops import export as workshops_export
 from handlers.workshops import personal_data as workshops_data
 from storage.db import create_engine, create_session_factory, upgrade_schema
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
@@ -59,10 +65,12 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     polls,
     workshops,
     privacy,
+    insight,
     moderation,
     exports,
     unreadable,
     retention,
+    insight_digest,
     ideas_export,
     ideas_data,
     questions_data,
@@ -77,6 +85,11 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
 def capabilities() -> Capabilities:
     """What the handler modules registered, for the command line (no router, no adapter)."""
     return Capabilities.from_modules(HANDLER_MODULES)
+
+
+def statistics_writer() -> Callable[[UnitOfWork, Settings, datetime, int, str], Awaitable[str]]:
+    """How `smartregion-bot stats` writes the weekly figures (the insight capability's)."""
+    return statistics_file
 
 
 def question_classifier(departments: Sequence[DepartmentLike]) -> Classifier:
@@ -95,32 +108,6 @@ class RunningAdapter(ChatAdapter, Protocol):
     async def run(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-def command_menu(
-    registry: CommandRegistry, catalog: Catalog, prefix: str, user_reference_example: str
-) -> CommandMenu:
-    """Every command with its summary and usage line in German and English, for a
-    platform's command menu (Discord's slash commands); usage lines naming a person show
-    how that platform writes one."""
-    languages = ("de", "en")
-    return CommandMenu(
-        prefix,
-        tuple(
-            CommandDeclaration(
-                spec.name,
-                spec.alias,
-                {lang: catalog.text(lang, f"commands.{spec.name}.summary") for lang in languages},
-                {
-                    lang: catalog.text(
-                        lang, f"commands.{spec.name}.usage", example=user_reference_example
-                    )
-                    for lang in languages
-                },
-            )
-            for spec in registry.specs
-        ),
-    )
 
 
 def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) -> DiscordAdapter:
@@ -144,7 +131,7 @@ def public_page(services: Services, web: WebSettings) -> WebServer:
         services.catalog,
         services.unit_of_work,
         services.clock,
-        functools.partial(private_rooms, services),
+        partial(private_rooms, services),
     )
     return WebServer(site, web.host, web.port)
 
@@ -213,6 +200,8 @@ class App:
             roles=RoleResolver(settings, self.adapters),
         )
         self.router = Router(self.services, registry)
+        if discord is not None:
+            discord.suggest = partial(suggest, self.services)
         for adapter in self.adapters.values():
             adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:

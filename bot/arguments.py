@@ -82,7 +82,13 @@ class Word(Param):
 
 @dataclass(frozen=True)
 class Number(Param):
-    """A reference number such as `12` or `#12` (ideas, polls, workshops, questions)."""
+    """A reference number such as `12` or `#12` (ideas, polls, workshops, questions).
+
+    `refers_to` names what it counts ("idea", "poll", "workshop", "question"), so that a
+    platform's command menu can suggest numbers the person may see.
+    """
+
+    refers_to: str | None = None
 
     def take(self, tokens: Sequence[Token], raw: str) -> tuple[Any, int]:
         text = tokens[0].value.lstrip("#")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import calendar
 import logging
 import signal
 import sys
@@ -22,7 +23,13 @@ from bot.config import (
 )
 from bot.exports import FORMATS, ExportError, write_export
 
+PRIVACY_PLATFORMS = ("matrix", "discord")
+"""The platforms whose user ids `privacy export|delete` takes."""
+
 logger = logging.getLogger(__name__)
+
+STATS_FORMATS = ("csv", "json")
+STATS_MAX_WEEKS = 52
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,14 +58,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help=f"departments file (default: BOT_DEPARTMENTS_FILE, else {example_departments_file()})",
     )
+    stats = commands.add_parser(
+        "stats", help="the staff digest's weekly figures (counts only) as CSV or JSON"
+    )
+    stats.add_argument("--format", choices=STATS_FORMATS, default="csv", dest="file_format")
+    stats.add_argument("--weeks", type=week_count, default=12, help="full weeks (1-52)")
+    stats.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    stats.add_argument("--env-file", type=Path, help="read settings from this .env file")
     privacy = commands.add_parser("privacy", help="a person's data for written DSGVO requests")
     privacy_actions = privacy.add_subparsers(dest="privacy_action", required=True)
+    person_help = "the person: @name:server (Matrix) or discord:<user id> (Discord)"
+    platform_help = "the platform of a bare id (e.g. --platform discord 123456789012345678)"
     privacy_export = privacy_actions.add_parser("export", help="write everything stored as JSON")
-    privacy_export.add_argument("matrix_id", help="the person, e.g. @name:server")
+    privacy_export.add_argument("person", help=person_help)
+    privacy_export.add_argument("--platform", choices=PRIVACY_PLATFORMS, help=platform_help)
     privacy_export.add_argument("--output", type=Path, help="file to write (default: here)")
     privacy_export.add_argument("--env-file", type=Path, help="read settings from this file")
     privacy_delete = privacy_actions.add_parser("delete", help="erase everything stored")
-    privacy_delete.add_argument("matrix_id", help="the person, e.g. @name:server")
+    privacy_delete.add_argument("person", help=person_help)
+    privacy_delete.add_argument("--platform", choices=PRIVACY_PLATFORMS, help=platform_help)
     privacy_delete.add_argument("--env-file", type=Path, help="read settings from this file")
     privacy_delete.add_argument("--yes", action="store_true", help="do not ask before erasing")
     args = parser.parse_args(argv)
@@ -86,11 +104,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_privacy(
             args.privacy_action,
-            args.matrix_id,
+            args.person,
             args.env_file,
             output=getattr(args, "output", None),
             confirmed=getattr(args, "yes", False),
+            platform=args.platform,
         )
+    if args.command == "stats":
+        from bot.stats_command import run_stats
+
+        settings = settings_or_problems(args.env_file)
+        if settings is None:
+            return 2
+        return run_stats(settings, args.file_format, args.weeks, args.output)
     if args.command == "classify":
         from bot.classify_command import run_classify
 
@@ -98,10 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return check_config(args.env_file)
     if args.command == "run":
-        try:
-            settings = Settings.from_env(env_file=args.env_file)
-        except ConfigError as error:
-            print_problems(error)
+        settings = settings_or_problems(args.env_file)
+        if settings is None:
             return 2
         if not settings.platforms:
             print_problems(ConfigError([NO_PLATFORM]))
@@ -116,6 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     return run_until_interrupted(run_demo(data_dir, args.port, args.web_port))
+
+
+def week_count(text: str) -> int:
+    """`--weeks`: a whole number of weeks from 1 to 52."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= STATS_MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of weeks from 1 to 52")
+    return int(text)
 
 
 def export_file(
@@ -153,6 +184,7 @@ def check_config(env_file: Path | None) -> int:
         print_problems(ConfigError([NO_PLATFORM]))
         return 2
     print(f"The settings are fine: {len(settings.departments)} departments.")
+    print(f"  - {digest_summary(settings)}")
     if settings.matrix is not None:
         print(f"  - Matrix: {settings.matrix.user_id} on {settings.matrix.homeserver}")
     if settings.discord is not None:
@@ -162,6 +194,19 @@ def check_config(env_file: Path | None) -> int:
         links = web.base_url or "no links in the chat (BOT_WEB_BASE_URL is empty)"
         print(f"  - Public page: http://{web.host}:{web.port}/ ; {links}")
     return 0
+
+
+def digest_summary(settings: Settings) -> str:
+    """When the weekly staff digest goes out, and to which platforms' staff rooms."""
+    if settings.digest_weekday is None:
+        return "Weekly staff digest: off (BOT_DIGEST_DAY=off)"
+    rooms = [name for name, platform in settings.platforms.items() if platform.staff_room]
+    day = calendar.day_name[settings.digest_weekday]
+    where = ", ".join(rooms) if rooms else "nowhere: no staff room is configured"
+    return (
+        f"Weekly staff digest: {day} {settings.digest_time:%H:%M} ({settings.timezone.key}) "
+        f"to the staff room on {where}"
+    )
 
 
 def print_discord_summary(discord: DiscordSettings) -> None:
@@ -179,6 +224,15 @@ def print_discord_summary(discord: DiscordSettings) -> None:
         "without Server Members Discord refuses the bot's connection, and `run` stops "
         "saying so."
     )
+
+
+def settings_or_problems(env_file: Path | None) -> Settings | None:
+    """The settings, or None after printing every problem they have."""
+    try:
+        return Settings.from_env(env_file=env_file)
+    except ConfigError as error:
+        print_problems(error)
+        return None
 
 
 def print_problems(error: ConfigError) -> None:

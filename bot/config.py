@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -23,7 +23,7 @@ from dotenv import dotenv_values
 
 from bot.adapters.discord.identity import is_snowflake
 from bot.adapters.matrix.identity import parse_user_id
-from bot.timeparse import TimeParseError, parse_duration
+from bot.timeparse import WEEKDAYS, TimeParseError, parse_duration, parse_time_of_day
 
 SUPPORTED_LANGUAGES = ("de", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartregion.db"
@@ -193,6 +193,10 @@ class Settings:
     """Days after a workshop ended before its registrations are deleted."""
     web: WebSettings | None = None
     """The public web page; None when it is off."""
+    digest_weekday: int | None = 0
+    """The weekday of the staff digest (0 is Monday); None: no weekly digest."""
+    digest_time: time = time(8, 0)
+    """The local time of day of the staff digest."""
 
     @property
     def matrix(self) -> MatrixSettings | None:
@@ -298,6 +302,8 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
     )
 
     web = _web_settings(get, problems)
+    digest_weekday = _weekday("BOT_DIGEST_DAY", get("BOT_DIGEST_DAY"), problems)
+    digest_time = _time_of_day("BOT_DIGEST_TIME", get("BOT_DIGEST_TIME"), time(8, 0), problems)
 
     if problems:
         raise ConfigError(problems)
@@ -322,6 +328,8 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         ideas_review=ideas_review,
         workshop_announce_offsets=announce_offsets,
         workshop_remind_offsets=remind_offsets,
+        digest_weekday=digest_weekday,
+        digest_time=digest_time,
         web=web,
     )
 
@@ -574,6 +582,31 @@ def _number(
         return int(raw)
     problems.append(f"{name} must be a whole number from {minimum} to {maximum}, not {raw!r}.")
     return default
+
+
+def _weekday(name: str, raw: str, problems: list[str]) -> int | None:
+    """A weekday (montag, mo, monday, mon, ...; 0 is Monday), empty for Monday, `off`/`aus`
+    for none."""
+    value = raw.casefold()
+    if not value:
+        return 0
+    if value in ("off", "aus"):
+        return None
+    if value not in WEEKDAYS:
+        problems.append(f"{name} must be a weekday such as monday or montag, or off, not {raw!r}.")
+        return 0
+    return WEEKDAYS[value]
+
+
+def _time_of_day(name: str, raw: str, default: time, problems: list[str]) -> time:
+    """A local time of day such as 08:00; empty means the default."""
+    if not raw:
+        return default
+    parsed = parse_time_of_day(raw)
+    if parsed is None:
+        problems.append(f"{name} must be a time of day like 08:00, not {raw!r}.")
+        return default
+    return parsed
 
 
 def _flag(name: str, raw: str, default: bool, problems: list[str]) -> bool:

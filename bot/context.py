@@ -165,6 +165,26 @@ class IncomingInterest:
     sent_at: datetime
 
 
+@dataclass(frozen=True)
+class SuggestionRequest:
+    """Someone is typing a number in a platform's command menu (Discord's autocomplete):
+    which things it counts (`refers_to`: "idea", "poll", "workshop", "question") and what
+    they typed so far (part of a number, or words of a title)."""
+
+    actor: Actor
+    place: Place
+    refers_to: str
+    typed: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One number to offer, with a label saying what it is ("#12 · Mehr Bänke …")."""
+
+    number: int
+    label: str
+
+
 IncomingEvent = (
     IncomingMessage
     | IncomingReaction
@@ -219,6 +239,8 @@ class FileUpload:
     filename: str
     content_type: str
     data: bytes
+    description: str | None = None
+    """What an image shows, for people who cannot see it (alt text); None for other files."""
 
 
 @dataclass

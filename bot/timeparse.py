@@ -173,6 +173,11 @@ def _words(text: str) -> list[str]:
     return words
 
 
+def parse_time_of_day(text: str) -> time | None:
+    """A time of day as people write it (8:00, 18.30, 8am); None if it is none."""
+    return _parse_time(text.casefold())
+
+
 def _parse_time(text: str) -> time | None:
     match = _TIME.match(text.strip())
     if match is None:

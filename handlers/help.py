@@ -9,11 +9,11 @@ from bot.messages import join
 from bot.router import command, rate_limited
 
 LANGUAGES = {
-    "de": "de",
     "deutsch": "de",
+    "de": "de",
     "german": "de",
-    "en": "en",
     "englisch": "en",
+    "en": "en",
     "english": "en",
 }
 

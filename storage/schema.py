@@ -8,6 +8,7 @@ is also the one place that knows every column holding a room id.
 from storage import models
 from storage.exports.models import ExportSecret  # noqa: F401  (registers the table)
 from storage.ideas.models import Idea
+from storage.insight.models import Digest  # noqa: F401  (registers the tables)
 from storage.moderation.models import Block  # noqa: F401  (registers the table)
 from storage.polls.models import Poll  # noqa: F401  (registers the table)
 from storage.privacy.models import RetentionRun  # noqa: F401  (registers the tables)

@@ -63,16 +63,50 @@ class PlatformFeatures:
 
 
 @dataclass(frozen=True)
+class ChoiceDeclaration:
+    """One of the fixed words an argument accepts: the word the command line gets (`value`,
+    one the core's parser reads) and what people see, per language (`de`, `en`)."""
+
+    value: str
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ArgumentDeclaration:
+    """One argument of a command, for a command menu that asks for each one by itself.
+
+    `kind` says what it holds: "number" (a reference number such as 12), "word", "text"
+    (free text up to the end of the line), "choice" (one of `choices`), "flag" (an option
+    that is there or not) or "words" (several words or quoted phrases, as typed).
+    `option` marks a `--name value` option (positional otherwise). `refers_to` names what a
+    number counts ("idea", "poll", "workshop", "question"), so a menu can suggest them.
+    Names and descriptions per language (`de`, `en`).
+    """
+
+    key: str
+    """The name in the command declaration (the positional parameter or the option)."""
+    kind: str
+    required: bool
+    option: bool
+    names: dict[str, str]
+    descriptions: dict[str, str]
+    choices: tuple[ChoiceDeclaration, ...] = ()
+    refers_to: str | None = None
+
+
+@dataclass(frozen=True)
 class CommandDeclaration:
     """A chat command as a platform with a command menu of its own (Discord's slash
     commands) lists it: its German name, English alias, and per language (`de`, `en`) the
-    one-line summary and usage line from the catalogs (usage empty: it takes no arguments).
+    one-line summary and usage line from the catalogs (usage empty: it takes no arguments),
+    and its arguments one by one.
     """
 
     name: str
     alias: str
     summaries: dict[str, str]
     usages: dict[str, str]
+    arguments: tuple[ArgumentDeclaration, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +168,16 @@ class ChatAdapter(Protocol):
 
         Matrix: a plain notice (a thread begins with its first reply). Discord: the message
         and a thread from it, or a post in a forum channel.
+        """
+        ...
+
+    async def close_thread(self, room_id: str, thread_root: str, *, lock: bool = False) -> None:
+        """The thread started by `thread_root` is done: out of the list of active threads
+        where the platform keeps one, and with `lock` closed to further messages. Doing it
+        twice changes nothing.
+
+        Matrix: nothing (a Matrix thread has no state). Discord: the thread is archived (a
+        new message wakes it, unless locked).
         """
         ...
 

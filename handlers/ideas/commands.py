@@ -250,7 +250,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
 
 
 @rate_limited(per_hour=60)
-@command("unterstuetzen", "support", Number("number"))
+@command("unterstuetzen", "support", Number("number", refers_to="idea"))
 async def support_idea(ctx: Context, number: int) -> None:
     """One support per person and idea; authors cannot support their own idea."""
     async with ctx.services.unit_of_work() as uow:
@@ -276,7 +276,7 @@ async def support_idea(ctx: Context, number: int) -> None:
 
 
 @rate_limited(per_hour=60)
-@command("zurueckziehen", "unsupport", Number("number"))
+@command("zurueckziehen", "unsupport", Number("number", refers_to="idea"))
 async def withdraw_support(ctx: Context, number: int) -> None:
     """Withdraw one's support, however it was given (command, 👍 or carried over by a merge)."""
     async with ctx.services.unit_of_work() as uow:
@@ -294,7 +294,12 @@ async def withdraw_support(ctx: Context, number: int) -> None:
 
 
 @rate_limited(per_hour=10)
-@command("melden", "report", Number("number"), Text("reason", optional=True, max_length=500))
+@command(
+    "melden",
+    "report",
+    Number("number", refers_to="idea"),
+    Text("reason", optional=True, max_length=500),
+)
 async def report_idea(ctx: Context, number: int, reason: str | None) -> None:
     """Tell staff; enough distinct reports hide the idea until staff decide."""
     services = ctx.services

@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 STATUS_WORDS = {
     "neu": "new",
     "new": "new",
-    "pruefung": "review",
     "prüfung": "review",
+    "pruefung": "review",
     "review": "review",
     "angenommen": "accepted",
     "accepted": "accepted",
@@ -45,7 +45,7 @@ def _author(idea: Idea) -> Person:
 @command(
     "status",
     "status",
-    Number("number"),
+    Number("number", refers_to="idea"),
     Choice("status", choices=STATUS_WORDS),
     Text("reason", optional=True, max_length=1000),
 )
@@ -100,7 +100,12 @@ async def set_status(ctx: Context, number: int, status: str, reason: str | None)
     await ctx.send_queued()
 
 
-@command("verbergen", "hide", Number("number"), Text("reason", optional=True, max_length=500))
+@command(
+    "verbergen",
+    "hide",
+    Number("number", refers_to="idea"),
+    Text("reason", optional=True, max_length=500),
+)
 @requires(Role.STAFF)
 async def hide_idea(ctx: Context, number: int, reason: str | None) -> None:
     """Take an idea out of listings, hints and its card until staff show it again."""
@@ -118,7 +123,7 @@ async def hide_idea(ctx: Context, number: int, reason: str | None) -> None:
     await ctx.send_queued()
 
 
-@command("zeigen", "unhide", Number("number"))
+@command("zeigen", "unhide", Number("number", refers_to="idea"))
 @requires(Role.STAFF)
 async def unhide_idea(ctx: Context, number: int) -> None:
     """Show a hidden idea again; the reports so far stop counting towards hiding it."""
@@ -138,7 +143,12 @@ async def unhide_idea(ctx: Context, number: int) -> None:
     await ctx.send_queued()
 
 
-@command("zusammenfuehren", "merge", Number("duplicate"), Number("original"))
+@command(
+    "zusammenfuehren",
+    "merge",
+    Number("duplicate", refers_to="idea"),
+    Number("original", refers_to="idea"),
+)
 @requires(Role.STAFF)
 async def merge_ideas(ctx: Context, duplicate: int, original: int) -> None:
     """Close the duplicate with a pointer; its supporters and author support the original."""
@@ -189,7 +199,7 @@ async def merge_ideas(ctx: Context, duplicate: int, original: int) -> None:
     await ctx.send_queued()
 
 
-@command("freigeben", "approve", Number("number"))
+@command("freigeben", "approve", Number("number", refers_to="idea"))
 @requires(Role.STAFF)
 async def approve_idea(ctx: Context, number: int) -> None:
     """Publish an idea that waited for review: card, similar-idea hints and the author told."""

@@ -205,7 +205,7 @@ async def _target_room(ctx: Context, reference: str | None) -> str:
 
 
 @rate_limited(per_hour=60)
-@command("abstimmen", "vote", Number("number"), Text("choices", max_length=200))
+@command("abstimmen", "vote", Number("number", refers_to="poll"), Text("choices", max_length=200))
 async def vote(ctx: Context, number: int, choices: str) -> None:
     """A text vote: the same as pressing the buttons, or the only way in secret polls."""
     poll = await _open_poll(ctx, number)
@@ -293,7 +293,7 @@ async def _open_poll(ctx: Context, number: int) -> Poll:
 
 
 @rate_limited(per_hour=60)
-@command("ergebnis", "results", Number("number"))
+@command("ergebnis", "results", Number("number", refers_to="poll"))
 async def show_results(ctx: Context, number: int) -> None:
     """The standing as a bar chart; hidden polls only after the end (staff: any time)."""
     poll = await _readable_poll(ctx, number)
@@ -316,7 +316,7 @@ async def _readable_poll(ctx: Context, number: int) -> Poll:
     return poll
 
 
-@command("umfrage-ende", "endpoll", Number("number"))
+@command("umfrage-ende", "endpoll", Number("number", refers_to="poll"))
 @requires(Role.STAFF)
 async def end_poll(ctx: Context, number: int) -> None:
     """Close now; the results go to the poll's room."""

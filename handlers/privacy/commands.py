@@ -23,7 +23,7 @@ from storage.privacy.repository import PrivacyRepository
 logger = logging.getLogger(__name__)
 
 CONFIRM_WINDOW = timedelta(minutes=10)
-CONFIRM = {"bestaetigen": "confirm", "bestätigen": "confirm", "confirm": "confirm"}
+CONFIRM = {"bestätigen": "confirm", "bestaetigen": "confirm", "confirm": "confirm"}
 INFO_COMMAND, EXPORT_COMMAND, ERASE_COMMAND = "datenschutz", "meinedaten", "datenloeschen"
 REPORTED = (
     "ideas_deleted",

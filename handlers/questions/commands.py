@@ -196,7 +196,12 @@ async def pick_department(services: Services, message: IncomingMessage) -> bool:
 
 
 @rate_limited(per_hour=20)
-@command("nachfrage", "followup", Number("number"), Text("text", min_length=2, max_length=MAX_TEXT))
+@command(
+    "nachfrage",
+    "followup",
+    Number("number", refers_to="question"),
+    Text("text", min_length=2, max_length=MAX_TEXT),
+)
 async def follow_up(ctx: Context, number: int, text: str) -> None:
     """The asker adds something to their question's thread."""
     question = await _own_question(ctx, number)
@@ -264,7 +269,9 @@ async def relay_thread_answer(services: Services, message: IncomingMessage) -> b
 
 
 @rate_limited(per_hour=60)
-@command("antwort", "answer", Number("number"), Text("text", max_length=MAX_TEXT))
+@command(
+    "antwort", "answer", Number("number", refers_to="question"), Text("text", max_length=MAX_TEXT)
+)
 @requires(Role.EXPERT)
 async def answer_question(ctx: Context, number: int, text: str) -> None:
     """Answer by number (from anywhere); the answer also appears in the question's thread."""
@@ -285,7 +292,7 @@ async def answer_question(ctx: Context, number: int, text: str) -> None:
 
 
 @rate_limited(per_hour=30)
-@command("erledigt", "done", Number("number", optional=True))
+@command("erledigt", "done", Number("number", optional=True, refers_to="question"))
 async def close_question(ctx: Context, number: int | None) -> None:
     """Close a question: its experts, staff or the asker may."""
     question, route = await _addressed(ctx, number)

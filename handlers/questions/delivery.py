@@ -27,6 +27,10 @@ CITIZEN, ROOT, THREAD, STAFF = "citizen", "root", "thread", "staff"
 RETRY_JOB_ID = "question-notices"
 RETRY_AFTER = timedelta(minutes=1)
 LOCK_KEY = "questions.delivery_lock"
+THREAD_ENDINGS = {"closed_thread": False, "moved_thread": True}
+"""Notices after which a thread is closed (archived), and whether it is locked too: a
+closed question's thread stays open to an expert's late answer, which is still relayed
+(and wakes the thread); a forwarded question's old thread takes no more answers."""
 
 
 async def deliver(services: Services) -> int:
@@ -113,6 +117,10 @@ async def _deliver(services: Services, notice: QuestionNotice) -> None:
                 reply_to=notice.reply_to,
                 dedupe_key=dedupe_key,
             )
+            if notice.kind in THREAD_ENDINGS:
+                await adapter.close_thread(
+                    route.room_id, route.thread_root, lock=THREAD_ENDINGS[notice.kind]
+                )
         else:  # the question's "thread" is the replies to its root message
             event_id = await adapter.send(
                 route.room_id,

@@ -164,7 +164,7 @@ async def list_workshops(ctx: Context) -> None:
 
 
 @rate_limited(per_hour=20)
-@command("anmelden", "register", Number("number"))
+@command("anmelden", "register", Number("number", refers_to="workshop"))
 async def register_command(ctx: Context, number: int) -> None:
     """Register for a workshop, or join its waitlist when it is full."""
     now = ctx.services.clock.now()
@@ -190,7 +190,7 @@ async def register_command(ctx: Context, number: int) -> None:
 
 
 @rate_limited(per_hour=20)
-@command("abmelden", "unregister", Number("number"))
+@command("abmelden", "unregister", Number("number", refers_to="workshop"))
 async def unregister_command(ctx: Context, number: int) -> None:
     """Give up a seat (or a waitlist place); the first person waiting moves up."""
     now = ctx.services.clock.now()
@@ -211,7 +211,7 @@ async def unregister_command(ctx: Context, number: int) -> None:
         await deliver_notices(ctx.services)
 
 
-@command("teilnehmer", "attendees", Number("number"))
+@command("teilnehmer", "attendees", Number("number", refers_to="workshop"))
 @requires(Role.STAFF)
 async def list_attendees(ctx: Context, number: int) -> None:
     """Staff: who is registered and who is waiting, in order."""
@@ -247,7 +247,7 @@ async def list_attendees(ctx: Context, number: int) -> None:
 
 
 @rate_limited(per_hour=20)
-@command("kalender", "calendar", Number("number"))
+@command("kalender", "calendar", Number("number", refers_to="workshop"))
 async def calendar_file(ctx: Context, number: int) -> None:
     """Upload the workshop's `.ics` file as a reply."""
     async with ctx.services.unit_of_work() as uow:

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from bot.context import Services
 from handlers.workshops.delivery import deliver_notices
-from handlers.workshops.mirrors import mirror_created
+from handlers.workshops.mirrors import mirror_created, schedule_convergence
 from handlers.workshops.planning import ANNOUNCE, NEXT, REMIND, next_slot, plan_effects
 from storage.workshops.models import Workshop, WorkshopEffect
 from storage.workshops.repository import (
@@ -140,7 +140,8 @@ def unschedule(services: Services, effect_ids: Sequence[int]) -> None:
 
 
 async def rebuild(services: Services) -> None:
-    """On start: a job for every pending effect, and delivery of notices left unsent.
+    """On start: a job for every pending effect, delivery of notices left unsent, and the
+    calendar mirrors brought in line with the workshops.
 
     Effects that fell due during a downtime get jobs in the past, which the scheduler runs
     as soon as it starts; each then decides for itself between late and skipped.
@@ -151,6 +152,7 @@ async def rebuild(services: Services) -> None:
     services.scheduler.schedule_at(
         "workshop-notices", services.clock.now(), functools.partial(deliver_notices, services)
     )
+    schedule_convergence(services, services.clock.now())
     overdue = sum(1 for effect in pending if effect.due_at <= services.clock.now())
     logger.info("Workshops: %d pending effects scheduled, %d overdue", len(pending), overdue)
 

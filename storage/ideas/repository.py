@@ -24,6 +24,7 @@ from storage.ideas.models import (
     IdeaStatusChange,
     IdeaSupport,
 )
+from storage.matching import SUGGESTIONS, typed_matches
 from storage.repositories import _insert
 
 SEQUENCE_NAME = "ideas"
@@ -109,6 +110,21 @@ class IdeasRepository:
         )
         by_number = {idea.number: idea for idea in found}
         return [by_number[number] for number in numbers if number in by_number]
+
+    async def matching(self, typed: str, *, include_hidden: bool) -> list[tuple[int, str]]:
+        """Ideas whose number starts with or whose text contains `typed`, newest first (at
+        most `SUGGESTIONS`); merged ideas never, hidden and unpublished ones only for staff
+        (`include_hidden`)."""
+        conditions = [Idea.merged_into.is_(None), typed_matches(Idea.number, Idea.text, typed)]
+        if not include_hidden:
+            conditions += [Idea.published.is_(True), Idea.hidden.is_(False)]
+        rows = await self._session.execute(
+            select(Idea.number, Idea.text)
+            .where(*conditions)
+            .order_by(Idea.number.desc())
+            .limit(SUGGESTIONS)
+        )
+        return [(number, text) for number, text in rows]
 
     async def published_without_card(self) -> list[Idea]:
         """Published ideas whose card was never recorded (e.g. the bot stopped in between)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.matching import SUGGESTIONS, typed_matches
 from storage.polls.models import Poll, PollAnswer, PollResponse, SecretTally, SecretVoter
 from storage.privacy.models import PollFinalTally
 from storage.repositories import _insert
@@ -92,6 +93,24 @@ class PollRepository:
             .order_by(Poll.id)
         )
         return list(result)
+
+    async def matching_open_in_room(
+        self, platform: str, room_id: str, typed: str
+    ) -> list[tuple[int, str]]:
+        """Number and question of the open polls of a room whose number starts with or
+        question contains `typed`, newest first (at most `SUGGESTIONS`)."""
+        rows = await self._session.execute(
+            select(Poll.id, Poll.question)
+            .where(
+                Poll.platform == platform,
+                Poll.room_id == room_id,
+                Poll.closed_at.is_(None),
+                typed_matches(Poll.id, Poll.question, typed),
+            )
+            .order_by(Poll.id.desc())
+            .limit(SUGGESTIONS)
+        )
+        return [(number, question) for number, question in rows]
 
     async def unfinished(self) -> list[Poll]:
         """Polls with work left after a restart: not posted, not closed or not published."""

@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from storage.matching import SUGGESTIONS, typed_matches
 from storage.questions.models import (
     Question,
     QuestionExample,
@@ -61,6 +62,23 @@ class QuestionRepository:
             .order_by(Question.id.desc())
         )
         return result.all()
+
+    async def matching_of_asker(
+        self, platform: str, asker: str, typed: str
+    ) -> list[tuple[int, str]]:
+        """Number and text of the person's questions whose number starts with or text
+        contains `typed`, newest first (at most `SUGGESTIONS`)."""
+        rows = await self._session.execute(
+            select(Question.id, Question.text)
+            .where(
+                Question.platform == platform,
+                Question.asker == asker,
+                typed_matches(Question.id, Question.text, typed),
+            )
+            .order_by(Question.id.desc())
+            .limit(SUGGESTIONS)
+        )
+        return [(number, text) for number, text in rows]
 
     async def pending_offer(self, platform: str, asker: str, room_id: str) -> Question | None:
         """The newest question of this person in this room still waiting for their pick."""

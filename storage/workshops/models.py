@@ -143,3 +143,6 @@ class WorkshopMirror(Base):
         ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime]
+    synced_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The workshop's `sequence` the entry shows: lower than the workshop's, the entry
+    still has to be changed (a failed edit or cancel is retried until they agree)."""

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.matching import SUGGESTIONS, typed_matches
 from storage.workshops.models import (
     Workshop,
     WorkshopAnnouncement,
@@ -101,6 +102,21 @@ class WorkshopRepository:
             )
         ).one()
         return int(row[0]), int(row[1]), int(row[2])
+
+    async def matching_upcoming(self, now: datetime, typed: str) -> list[tuple[int, str]]:
+        """Number and title of the scheduled occurrences that have not begun whose number
+        starts with or title contains `typed`, soonest first (at most `SUGGESTIONS`)."""
+        query = (
+            select(Workshop.id, Workshop.title)
+            .where(
+                Workshop.starts_at > now,
+                Workshop.status == SCHEDULED,
+                typed_matches(Workshop.id, Workshop.title, typed),
+            )
+            .order_by(Workshop.starts_at, Workshop.id)
+            .limit(SUGGESTIONS)
+        )
+        return [(number, title) for number, title in await self._session.execute(query)]
 
     async def count_upcoming(self, now: datetime) -> int:
         """How many scheduled occurrences have not begun."""
@@ -374,23 +390,67 @@ class WorkshopRepository:
         return [(platform, room_id) for platform, room_id in rows]
 
     async def add_mirror(
-        self, workshop_id: int, platform: str, external_id: str, now: datetime
+        self, workshop_id: int, platform: str, external_id: str, now: datetime, sequence: int
     ) -> None:
-        """Remember a platform's calendar entry of the workshop."""
+        """Remember a platform's calendar entry of the workshop, made from its `sequence`."""
         self._session.add(
             WorkshopMirror(
-                platform=platform, external_id=external_id, workshop_id=workshop_id, created_at=now
+                platform=platform,
+                external_id=external_id,
+                workshop_id=workshop_id,
+                created_at=now,
+                synced_sequence=sequence,
             )
         )
 
-    async def mirrors(self, workshop_id: int) -> list[tuple[str, str]]:
-        """`(platform, external id)` of every calendar entry of the workshop."""
+    async def mirrors(self, workshop_id: int) -> list[tuple[str, str, int]]:
+        """`(platform, external id, synced sequence)` of every calendar entry of the
+        workshop."""
         rows = await self._session.execute(
-            select(WorkshopMirror.platform, WorkshopMirror.external_id)
+            select(
+                WorkshopMirror.platform, WorkshopMirror.external_id, WorkshopMirror.synced_sequence
+            )
             .where(WorkshopMirror.workshop_id == workshop_id)
             .order_by(WorkshopMirror.platform, WorkshopMirror.external_id)
         )
-        return [(platform, external_id) for platform, external_id in rows]
+        return [(platform, external_id, synced) for platform, external_id, synced in rows]
+
+    async def mirror_synced(self, platform: str, external_id: str, sequence: int) -> None:
+        """The entry now shows the workshop as of `sequence` (never moves back)."""
+        await self._session.execute(
+            update(WorkshopMirror)
+            .where(
+                WorkshopMirror.platform == platform,
+                WorkshopMirror.external_id == external_id,
+                WorkshopMirror.synced_sequence < sequence,
+            )
+            .values(synced_sequence=sequence)
+        )
+
+    async def unmirrored(self, platform: str, now: datetime) -> list[int]:
+        """Scheduled workshops that have not begun and have no entry on the platform."""
+        mirrored = select(WorkshopMirror.workshop_id).where(WorkshopMirror.platform == platform)
+        rows = await self._session.scalars(
+            select(Workshop.id)
+            .where(
+                Workshop.starts_at > now,
+                Workshop.status == SCHEDULED,
+                Workshop.id.not_in(mirrored),
+            )
+            .order_by(Workshop.starts_at, Workshop.id)
+        )
+        return list(rows)
+
+    async def out_of_sync(self, now: datetime) -> list[int]:
+        """Workshops that have not ended with an entry behind their latest change."""
+        rows = await self._session.scalars(
+            select(Workshop.id)
+            .join(WorkshopMirror, WorkshopMirror.workshop_id == Workshop.id)
+            .where(Workshop.ends_at > now, WorkshopMirror.synced_sequence < Workshop.sequence)
+            .distinct()
+            .order_by(Workshop.id)
+        )
+        return list(rows)
 
     async def mirrored_workshop(self, platform: str, external_id: str) -> int | None:
         """The workshop a platform's calendar entry stands for, if it is one of ours."""

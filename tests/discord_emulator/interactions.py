@@ -1,13 +1,20 @@
 """Slash commands in the emulated Discord: registration, interactions and their answers.
 
 A bot registers its commands per guild (`PUT /applications/{app}/guilds/{guild}/commands`,
-a bulk overwrite: the list replaces what was there, each command gets an id). People use
-one through the test API (`DiscordEmulator.slash`): an INTERACTION_CREATE of type 2
-(APPLICATION_COMMAND) goes to the bot's sessions. The bot answers with an interaction
-callback within Discord's 3-second window (later: 404 Unknown interaction, 10062), then
-edits its original response or sends follow-ups through the interaction's webhook (the
-token authenticates these; no bot token is sent). Every answer is kept as an `Answer`;
-those without the ephemeral flag (64) are also channel messages that everyone sees.
+a bulk overwrite: the list replaces what was there, each command gets an id; names,
+descriptions and options are checked as Discord checks them). People use one through the
+test API (`DiscordEmulator.slash`): an INTERACTION_CREATE of type 2 (APPLICATION_COMMAND)
+goes to the bot's sessions, with the options typed as registered (what Discord's client
+ensures: integers in range, a listed choice, required options present). Typing in an
+option with `autocomplete` is `DiscordEmulator.autocomplete`: an INTERACTION_CREATE of type
+4 (APPLICATION_COMMAND_AUTOCOMPLETE) with the options so far, the one being typed marked
+`focused` and its value the text as typed; the bot answers with callback type 8
+(APPLICATION_COMMAND_AUTOCOMPLETE_RESULT) and at most 25 `choices`. A command is answered
+with an interaction callback within Discord's 3-second window (later: 404 Unknown
+interaction, 10062), then the bot edits its original response or sends follow-ups through
+the interaction's webhook (the token authenticates these; no bot token is sent). Every
+answer is kept as an `Answer`; those without the ephemeral flag (64) are also channel
+messages that everyone sees.
 """
 
 from __future__ import annotations
@@ -25,8 +32,15 @@ if TYPE_CHECKING:
     from tests.discord_emulator.gateway import Gateway
 
 APPLICATION_COMMAND = 2
+APPLICATION_COMMAND_AUTOCOMPLETE = 4
 CHAT_INPUT = 1
 STRING = 3
+INTEGER = 4
+BOOLEAN = 5
+OPTION_VALUES: dict[int, type] = {STRING: str, INTEGER: int, BOOLEAN: bool}
+"""The option types the emulator knows, and the JSON value each one carries."""
+MAX_CHOICES = 25
+AUTOCOMPLETE_RESULT = 8
 EPHEMERAL = 1 << 6
 CHANNEL_MESSAGE = 4
 DEFERRED_CHANNEL_MESSAGE = 5
@@ -50,6 +64,7 @@ class Interaction:
     channel_id: str
     user_id: str
     dispatched_at: float
+    type: int = APPLICATION_COMMAND
     callback_type: int | None = None
     """4 (message), 5 (deferred) or 8 (autocomplete result) once acknowledged."""
     flags: int = 0
@@ -57,6 +72,8 @@ class Interaction:
     original_id: str | None = None
     original_deleted: bool = False
     """The original response (or the deferred "thinking…" in its place) was deleted."""
+    choices: list[dict[str, Any]] | None = None
+    """An autocomplete interaction's answer: the choices offered."""
 
 
 @dataclass
@@ -147,15 +164,18 @@ class Interactions:
         bot: User,
         channel_id: str,
         name: str,
-        options: dict[str, str],
+        options: dict[str, Any],
         locale: str,
+        focused: str | None = None,
     ) -> str:
-        """`user` runs the slash command `name` in the channel; returns the interaction id."""
+        """`user` runs the slash command `name` in the channel (or, with `focused`, is typing
+        that option: an autocomplete interaction); returns the interaction id."""
         channel = self.world.channels[channel_id]
         guild_id = channel.guild_id
         command = (
             self.command(bot, guild_id, name) if guild_id is not None else {"id": "0", "name": name}
         )
+        kind = APPLICATION_COMMAND if focused is None else APPLICATION_COMMAND_AUTOCOMPLETE
         interaction = Interaction(
             id=self.world.ids.next(),
             token=f"interaction-token-{self.world.ids.next()}",
@@ -163,11 +183,12 @@ class Interactions:
             channel_id=channel_id,
             user_id=user.id,
             dispatched_at=time.monotonic(),
+            type=kind,
         )
         self.interactions[interaction.id] = interaction
         data: dict[str, Any] = {
             "id": interaction.id,
-            "type": APPLICATION_COMMAND,
+            "type": kind,
             "application_id": bot.id,
             "token": interaction.token,
             "version": 1,
@@ -180,9 +201,7 @@ class Interactions:
                 "id": command["id"],
                 "name": name,
                 "type": CHAT_INPUT,
-                "options": [
-                    {"name": key, "type": STRING, "value": value} for key, value in options.items()
-                ],
+                "options": _used_options(command, options, focused),
             },
         }
         if guild_id is not None:
@@ -210,6 +229,10 @@ class Interactions:
         body = request[BODY] or {}
         kind = int(body.get("type", 0))
         data = body.get("data") or {}
+        if (kind == AUTOCOMPLETE_RESULT) != (interaction.type == APPLICATION_COMMAND_AUTOCOMPLETE):
+            raise DiscordError(400, 50035, f"Invalid Form Body: callback type {kind}")
+        if kind == AUTOCOMPLETE_RESULT:
+            interaction.choices = _checked_choices(data.get("choices"))
         interaction.callback_type = kind
         interaction.flags = int(data.get("flags") or 0)
         resource: dict[str, Any] = {"type": kind}
@@ -221,7 +244,7 @@ class Interactions:
             {
                 "interaction": {
                     "id": interaction.id,
-                    "type": APPLICATION_COMMAND,
+                    "type": interaction.type,
                     "response_message_loading": kind == DEFERRED_CHANNEL_MESSAGE,
                     "response_message_ephemeral": bool(interaction.flags & EPHEMERAL),
                 },
@@ -328,6 +351,92 @@ def _validate(command: dict[str, Any]) -> None:
     for localized in (command.get("name_localizations") or {}).values():
         if not 1 <= len(localized) <= 32 or localized != localized.lower():
             raise DiscordError(400, 50035, f"Invalid Form Body: name_localizations of {name!r}")
-    for option in command.get("options") or []:
-        if not 1 <= len(option.get("description") or "") <= 100:
-            raise DiscordError(400, 50035, f"Invalid Form Body: option of {name!r}")
+    options = command.get("options") or []
+    names = [option.get("name") for option in options]
+    if len(set(names)) != len(names) or len(options) > MAX_CHOICES:
+        raise DiscordError(400, 50035, f"Invalid Form Body: options of {name!r}")
+    required = [bool(option.get("required")) for option in options]
+    if required != sorted(required, reverse=True):
+        raise DiscordError(400, 50035, f"Invalid Form Body: required options first in {name!r}")
+    for option in options:
+        _validate_option(name, option)
+
+
+def _validate_option(command: str, option: dict[str, Any]) -> None:
+    """Name, description, type, and choices or autocomplete (never both), as Discord checks."""
+    name = option.get("name") or ""
+    wrong = f"Invalid Form Body: option {name!r} of {command!r}"
+    localized = [name, *(option.get("name_localizations") or {}).values()]
+    if any(not 1 <= len(n) <= 32 or n != n.lower() or " " in n for n in localized):
+        raise DiscordError(400, 50035, wrong)
+    if not 1 <= len(option.get("description") or "") <= 100:
+        raise DiscordError(400, 50035, wrong)
+    kind = option.get("type")
+    if kind not in OPTION_VALUES:
+        raise DiscordError(400, 50035, wrong)
+    choices = option.get("choices") or []
+    if len(choices) > MAX_CHOICES or (choices and option.get("autocomplete")):
+        raise DiscordError(400, 50035, wrong)
+    if option.get("autocomplete") and kind not in (STRING, INTEGER):
+        raise DiscordError(400, 50035, wrong)
+    if ("min_value" in option or "max_value" in option) and kind != INTEGER:
+        raise DiscordError(400, 50035, wrong)
+    for choice in choices:
+        if not 1 <= len(choice.get("name") or "") <= 100 or not _typed(choice.get("value"), kind):
+            raise DiscordError(400, 50035, wrong)
+
+
+def _typed(value: Any, kind: int) -> bool:
+    """Whether a JSON value is of the option type (a bool is no integer)."""
+    expected = OPTION_VALUES[kind]
+    return isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+
+
+def _used_options(
+    command: dict[str, Any], values: dict[str, Any], focused: str | None
+) -> list[dict[str, Any]]:
+    """The options as Discord's client sends them: of the registered types, required ones
+    present, integers within their bounds, choices from the list (the client allows nothing
+    else, so a test asking for it is wrong: ValueError). The focused option of an
+    autocomplete interaction carries the text typed so far, unchecked."""
+    declared = {option["name"]: option for option in command.get("options") or []}
+    if not declared:  # a DM: no registered command to check against
+        return [
+            {"name": key, "type": STRING if isinstance(value, str) else INTEGER, "value": value}
+            for key, value in values.items()
+        ]
+    used = []
+    for key, value in values.items():
+        option = declared.get(key)
+        if option is None:
+            raise ValueError(f"{command['name']} has no option {key!r}")
+        entry = {"name": key, "type": option["type"], "value": value}
+        if key == focused:
+            used.append({**entry, "value": str(value), "focused": True})
+            continue
+        if not _typed(value, option["type"]):
+            raise ValueError(f"option {key!r} takes type {option['type']}, not {value!r}")
+        if option["type"] == INTEGER and not (
+            option.get("min_value", -(2**53)) <= value <= option.get("max_value", 2**53)
+        ):
+            raise ValueError(f"option {key!r}: {value} is out of bounds")
+        if option.get("choices") and value not in [c["value"] for c in option["choices"]]:
+            raise ValueError(f"option {key!r}: {value!r} is not one of its choices")
+        used.append(entry)
+    if focused is not None and focused not in values:
+        raise ValueError(f"the focused option {focused!r} needs a value (maybe empty)")
+    if focused is None:
+        missing = [n for n, o in declared.items() if o.get("required") and n not in values]
+        if missing:
+            raise ValueError(f"{command['name']} needs {missing}")
+    return used
+
+
+def _checked_choices(choices: Any) -> list[dict[str, Any]]:
+    """An autocomplete result: at most 25 choices, each with a name of 1–100 characters."""
+    if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
+        raise DiscordError(400, 50035, "Invalid Form Body: choices")
+    for choice in choices:
+        if not 1 <= len(choice.get("name") or "") <= 100 or "value" not in choice:
+            raise DiscordError(400, 50035, "Invalid Form Body: choices")
+    return choices

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,8 @@ class Rest:
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, bytes] = {}
         self._nonces: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self.before_post: Callable[[str], Awaitable[None]] | None = None
+        """Called with the channel id before a message is posted there (threads wake up)."""
 
     def forget_nonces(self) -> None:
         """Discord's `enforce_nonce` window has passed for every nonce sent so far."""
@@ -282,7 +285,18 @@ class Rest:
             earlier = self._nonces.get((bot.id, str(nonce)))
             if earlier is not None and datetime.now(UTC) - earlier[1] < NONCE_WINDOW:
                 return json_answer(self.world.messages[earlier[0]].payload(self.world))
-        attachments = [self._attachment(name, data) for name, data in request[FILES]]
+        # The body lists the files by upload index with what they carry besides their data.
+        described = {
+            int(item["id"]): item["description"]
+            for item in body.get("attachments") or []
+            if item.get("description")
+        }
+        attachments = [
+            self._attachment(name, data, described.get(index))
+            for index, (name, data) in enumerate(request[FILES])
+        ]
+        if self.before_post is not None:
+            await self.before_post(channel.id)
         message = self.compose(bot.id, channel.id, body, attachments)
         if nonce is not None:
             self._nonces[(bot.id, str(nonce))] = (message.id, datetime.now(UTC))
@@ -386,11 +400,13 @@ class Rest:
     def _referenced(self, reference: dict[str, Any] | None) -> StoredMessage | None:
         return self.world.messages.get(reference["message_id"]) if reference else None
 
-    def _attachment(self, filename: str, data: bytes) -> dict[str, Any]:
+    def _attachment(
+        self, filename: str, data: bytes, description: str | None = None
+    ) -> dict[str, Any]:
         attachment_id = self.world.ids.next()
         self.files[attachment_id] = data
         url = f"{self.base_url()}/attachments/{attachment_id}/{filename}"
-        return {
+        attachment = {
             "id": attachment_id,
             "filename": filename,
             "size": len(data),
@@ -398,6 +414,9 @@ class Rest:
             "proxy_url": url,
             "content_type": "application/octet-stream",
         }
+        if description is not None:
+            attachment["description"] = description
+        return attachment
 
     def _channel(self, request: web.Request) -> Any:
         channel = self.world.channels.get(request.match_info["channel"])

@@ -14,6 +14,7 @@ from tests.discord_emulator.interactions import Answer, Interactions
 from tests.discord_emulator.polls import Polls
 from tests.discord_emulator.rate_limits import ALL_ROUTES, LimitedRequest, RateLimits
 from tests.discord_emulator.reactions import Reactions
+from tests.discord_emulator.refusals import MISSING_PERMISSIONS, Refusals
 from tests.discord_emulator.rest import API_PREFIX, RecordedRequest, Rest
 from tests.discord_emulator.threads import Thread, ThreadRoutes
 from tests.discord_emulator.world import (
@@ -42,10 +43,12 @@ class DiscordEmulator:
         self.gateway = Gateway(self.world, lambda: self.gateway_url)
         self.rest = Rest(self.world, self.gateway, lambda: self.base_url)
         self.thread_routes = ThreadRoutes(self.world, self.gateway, self.rest)
+        self.rest.before_post = self.thread_routes.wake
         self.reactions = Reactions(self.world, self.gateway)
         self.scheduled_events = ScheduledEvents(self.world, self.gateway)
         self.polls = Polls(self.world, self.gateway)
         self.rate_limits = RateLimits()
+        self.refusals = Refusals()
         self.interactions = Interactions(self.world, self.gateway, self.rest)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -60,7 +63,13 @@ class DiscordEmulator:
         return self.base_url.replace("http://", "ws://", 1) + "/gateway"
 
     async def __aenter__(self) -> DiscordEmulator:
-        app = web.Application(middlewares=[self.rate_limits.middleware, self.rest.middleware])
+        app = web.Application(
+            middlewares=[
+                self.rate_limits.middleware,
+                self.refusals.middleware,
+                self.rest.middleware,
+            ]
+        )
         app.add_routes(
             [
                 web.get("/gateway", self.gateway.handle),
@@ -132,6 +141,7 @@ class DiscordEmulator:
         body: dict[str, Any] = {"content": content}
         if reply_to is not None:
             body["message_reference"] = {"message_id": reply_to}
+        await self.thread_routes.wake(channel_id)
         message = self.world.store(self.rest.compose(user.id, channel_id, body))
         await self.gateway.message_event("MESSAGE_CREATE", message)
         async with self._changed:
@@ -161,16 +171,40 @@ class DiscordEmulator:
         user: User,
         channel_id: str,
         name: str,
-        options: dict[str, str] | None = None,
+        options: dict[str, Any] | None = None,
         *,
         bot: User | None = None,
         locale: str = "de",
     ) -> str:
         """`user` runs the bot's slash command `name` (its registered, German name) in the
-        channel with string `options`; returns the interaction's id (see interactions.py).
-        `bot` defaults to the bot connected to the gateway that can see the channel."""
+        channel with `options` (by their registered names, values of their types); returns
+        the interaction's id (see interactions.py). `bot` defaults to the bot connected to
+        the gateway that can see the channel."""
         bot = bot or self._connected_bot_in(channel_id)
         return await self.interactions.use(user, bot, channel_id, name, options or {}, locale)
+
+    async def autocomplete(
+        self,
+        user: User,
+        channel_id: str,
+        name: str,
+        focused: str,
+        typed: str,
+        options: dict[str, Any] | None = None,
+        *,
+        locale: str = "de",
+        within: float = DEFAULT_TIMEOUT,
+    ) -> list[dict[str, Any]]:
+        """`user` has typed `typed` into the option `focused` of the slash command `name`
+        (other `options` filled in already); returns the choices the bot offered."""
+        bot = self._connected_bot_in(channel_id)
+        used = await self.interactions.use(
+            user, bot, channel_id, name, {**(options or {}), focused: typed}, locale, focused
+        )
+        interaction = self.interactions.interactions[used]
+        await self.wait_until(lambda: interaction.choices is not None, within)
+        assert interaction.choices is not None
+        return interaction.choices
 
     async def answers(
         self, interaction_id: str, count: int = 1, within: float = DEFAULT_TIMEOUT
@@ -314,6 +348,19 @@ class DiscordEmulator:
         """The next `times` REST requests whose "METHOD /path" (without `/api/v10`) matches
         the regular expression `route_pattern` get a per-route 429 (see rate_limits.py)."""
         self.rate_limits.arm(route_pattern, times, retry_after, is_global=False)
+
+    def refuse(
+        self,
+        route_pattern: str,
+        times: int,
+        status: int = 403,
+        code: int = MISSING_PERMISSIONS,
+        message: str = "Missing Permissions",
+    ) -> None:
+        """The next `times` REST requests whose "METHOD /path" matches the regular
+        expression `route_pattern` get the error (see refusals.py); by default 403 Missing
+        Permissions."""
+        self.refusals.arm(route_pattern, times, status, code, message)
 
     def rate_limit_globally(self, times: int, retry_after: float) -> None:
         """The next `times` REST requests, whatever their route, get a global 429."""

@@ -5,6 +5,11 @@ A thread is a channel of its own (type 11) whose messages carry the thread's id 
 forum post's starter message has the thread's id. Creating one dispatches THREAD_CREATE
 (with `newly_created`) to every bot in the guild, before the REST answer, so discord.py
 has the thread cached when the first message in it arrives.
+
+`PATCH /channels/{thread}` archives (`archived`) and locks (`locked`) a thread and sends
+THREAD_UPDATE. As on Discord, a message in an archived thread that is not locked wakes it
+(un-archived, THREAD_UPDATE before the MESSAGE_CREATE); a locked archived thread takes no
+messages (error 50083, "Thread is archived"; the emulator grants no Manage Threads).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ ARCHIVE_DURATIONS = frozenset({60, 1440, 4320, 10080})
 MAX_NAME = 100
 THREAD_ALREADY_CREATED = 160004
 """Discord's error code for a second thread from the same message."""
+THREAD_ARCHIVED = 50083
+"""Discord's error code for an action on an archived (here: locked) thread."""
 
 
 @dataclass
@@ -46,6 +53,9 @@ class Thread(Channel):
     created: str = field(default_factory=iso_now)
     starter_in_thread: bool = False
     """A forum post's starter message lives in the thread and is not counted as a reply."""
+    archived: bool = False
+    locked: bool = False
+    archived_at: str = ""
 
     def payload(self, world: World, viewer: str | None = None) -> dict[str, Any]:
         history = world.history[self.id]
@@ -64,10 +74,10 @@ class Thread(Channel):
             "member_count": 1,
             "flags": 0,
             "thread_metadata": {
-                "archived": False,
+                "archived": self.archived,
                 "auto_archive_duration": self.auto_archive_duration,
-                "archive_timestamp": self.created,
-                "locked": False,
+                "archive_timestamp": self.archived_at or self.created,
+                "locked": self.locked,
                 "create_timestamp": self.created,
             },
         }
@@ -96,7 +106,40 @@ class ThreadRoutes:
         return [
             web.post(f"{p}/channels/{{channel}}/messages/{{message}}/threads", self.from_message),
             web.post(f"{p}/channels/{{channel}}/threads", self.forum_post),
+            web.patch(f"{p}/channels/{{channel}}", self.edit_thread),
         ]
+
+    async def edit_thread(self, request: web.Request) -> web.Response:
+        """Archive, un-archive, lock or unlock a thread (other channel edits: not emulated)."""
+        bot: User = request[BOT]
+        thread = self.rest._channel(request)
+        if not isinstance(thread, Thread):
+            raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+        body = request[BODY] or {}
+        unknown_fields = set(body) - {"archived", "locked"}
+        if unknown_fields:
+            raise invalid(
+                f"the emulator edits threads' archived and locked only, not {unknown_fields}"
+            )
+        if "locked" in body:
+            thread.locked = bool(body["locked"])
+        if "archived" in body and bool(body["archived"]) != thread.archived:
+            thread.archived = bool(body["archived"])
+            thread.archived_at = iso_now()
+        await self.dispatch_updated(thread)
+        return json_answer(thread.payload(self.world, viewer=bot.id))
+
+    async def wake(self, channel_id: str) -> None:
+        """Before a message is posted in `channel_id`: an archived thread wakes up, unless it
+        is locked (then the message is refused)."""
+        thread = self.world.channels.get(channel_id)
+        if not isinstance(thread, Thread) or not thread.archived:
+            return
+        if thread.locked:
+            raise DiscordError(400, THREAD_ARCHIVED, "Thread is archived")
+        thread.archived = False
+        thread.archived_at = iso_now()
+        await self.dispatch_updated(thread)
 
     async def from_message(self, request: web.Request) -> web.Response:
         """A public thread from a message of a text channel; its id is the message's id."""
@@ -159,6 +202,14 @@ class ThreadRoutes:
         self.world.history[thread.id] = []
         self.world.guilds[parent.guild_id or ""].threads.append(thread.id)
         return thread
+
+    async def dispatch_updated(self, thread: Thread) -> None:
+        """THREAD_UPDATE to every bot of the guild listening to guild events."""
+        guild = self.world.guilds[thread.guild_id or ""]
+        for session in list(self.gateway.sessions.values()):
+            if session.bot.id in guild.members and session.intents & GUILDS:
+                data = thread.payload(self.world, viewer=session.bot.id)
+                await session.dispatch("THREAD_UPDATE", data)
 
     async def dispatch_created(self, thread: Thread) -> None:
         """THREAD_CREATE to every bot of the guild listening to guild events."""

@@ -209,7 +209,11 @@ class Guild:
             "member_count": len(self.members),
             "members": [member.payload(world) for member in self.members.values()],
             "channels": [world.channels[channel].payload(world) for channel in self.channels],
-            "threads": [world.channels[thread].payload(world) for thread in self.threads],
+            "threads": [
+                world.channels[thread].payload(world)
+                for thread in self.threads
+                if not getattr(world.channels[thread], "archived", False)
+            ],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],

@@ -95,6 +95,8 @@ class FakeAdapter:
     members: set[tuple[str, str]] = field(default_factory=set)
     thread_titles: list[str] = field(default_factory=list)
     """The titles `open_thread` was given, in order."""
+    closed_threads: list[tuple[str, bool]] = field(default_factory=list)
+    """Threads closed (`close_thread`): their root, and whether locked."""
     groups: set[tuple[str, str]] = field(default_factory=set)
     """(group, person) pairs: who belongs to which of the platform's groups (roles)."""
     relations: dict[str, list[IncomingPollResponse]] = field(default_factory=dict)
@@ -130,6 +132,9 @@ class FakeAdapter:
     async def open_thread(self, room_id, message, *, title, dedupe_key=None) -> str:
         self.thread_titles.append(title)
         return await self.send(room_id, message, dedupe_key=dedupe_key)
+
+    async def close_thread(self, room_id, thread_root, *, lock=False) -> None:
+        self.closed_threads.append((thread_root, lock))
 
     async def send_direct(self, user_id, message, *, dedupe_key=None) -> str:
         return await self.send(await self.direct_room(user_id), message)

@@ -42,3 +42,14 @@ def test_render_escapes_user_text_and_keeps_emphasis():
     assert matrix_html(message) == (
         "<strong>Idee</strong> &lt;script&gt;alert(1)&lt;/script&gt; [x](http://a)<br>Danke"
     )
+
+
+def test_every_command_argument_has_a_menu_name_and_description(catalog):
+    """A platform's command menu (Discord's slash commands) names every argument from the
+    catalogs; a new argument without its texts would only fail when that menu is built."""
+    from bot.app import HANDLER_MODULES
+    from bot.command_menu import command_menu
+    from bot.router import CommandRegistry
+
+    menu = command_menu(CommandRegistry.from_modules(HANDLER_MODULES), catalog, "!", "@name")
+    assert menu.commands

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from bot.cli import main
-from bot.privacy_command import run_privacy
+from bot.privacy_command import parse_person, run_privacy
+from storage.privacy.personal_data import Someone
 from tests.unit.privacy_world import ALICE, BERND, NAMES, everything_happened, town, traces_of
 
 
@@ -61,7 +62,19 @@ async def test_erasing_from_the_command_line_asks_first(tmp_path, capsys):
     assert await traces_of(bot, {BERND})
 
 
-def test_the_command_line_checks_the_matrix_id(tmp_path, capsys):
+def test_the_command_line_checks_the_person(tmp_path, capsys):
     env_file = env_file_for(tmp_path)
     assert main(["privacy", "export", "bernd", "--env-file", str(env_file)]) == 2
-    assert "not a Matrix id" in capsys.readouterr().err
+    assert "not a Matrix id like @name:server or a Discord user id" in capsys.readouterr().err
+    assert main(["privacy", "export", "discord:12", "--env-file", str(env_file)]) == 2
+    assert main(["privacy", "delete", "discord:@bernd:example.org", "--yes"]) == 2
+
+
+def test_people_are_named_per_platform():
+    snowflake = "123456789012345678"
+    assert parse_person("@bernd:example.org") == Someone("matrix", "@bernd:example.org")
+    assert parse_person(f"discord:{snowflake}") == Someone("discord", snowflake)
+    assert parse_person(f"discord:<@{snowflake}>") == Someone("discord", snowflake)
+    assert parse_person(snowflake, "discord") == Someone("discord", snowflake)
+    assert parse_person(snowflake) is None, "a bare id says no platform"
+    assert parse_person("@bernd:example.org", "discord") is None

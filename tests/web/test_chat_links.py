@@ -89,3 +89,16 @@ def test_check_config_names_the_public_page(tmp_path, capsys, monkeypatch):
     env_file.write_text("".join(f"{k}={v}\n" for k, v in lines.items()), "utf-8")
     assert main(["check-config", "--env-file", str(env_file)]) == 0
     assert f"Public page: http://127.0.0.1:8080/ ; {BASE_URL}" in capsys.readouterr().out
+
+
+async def test_a_workshop_category_must_be_a_department(tmp_path):
+    bot = await town(tmp_path)
+    refused = await say(
+        bot, SABINE, '!workshop neu "Sprechstunde" 03.12.2026 18:00 "Rathaus" --kategorie mond'
+    )
+    assert "Die Kategorie „mond“ kenne ich nicht. Möglich sind: mobilitaet, umwelt" in refused
+    assert "Workshop #1" not in await say(bot, BERND, "!workshops")
+    await say(
+        bot, SABINE, '!workshop neu "Sprechstunde" 03.12.2026 18:00 "Rathaus" --kategorie digitales'
+    )
+    assert "Sprechstunde" in await say(bot, BERND, "!workshops")

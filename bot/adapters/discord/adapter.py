@@ -47,7 +47,13 @@ from bot.adapters.discord.polls import (
 )
 from bot.adapters.discord.reactions import Delivery, incoming_reaction
 from bot.adapters.discord.render import discord_lines, split_lines
-from bot.adapters.discord.slash import SlashAnswers, command_payload, command_text
+from bot.adapters.discord.slash import (
+    MAX_CHOICES,
+    SlashAnswers,
+    command_payload,
+    command_text,
+    focused_number,
+)
 from bot.context import (
     CalendarEntry,
     FileUpload,
@@ -56,6 +62,8 @@ from bot.context import (
     IncomingPollResponse,
     Place,
     PollDraft,
+    Suggestion,
+    SuggestionRequest,
 )
 from bot.messages import Message
 from storage.uow import UnitOfWork
@@ -239,6 +247,8 @@ class DiscordAdapter:
         """The commands to register as slash commands (set by the composition root)."""
         self._interactions: dict[str, SlashAnswers] = {}
         """Slash commands being handled, by interaction id (the event id the core answers)."""
+        self.suggest: Callable[[SuggestionRequest], Awaitable[list[Suggestion]]] | None = None
+        """The numbers to offer while someone types one (set by the composition root)."""
 
     @property
     def user_id(self) -> str:
@@ -330,6 +340,9 @@ class DiscordAdapter:
         to it (`send` replying to the interaction's id) become its answers."""
         if interaction.guild is not None and not self.serves(interaction.guild):
             return
+        if interaction.type is discord.InteractionType.autocomplete:
+            await self.autocomplete(interaction)
+            return
         text = command_text(self.command_menu, interaction) if self.command_menu else None
         if text is None or self.on_event is None or interaction.channel_id is None:
             return
@@ -357,27 +370,61 @@ class DiscordAdapter:
         finally:
             del self._interactions[event_id]
 
+    async def autocomplete(self, interaction: discord.Interaction) -> None:
+        """Someone types a number of an idea, poll, workshop or question: offer those they
+        may see that match what they typed (callback type 8, at most 25 choices; no
+        choices for anything else). Discord gives 3 seconds; a late answer is logged."""
+        focused = focused_number(self.command_menu, interaction) if self.command_menu else None
+        found: list[Suggestion] = []
+        if focused is not None and self.suggest is not None and interaction.channel_id:
+            refers_to, typed = focused
+            found = await self.suggest(
+                SuggestionRequest(
+                    actor=actor_of(interaction.user),
+                    place=Place(str(interaction.channel_id), is_direct=interaction.guild is None),
+                    refers_to=refers_to,
+                    typed=typed,
+                )
+            )
+        choices = [
+            discord.app_commands.Choice(name=s.label, value=s.number) for s in found[:MAX_CHOICES]
+        ]
+        try:
+            await interaction.response.autocomplete(choices)
+        except discord.HTTPException as error:
+            logger.warning("Could not suggest for interaction %s: %s", interaction.id, error.status)
+
     # -------------------------------------------------------------- catching up
 
     async def catch_up(self) -> None:
         """Handle what was said while the bot was not connected: in every channel it can
         read, the messages after the last one it handled there, oldest first. A channel
         it sees for the first time starts at its newest message (nothing said before the
-        bot was there is answered). Never raises: the bot must get ready all the same."""
+        bot was there is answered), except a DM channel: everything said in it is meant
+        for the bot, so it is read from when the bot last listened (see `_new_dms`).
+        Never raises: the bot must get ready all the same."""
         if self._cursors is None:
             return
         try:
             cursors = await self._cursors.load()
-            for channel in await self._readable_channels(cursors):
-                await self._catch_up_in(channel, cursors.get(str(channel.id)))
+            last_heard = max(cursors.values(), default=None)
+            channels = await self._readable_channels(cursors)
+            if last_heard is not None:
+                channels += await self._new_dms(channels, last_heard)
+            for channel in channels:
+                await self._catch_up_in(channel, cursors.get(str(channel.id)), last_heard)
         except Exception:
             logger.exception("Catching up on Discord after a downtime failed")
 
-    async def _catch_up_in(self, channel: Any, cursor: int | None) -> None:
+    async def _catch_up_in(self, channel: Any, cursor: int | None, last_heard: int | None) -> None:
+        """`last_heard`: the newest message the bot handled anywhere (snowflakes grow with
+        time), so roughly when it last listened; a DM without a cursor is read after it."""
         assert self._cursors is not None
         if cursor is None:
-            await self._cursors.start(str(channel.id), channel.last_message_id)
-            return
+            if not isinstance(channel, discord.DMChannel) or last_heard is None:
+                await self._cursors.start(str(channel.id), await self._newest(channel))
+                return
+            cursor = last_heard
         try:
             async for message in channel.history(
                 limit=None, after=discord.Object(id=cursor), oldest_first=True
@@ -385,6 +432,15 @@ class DiscordAdapter:
                 await self.received(message)
         except discord.HTTPException as error:
             logger.warning("Could not catch up in channel %s: %s", channel.id, error.status)
+
+    @staticmethod
+    async def _newest(channel: Any) -> int | None:
+        """The id of the channel's newest message (discord.py keeps none for DMs: read)."""
+        if not isinstance(channel, discord.DMChannel):
+            return channel.last_message_id
+        async for message in channel.history(limit=1):
+            return message.id
+        return None
 
     async def _readable_channels(self, cursors: dict[str, int]) -> list[Any]:
         """The text channels and active threads the bot may read in the servers it serves,
@@ -406,6 +462,37 @@ class DiscordAdapter:
                 if isinstance(channel, discord.DMChannel | discord.Thread):
                     channels[channel.id] = channel
         return list(channels.values())
+
+    async def _new_dms(self, known: list[Any], last_heard: int) -> list[discord.DMChannel]:
+        """The DM channels the bot does not know yet in which someone wrote after
+        `last_heard`.
+
+        Discord lists no DM channels to bots, and only people who share a server with the
+        bot can write to it, so the bot asks for the DM with each member of the servers it
+        serves that it has none with (`POST /users/@me/channels` returns an existing DM
+        with its `last_message_id`): one request per such member at each READY,
+        rate-limited by discord.py."""
+        me = self.client.user
+        known_people = {
+            channel.recipient.id
+            for channel in known
+            if isinstance(channel, discord.DMChannel) and channel.recipient is not None
+        }
+        people = {
+            member.id: member
+            for guild in self.served_guilds()
+            for member in guild.members
+            if not member.bot and member.id not in known_people and member != me
+        }
+        written = []
+        for member in people.values():
+            try:
+                data = await self.client.http.start_private_message(member.id)
+                if int(data.get("last_message_id") or 0) > last_heard:
+                    written.append(await self.client.create_dm(member))
+            except discord.HTTPException as error:
+                logger.warning("Could not open the DM with %s: %s", member.id, error.status)
+        return written
 
     # ----------------------------------------------------------------- guilds
 
@@ -471,17 +558,30 @@ class DiscordAdapter:
         return created
 
     async def update_calendar_entry(self, entry_id: str, entry: CalendarEntry) -> None:
+        """New times and texts; an event deleted on Discord (by a person) stays deleted."""
         guild_id, event_id = parse_entry_id(entry_id)
         fields = event_fields(entry)
         del fields["entity_type"], fields["privacy_level"]
-        await self.client.http.edit_scheduled_event(guild_id, event_id, **fields)
+        try:
+            await self.client.http.edit_scheduled_event(guild_id, event_id, **fields)
+        except discord.NotFound:
+            logger.info("The scheduled event %s was deleted on Discord; not recreated", entry_id)
 
     async def cancel_calendar_entry(self, entry_id: str) -> None:
-        """Cancelled, not deleted: members who marked interest see it called off."""
+        """Cancelled, not deleted: members who marked interest see it called off. Done
+        already if the event is cancelled or over (a retry after a lost answer) or gone."""
         guild_id, event_id = parse_entry_id(entry_id)
-        await self.client.http.edit_scheduled_event(
-            guild_id, event_id, status=discord.EventStatus.cancelled.value
-        )
+        try:
+            await self.client.http.edit_scheduled_event(
+                guild_id, event_id, status=discord.EventStatus.cancelled.value
+            )
+        except discord.NotFound:
+            return
+        except discord.HTTPException:
+            event = await self.client.http.get_scheduled_event(guild_id, event_id, False)
+            ended = (discord.EventStatus.cancelled.value, discord.EventStatus.completed.value)
+            if event.get("status") not in ended:
+                raise
 
     # ------------------------------------------------------------------ rooms
 
@@ -614,13 +714,15 @@ class DiscordAdapter:
 
         In a text channel: the message, then a thread from it (a retry finds the thread
         already there and keeps it). In a forum channel: a post, thread and starter message
-        in one request; Discord takes no nonce there, so a retry after a lost answer can
-        post twice.
+        in one request. Discord takes no nonce there, so a retry finds the post in the
+        sent-log, or (a crash between posting and recording) among the forum's threads.
         """
         channel = await self._channel(room_id)
         name = title[:MAX_THREAD_NAME]
         if isinstance(channel, discord.ForumChannel):
-            return await self._forum_post(channel, message, name)
+            return await self._once(
+                dedupe_key, lambda: self._forum_post(channel, message, name, dedupe_key)
+            )
         root = await self.send(room_id, message, dedupe_key=dedupe_key)
         try:
             await channel.get_partial_message(int(root)).create_thread(name=name)
@@ -629,15 +731,53 @@ class DiscordAdapter:
                 raise
         return root
 
-    async def _forum_post(self, forum: discord.ForumChannel, message: Message, name: str) -> str:
-        """A forum post with the message as its starter (further parts follow in it)."""
+    async def close_thread(self, room_id: str, thread_root: str, *, lock: bool = False) -> None:
+        """Archive the thread (a thread has the id of its root), and lock it if asked: out
+        of the channel's active threads; an expert's later message wakes an unlocked one,
+        as Discord does. Refused (no Manage Threads, thread gone): logged, as the thread
+        then simply archives itself after its auto-archive duration."""
+        try:
+            thread = await self._channel(thread_root)
+            if isinstance(thread, discord.Thread):
+                await thread.edit(archived=True, locked=lock)
+        except (DiscordError, discord.HTTPException) as error:
+            logger.warning("Could not archive the thread %s: %s", thread_root, error)
+
+    async def _forum_post(
+        self, forum: discord.ForumChannel, message: Message, name: str, dedupe_key: str | None
+    ) -> str:
+        """A forum post with the message as its starter (further parts follow in it). With
+        a dedupe key, a post of the bot's with the same name and starter among the forum's
+        active threads is taken as this one, posted before a crash."""
         channel = self.client.get_partial_messageable(forum.id)
         mentions = await self._allowed_mentions(channel, message, None)
         first, *rest = split_lines(discord_lines(message), MAX_MESSAGE_LENGTH)
+        if dedupe_key is not None:
+            posted = await self._posted_before(forum, name, first)
+            if posted is not None:
+                return posted
         post = await forum.create_thread(name=name, content=first, allowed_mentions=mentions)
         for part in rest:
             await post.thread.send(part, allowed_mentions=mentions)
         return str(post.message.id)
+
+    async def _posted_before(
+        self, forum: discord.ForumChannel, name: str, first: str
+    ) -> str | None:
+        """The id of an active post of the bot in the forum named `name` whose starter
+        message says `first`, if there is one (Discord keeps active threads in discord.py's
+        cache from GUILD_CREATE and THREAD_CREATE)."""
+        me = self.client.user
+        for thread in forum.threads:
+            if me is None or thread.owner_id != me.id or thread.name != name:
+                continue
+            try:
+                starter = thread.starter_message or await thread.fetch_message(thread.id)
+            except discord.HTTPException:
+                continue
+            if starter.content == first:
+                return str(thread.id)
+        return None
 
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
@@ -674,7 +814,11 @@ class DiscordAdapter:
 
         async def post() -> str:
             sent = await channel.send(
-                file=discord.File(io.BytesIO(upload.data), filename=upload.filename),
+                file=discord.File(
+                    io.BytesIO(upload.data),
+                    filename=upload.filename,
+                    description=upload.description,
+                ),
                 reference=self._reference(room_id, reply_to),
                 allowed_mentions=discord.AllowedMentions.none(),
                 nonce=nonce_for(dedupe_key, 0),

@@ -613,6 +613,9 @@ class MatrixAdapter:
         plain notice."""
         return await self.send(room_id, message, dedupe_key=dedupe_key)
 
+    async def close_thread(self, room_id: str, thread_root: str, *, lock: bool = False) -> None:
+        """A Matrix thread has no state to close: its last notice says it is done."""
+
     async def send_direct(
         self, user_id: str, message: Message, *, dedupe_key: str | None = None
     ) -> str:
@@ -646,9 +649,12 @@ class MatrixAdapter:
         )
         if not isinstance(response, UploadResponse):
             raise MatrixError(f"Uploading {upload.filename} failed: {response}")
+        # An image is an m.image, shown inline by clients; its body is read out as the
+        # image's description where it has one (alt text).
+        is_image = upload.content_type.startswith("image/")
         content: dict[str, Any] = {
-            "msgtype": "m.file",
-            "body": upload.filename,
+            "msgtype": "m.image" if is_image else "m.file",
+            "body": (upload.description if is_image else None) or upload.filename,
             "filename": upload.filename,
             "info": {"mimetype": upload.content_type, "size": len(upload.data)},
             "m.mentions": {},

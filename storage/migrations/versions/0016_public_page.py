@@ -1,7 +1,7 @@
 """public page: consent to publish a question, workshop categories, index of visible ideas
 
 Revision ID: 0016_public_page
-Revises: 0015_workshop_mirrors
+Revises: 0020_workshop_mirror_sync
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_public_page"
-down_revision: str | Sequence[str] | None = "0015_workshop_mirrors"
+down_revision: str | Sequence[str] | None = "0020_workshop_mirror_sync"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -119,3 +119,7 @@ async def test_direct_messages_edits_and_files(connected, emulator) -> None:
     stored = emulator.world.messages[file_id]
     assert [a["filename"] for a in stored.attachments] == ["daten.json"]
     assert emulator.rest.files[stored.attachments[0]["id"]] == b'{"ideen": []}'
+    assert "description" not in stored.attachments[0]
+    chart = FileUpload("chart.png", "image/png", b"\x89PNG", description="Ein Diagramm")
+    stored = emulator.world.messages[await adapter.upload(dm, chart)]
+    assert stored.attachments[0]["description"] == "Ein Diagramm"  # the alt text

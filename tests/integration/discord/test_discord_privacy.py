@@ -1,5 +1,6 @@
 """DSGVO rights on Discord: `!meinedaten` sends the data file as a DM attachment, and
-`!datenloeschen` with its confirmation erases the person, card included.
+`!datenloeschen` with its confirmation erases the person, card included; staff answer a
+written request of a Discord user with `smartregion-bot privacy export|delete discord:<id>`.
 
 A conversation through the emulator with the real bot core; the file is uploaded as
 multipart (`payload_json` and `files[0]`) and downloaded from its attachment URL, as a
@@ -8,6 +9,7 @@ person's Discord client would.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,11 +19,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from bot.cli import main
 from tests.discord_emulator import DiscordEmulator, StoredMessage
 
 pytest.importorskip("discord", reason="discord.py is not installed (extra `discord`)")
 
-from discord_bot import DiscordBot  # needs discord.py: after the check above
+from discord_bot import DiscordBot, discord_env  # needs discord.py: after the check above
 from event_tasks import events_handled
 
 IDEA = "Mehr Bänke am Mainufer mit Blick aufs Wasser"
@@ -112,3 +115,35 @@ async def test_my_data_arrives_as_a_dm_attachment_and_erasure_empties_it(town: T
     assert after["person"]["id"] == town.citizen.id
     assert after["ideas"] == []
     assert IDEA not in json.dumps(after, ensure_ascii=False)
+
+
+async def test_staff_answer_a_written_request_of_a_discord_user_from_the_command_line(
+    discord_at_emulator: DiscordEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator = discord_at_emulator
+    town = Town(emulator)
+    database = tmp_path / "bot.db"
+    env = {"DISCORD_IDEAS_CHANNEL": town.ideas, "BOT_PRIVACY_CONTROLLER": "Stadt Würzburg"}
+    async with DiscordBot(emulator, town.bot, database, env=env):
+        assert "gespeichert als **#1**" in (await town.ask(f"!idee {IDEA}")).content
+        await events_handled()
+    settings = {**discord_env(emulator, town.bot, database), **env}
+    env_file = tmp_path / "bot.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()), "utf-8")
+
+    output = tmp_path / "bernd.json"
+    export = ["privacy", "export", f"discord:{town.citizen.id}", "--output", str(output)]
+    assert await asyncio.to_thread(main, [*export, "--env-file", str(env_file)]) == 0
+    data = json.loads(output.read_text("utf-8"))
+    assert data["person"] == {"platform": "discord", "id": town.citizen.id}
+    assert [idea["text"] for idea in data["ideas"]] == [IDEA]
+
+    wrong = ["privacy", "export", "--platform", "discord", "@bernd:example.org"]
+    assert await asyncio.to_thread(main, [*wrong, "--env-file", str(env_file)]) == 2
+    assert "not a discord user id" in capsys.readouterr().err
+
+    delete = ["privacy", "delete", "--platform", "discord", town.citizen.id, "--yes"]
+    assert await asyncio.to_thread(main, [*delete, "--env-file", str(env_file)]) == 0
+    assert "1 ideas deleted" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, [*export, "--env-file", str(env_file)]) == 0
+    assert json.loads(output.read_text("utf-8"))["ideas"] == []

@@ -2,7 +2,8 @@
 
 A citizen asks in #buergerforum, the bot posts the question in the department's channel and
 opens a thread from it (a post in a forum channel), an expert answers in the thread, and
-the answer comes back to the citizen as a reply that pings only them.
+the answer comes back to the citizen as a reply that pings only them. A closed question's
+thread is archived, a forwarded question's old thread archived and locked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot.messages import Message
 from tests.discord_emulator import FORUM, TEXT, VIEW_CHANNEL, DiscordEmulator, StoredMessage
+from tests.discord_emulator.rest import DiscordError
+from tests.discord_emulator.threads import THREAD_ARCHIVED
 from tests.integration.question_support import write_departments
 
 pytest.importorskip("discord", reason="discord.py is not installed (extra `discord`)")
@@ -156,3 +160,62 @@ async def test_a_forum_department_gets_a_post_per_question(forum_town: Town) -> 
     answer = await town.answer_to(asked, "Online beim Bürgerbüro.")
     assert answer.mentions == [town.citizen.id]
     assert town.no_one_pinged_everyone()
+
+
+async def test_a_closed_question_archives_its_thread_and_a_late_answer_still_arrives(
+    town: Town,
+) -> None:
+    emulator = town.emulator
+    asked, _ = await town.ask(f"!frage {QUESTION}")
+    thread = await emulator.wait_for_thread(town.mobility)
+    await emulator.say(town.citizen, town.forum, "!erledigt 1")
+    await emulator.wait_until(lambda: thread.archived)
+    assert not thread.locked, "an expert may still add something"
+    assert emulator.requests("PATCH", f"/channels/{thread.id}")[-1].json == {
+        "archived": True,
+        "locked": False,
+    }
+    assert any("als erledigt markiert" in m.content for m in emulator.messages(thread.id))
+
+    await emulator.say(town.expert, thread.id, "Nachtrag: auch per Post möglich.")
+    assert not thread.archived, "a message wakes an archived thread, as on Discord"
+    answer = await town.answer_to(asked, "Nachtrag: auch per Post möglich.")
+    assert answer.mentions == [town.citizen.id]
+
+
+async def test_a_forwarded_question_locks_its_old_thread(town: Town) -> None:
+    emulator = town.emulator
+    await town.ask(f"!frage {QUESTION}")
+    old = await emulator.wait_for_thread(town.mobility)
+    await emulator.say(town.expert, old.id, "!weiterleiten umwelt")
+    new = await emulator.wait_for_thread(town.administration)
+    await emulator.wait_until(lambda: old.archived and old.locked)
+    assert not new.archived
+    with pytest.raises(DiscordError) as refused:
+        await emulator.say(town.expert, old.id, "Noch eine Antwort?")
+    assert refused.value.code == THREAD_ARCHIVED
+
+
+async def test_a_forum_post_is_not_posted_twice_by_a_retry_after_a_crash(
+    discord_at_emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    emulator = discord_at_emulator
+    town = Town(emulator, FORUM)
+    env = {"BOT_DEPARTMENTS_FILE": str(town.departments(tmp_path))}
+    root = Message.plain(f"Frage #7 von Bürger*in 4f2a: {QUESTION}")
+    title = "Frage #7 · Mobilität & Verkehr"
+    async with DiscordBot(emulator, town.bot, tmp_path / "bot.db", env=env) as bot:
+        posted = await bot.adapter.open_thread(town.mobility, root, title=title, dedupe_key="n7")
+        again = await bot.adapter.open_thread(town.mobility, root, title=title, dedupe_key="n7")
+    assert again == posted, "the sent-log knows it"
+
+    # A crash between posting and recording it: a bot whose sent-log lacks the post.
+    async with DiscordBot(emulator, town.bot, tmp_path / "lost.db", env=env) as bot:
+        retried = await bot.adapter.open_thread(town.mobility, root, title=title, dedupe_key="n7")
+        other = await bot.adapter.open_thread(
+            town.mobility, Message.plain("Frage #7 (weitergeleitet)"), title=title, dedupe_key="n8"
+        )
+    assert retried == posted, "found among the forum's threads"
+    assert other != posted
+    assert [t.id for t in emulator.threads(town.mobility)] == [posted, other]
+    assert len(emulator.requests("POST", f"/channels/{town.mobility}/threads")) == 2

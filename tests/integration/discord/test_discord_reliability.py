@@ -109,6 +109,41 @@ async def test_what_was_said_before_the_bot_first_came_is_not_answered(town: Tow
     assert town.replies(town.forum, old) == []
 
 
+async def test_a_first_dm_written_while_the_bot_was_down_is_answered_on_start(
+    town: Town,
+) -> None:
+    emulator = town.emulator
+    async with town.running():
+        heard = await emulator.say(town.citizen, town.forum, "!hilfe")
+        await town.answered_once(town.forum, heard)
+
+    dm = emulator.dm(town.neighbour, town.bot)  # a DM the bot has never been in
+    first = await emulator.say(town.neighbour, dm, "hilfe")
+    second = await emulator.say(town.neighbour, dm, "sprache englisch")
+    async with town.running():
+        await town.answered_once(dm, first, second)
+        assert "!idee" in town.replies(dm, first)[0].content
+        assert "English" in town.replies(dm, second)[0].content
+        opened = emulator.requests("POST", "/users/@me/channels")
+        assert {str(r.json["recipient_id"]) for r in opened} >= {town.neighbour.id}
+
+    async with town.running():
+        await events_handled()
+    assert len(town.replies(dm, first)) == len(town.replies(dm, second)) == 1
+
+
+async def test_a_dm_from_before_the_bot_last_listened_is_not_caught_up(town: Town) -> None:
+    emulator = town.emulator
+    dm = emulator.dm(town.neighbour, town.bot)
+    old = await emulator.say(town.neighbour, dm, "hilfe")
+    async with town.running():
+        heard = await emulator.say(town.citizen, town.forum, "!hilfe")
+        await town.answered_once(town.forum, heard)
+    async with town.running():
+        await events_handled()
+    assert town.replies(dm, old) == [], "said before the bot first came"
+
+
 # ------------------------------------------------------- idempotent sending
 
 

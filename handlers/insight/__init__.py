@@ -1,0 +1,1 @@
+"""Staff insight: the weekly digest in the staff rooms, `!statistik` and its chart."""
