@@ -22,3 +22,11 @@ lint: $(BIN)/smartregion-bot
 test: lint
 	$(BIN)/pytest -q
 	$(BIN)/python -m bench.all --quick
+
+# axe-core from npm for the public page's browser tests (tests/web/test_browser.py), in a
+# project-local, gitignored folder; installed once.
+AXE := tests/web/node_modules_root/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix tests/web/node_modules_root axe-core@4
+
+test: $(AXE)

@@ -1,6 +1,7 @@
 """All benchmarks in a row: `python -m bench.all [--quick]` (CI runs `--quick`).
 
-The four on Matrix, then the latency on Discord (`bench.discord_latency`, on the emulator).
+The four on Matrix, then the latency on Discord (`bench.discord_latency`, on the emulator),
+then the public web page under load (`bench.web`).
 Each runs in its own process (its own homeserver or emulator, its own event loop); the run
 fails if any of them finds something lost, duplicated or wrongly counted.
 """
@@ -14,7 +15,7 @@ import time
 
 from bench.harness import PROJECT_ROOT, pythonpath_env
 
-BENCHMARKS = ("latency", "load", "scale", "faults", "discord_latency")
+BENCHMARKS = ("latency", "load", "scale", "faults", "discord_latency", "web")
 TIMEOUT_S = 15 * 60
 
 

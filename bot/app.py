@@ -16,7 +16,7 @@ from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
 from bot.command_menu import command_menu
-from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings
+from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings, WebSettings
 from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
 from bot.reply_outbox import send_pending_replies
@@ -50,6 +50,7 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.web.server import WebServer
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,22 @@ def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) 
     from bot.adapters.discord.connection import DiscordConnection
 
     return DiscordAdapter(DiscordConnection.from_settings(settings), unit_of_work)
+
+
+def public_page(services: Services, web: WebSettings) -> WebServer:
+    """The public web page on BOT_WEB_ADDRESS, reading the bot's database (bot.web)."""
+    from bot.web.rooms import private_rooms
+    from bot.web.server import WebServer
+    from bot.web.site import Site
+
+    site = Site(
+        services.settings,
+        services.catalog,
+        services.unit_of_work,
+        services.clock,
+        partial(private_rooms, services),
+    )
+    return WebServer(site, web.host, web.port)
 
 
 class App:
@@ -190,6 +207,11 @@ class App:
             adapter.on_event = self.router.dispatch
         for hook in registry.start_hooks:
             await hook(self.services)
+        self.web: WebServer | None = None
+        if settings.web is not None:
+            self.web = await self._stack.enter_async_context(
+                public_page(self.services, settings.web)
+            )
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="local homeserver, demo users and rooms, and the bot")
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
     demo.add_argument("--port", type=int, default=8008, help="homeserver port on 127.0.0.1")
+    demo.add_argument("--web-port", type=int, default=8080, help="public page port on 127.0.0.1")
     export = commands.add_parser("export", help="write an export file (e.g. every idea)")
     export.add_argument("kind", help="what to export, e.g. ideas")
     export.add_argument("--format", choices=FORMATS, default=FORMATS[0], dest="file_format")
@@ -138,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return run_until_interrupted(run_demo(data_dir, args.port))
+    return run_until_interrupted(run_demo(data_dir, args.port, args.web_port))
 
 
 def week_count(text: str) -> int:
@@ -188,6 +189,10 @@ def check_config(env_file: Path | None) -> int:
         print(f"  - Matrix: {settings.matrix.user_id} on {settings.matrix.homeserver}")
     if settings.discord is not None:
         print_discord_summary(settings.discord)
+    if settings.web is not None:
+        web = settings.web
+        links = web.base_url or "no links in the chat (BOT_WEB_BASE_URL is empty)"
+        print(f"  - Public page: http://{web.host}:{web.port}/ ; {links}")
     return 0
 
 

@@ -138,6 +138,23 @@ class DiscordSettings(PlatformSettings):
         return self.staff_role
 
 
+@dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """The public web page (bot.web); present only when BOT_WEB_ADDRESS is set."""
+
+    host: str
+    port: int
+    base_url: str = ""
+    """Where people reach the page (BOT_WEB_BASE_URL, no trailing slash); chat messages
+    link to it only when it is set, since the listening address may be internal."""
+    licence: str = "CC0-1.0"
+    """The licence the open data is published under (BOT_WEB_LICENCE)."""
+    requests_per_minute: int = 300
+    """Requests one address may make per minute before it gets 429; 0 means no limit."""
+    discord_invite: str = ""
+    """An invite link to the Discord server, shown on the start page when set."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot needs to know about its deployment, platform settings grouped."""
@@ -174,6 +191,8 @@ class Settings:
     """Days after a question is closed before it and its answers are deleted."""
     retention_workshops_days: int = 90
     """Days after a workshop ended before its registrations are deleted."""
+    web: WebSettings | None = None
+    """The public web page; None when it is off."""
     digest_weekday: int | None = 0
     """The weekday of the staff digest (0 is Monday); None: no weekly digest."""
     digest_time: time = time(8, 0)
@@ -282,6 +301,7 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         "BOT_WORKSHOP_REMIND", values.get("BOT_WORKSHOP_REMIND", "24h,1h"), problems
     )
 
+    web = _web_settings(get, problems)
     digest_weekday = _weekday("BOT_DIGEST_DAY", get("BOT_DIGEST_DAY"), problems)
     digest_time = _time_of_day("BOT_DIGEST_TIME", get("BOT_DIGEST_TIME"), time(8, 0), problems)
 
@@ -310,6 +330,42 @@ def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:
         workshop_remind_offsets=remind_offsets,
         digest_weekday=digest_weekday,
         digest_time=digest_time,
+        web=web,
+    )
+
+
+def _web_settings(get: Callable[[str], str], problems: list[str]) -> WebSettings | None:
+    """The public page's settings; BOT_WEB_ADDRESS (host:port) turns it on."""
+    address = get("BOT_WEB_ADDRESS")
+    base_url = get("BOT_WEB_BASE_URL").rstrip("/")
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            problems.append(
+                f"BOT_WEB_BASE_URL must be a URL like https://beteiligung.example.org, "
+                f"not {base_url!r}."
+            )
+    if not address:
+        if base_url:
+            problems.append("BOT_WEB_BASE_URL is set but BOT_WEB_ADDRESS is not: set both.")
+        return None
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or int(port_text) > 65535:
+        problems.append(f"BOT_WEB_ADDRESS must be host:port, e.g. 127.0.0.1:8080, not {address!r}.")
+        return None
+    invite = get("BOT_WEB_DISCORD_INVITE")
+    if invite and not invite.startswith("https://"):
+        problems.append(f"BOT_WEB_DISCORD_INVITE must be an https:// link, not {invite!r}.")
+    return WebSettings(
+        host=host,
+        port=int(port_text),
+        base_url=base_url,
+        licence=get("BOT_WEB_LICENCE") or "CC0-1.0",
+        requests_per_minute=_number(
+            "BOT_WEB_RATE_LIMIT", get("BOT_WEB_RATE_LIMIT"), 300, 0, 1_000_000, problems
+        ),
+        discord_invite=invite,
     )
 
 

@@ -40,10 +40,11 @@ PEOPLE = (
 )
 
 
-async def run_demo(data_dir: Path, port: int) -> None:
+async def run_demo(data_dir: Path, port: int, web_port: int = 8080) -> None:
     """Start (or resume) the demo world and run the bot in it until interrupted.
 
-    `data_dir` must be absolute (the CLI resolves it) and exist.
+    `data_dir` must be absolute (the CLI resolves it) and exist. The public web page runs on
+    127.0.0.1:`web_port`, so a newcomer sees ideas, polls and workshops there too.
     """
     synapse = LocalSynapse(data_dir=data_dir / "synapse", port=port)
     await synapse.start()
@@ -59,10 +60,12 @@ async def run_demo(data_dir: Path, port: int) -> None:
         server = synapse.server_name
         departments_file = write_demo_departments(data_dir, departments, server)
         env = demo_environment(synapse.base_url, accounts, data_dir, departments_file, server)
+        env |= demo_web_environment(web_port)
         (data_dir / "bot.env").write_text(
             "".join(f"{key}={value}\n" for key, value in env.items()), "utf-8"
         )
         print_welcome(synapse.base_url, accounts, rooms)
+        print(f"Public web page: {env['BOT_WEB_BASE_URL']}/  (open it in a browser)\n")
         async with App(Settings.from_env(env=env)) as app:
             await app.run()
     finally:
@@ -139,6 +142,14 @@ def demo_environment(
         "BOT_IDEAS_ROOM": f"#ideen:{server}",
         "BOT_ANNOUNCE_ROOMS": f"#workshops:{server},#buergerforum:{server}",
         "BOT_DEPARTMENTS_FILE": str(departments_file),
+    }
+
+
+def demo_web_environment(web_port: int) -> dict[str, str]:
+    """The public page on loopback, linked from the chat at the same address."""
+    return {
+        "BOT_WEB_ADDRESS": f"127.0.0.1:{web_port}",
+        "BOT_WEB_BASE_URL": f"http://127.0.0.1:{web_port}",
     }
 
 

@@ -27,7 +27,7 @@ from handlers.ideas.effects import post_card, refresh_card, tell_staff
 from handlers.ideas.listing import PAGE_SIZE, ListingRequest, SingleIdea, parse_listing
 from handlers.ideas.lookup import find_idea, public_idea
 from handlers.ideas.state import ideas_state, reindex
-from handlers.ideas.texts import category_label, command_text, status_label
+from handlers.ideas.texts import category_label, command_text, idea_link, status_label
 from storage.ideas.models import MERGED, Idea
 from storage.ideas.repository import IdeasRepository, Person
 
@@ -246,7 +246,7 @@ async def _show_idea(ctx: Context, number: int) -> None:
             )
         else:
             parts.append(ctx.render("ideas.history_line", date=date, status=status))
-    await ctx.reply_message(join(parts))
+    await ctx.reply_message(idea_link(services, language, join(parts), idea))
 
 
 @rate_limited(per_hour=60)

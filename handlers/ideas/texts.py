@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Services
 from bot.messages import Message
+from bot.web.links import idea_path, public_base, with_page_link
 from storage.ideas.models import Idea
 
 
@@ -35,7 +36,7 @@ def card_message(services: Services, idea: Idea, supports: int) -> Message:
         )
     if idea.hidden:
         return services.render(language, "ideas.card_hidden", number=idea.number)
-    return services.render(
+    card = services.render(
         language,
         "ideas.card",
         number=idea.number,
@@ -46,3 +47,12 @@ def card_message(services: Services, idea: Idea, supports: int) -> Message:
         status=status_label(services, language, idea.status),
         command=command_text(services, language, "unterstuetzen"),
     )
+    return idea_link(services, language, card, idea)
+
+
+def idea_link(services: Services, language: str, message: Message, idea: Idea) -> Message:
+    """`message` with the idea's public page linked, where the page shows the idea."""
+    if not idea.published or idea.hidden:
+        return message
+    template = services.catalog.raw(language, "web.chat.idea_link")
+    return with_page_link(message, template, public_base(services.settings), idea_path(idea.number))

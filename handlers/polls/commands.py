@@ -300,8 +300,9 @@ async def show_results(ctx: Context, number: int) -> None:
     if poll.closed_at is None:
         await lifecycle.reconcile(ctx.services, poll)
     tally = await lifecycle.tally_of(ctx.services, poll)
+    results = lifecycle.results_text(ctx.services, poll, tally, ctx.render, ctx.language)
     await ctx.reply_message(
-        lifecycle.results_text(ctx.services, poll, tally, ctx.render, ctx.language)
+        await lifecycle.with_poll_link(ctx.services, poll, results, ctx.language)
     )
 
 

@@ -24,6 +24,8 @@ from bot.context import IncomingPollResponse, PollDraft, Services
 from bot.errors import AlreadyProcessed
 from bot.messages import Message
 from bot.texts import local_time
+from bot.web.links import poll_path, public_base, with_page_link
+from bot.web.rooms import is_public_room
 from handlers.polls.native import is_native
 from handlers.polls.tally import Ballot, Tally, count_votes
 from handlers.polls.texts import Render, poll_fallback, results_message
@@ -106,6 +108,18 @@ def results_text(
         deadline=moment_text(services, language, poll.closes_at),
         closed=moment_text(services, language, poll.closed_at),
     )
+
+
+async def with_poll_link(
+    services: Services, poll: Poll, message: Message, language: str
+) -> Message:
+    """`message` with the poll's public page linked, unless the poll is in a staff or
+    department room (those polls are not on the page) or the page has no address."""
+    base = public_base(services.settings)
+    if base is None or not await is_public_room(services, poll.platform, poll.room_id):
+        return message
+    template = services.catalog.raw(language, "web.chat.poll_link")
+    return with_page_link(message, template, base, poll_path(poll.id))
 
 
 async def post(services: Services, number: int) -> None:
@@ -236,7 +250,10 @@ async def publish(services: Services, number: int) -> None:
             poll.room_id, poll.start_event_id, results, dedupe_key=f"poll-end:{poll.id}"
         )
     await adapter.send(
-        poll.room_id, results, reply_to=poll.start_event_id, dedupe_key=f"poll-results:{poll.id}"
+        poll.room_id,
+        await with_poll_link(services, poll, results, language),
+        reply_to=poll.start_event_id,
+        dedupe_key=f"poll-results:{poll.id}",
     )
     async with services.unit_of_work() as uow:
         await PollRepository(uow.session).mark_published(

@@ -70,9 +70,14 @@ async def start_questions(services: Services) -> None:
     "frage",
     "ask",
     Text("question", max_length=MAX_TEXT + 100),
-    options=(Option("oeffentlich", "public", flag=True),),
+    options=(
+        Option("oeffentlich", "public", flag=True),
+        Option("veroeffentlichen", "publish", flag=True),
+    ),
 )
-async def ask_question(ctx: Context, question: str, oeffentlich: bool) -> None:
+async def ask_question(
+    ctx: Context, question: str, oeffentlich: bool, veroeffentlichen: bool
+) -> None:
     """Route a question to a department, or offer the likeliest ones to choose from."""
     if picked := _PICK_COMMAND.fullmatch(question.strip()):
         await _pick_by_command(ctx, int(picked[1]), int(picked[2]))
@@ -95,14 +100,26 @@ async def ask_question(ctx: Context, question: str, oeffentlich: bool) -> None:
         raise UsageError("errors.text_length", min=MIN_TEXT, max=MAX_TEXT, length=len(text))
     if department is not None:
         await flow.ask(
-            ctx.services, ctx.message, text, public=oeffentlich, department=department, how="hint"
+            ctx.services,
+            ctx.message,
+            text,
+            public=oeffentlich,
+            publish=veroeffentlichen,
+            department=department,
+            how="hint",
         )
         return
     classification = router.classify(text)
     if router.is_confident(classification):
         chosen = router.department(classification.department)
         await flow.ask(
-            ctx.services, ctx.message, text, public=oeffentlich, department=chosen, how="router"
+            ctx.services,
+            ctx.message,
+            text,
+            public=oeffentlich,
+            publish=veroeffentlichen,
+            department=chosen,
+            how="router",
         )
         return
     offered = [d for d in map(router.department, classification.candidates[:OFFERED]) if d]
@@ -111,6 +128,7 @@ async def ask_question(ctx: Context, question: str, oeffentlich: bool) -> None:
         ctx.message,
         text,
         public=oeffentlich,
+        publish=veroeffentlichen,
         department=None,
         how="router",
         candidates=[d.id for d in offered],

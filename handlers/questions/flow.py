@@ -82,8 +82,13 @@ async def ask(
     department: Department | None,
     how: str,
     candidates: Sequence[str] = (),
+    publish: bool = False,
 ) -> Question:
-    """Store a new question: routed to `department` at once, or waiting for the citizen's pick."""
+    """Store a new question: routed to `department` at once, or waiting for the citizen's pick.
+
+    `publish` is the citizen's consent that the question and its answers appear on the
+    public page (without their name), apart from `public` (experts see their name).
+    """
     room = (
         await department_room(services, department, message.actor.platform) if department else None
     )
@@ -95,6 +100,7 @@ async def ask(
             asker=message.actor.id,
             asker_name=message.actor.display_name,
             public=public,
+            publish=publish,
             text=text,
             origin_room_id=message.place.room_id,
             origin_event_id=message.event_id,

@@ -82,6 +82,7 @@ WORKSHOP_OPTIONS = (
     Option("wiederholen", "repeat"),
     Option("bis", "until"),
     Option("serie", "series", flag=True),
+    Option("kategorie", "category"),
 )
 
 
@@ -103,6 +104,7 @@ class AddOptions:
     online: str | None
     wiederholen: str | None
     bis: str | None
+    kategorie: str | None = None
 
 
 # ------------------------------------------------------------------ commands
@@ -377,6 +379,7 @@ async def _add(ctx: Context, words: Sequence[Token], options: AddOptions) -> Non
         online_url=_url(options.online),
         repeat=repeat,
         repeat_until=until,
+        category=_category(ctx, options.kategorie),
     )
     async with _processing(ctx) as uow:
         repo = WorkshopRepository(uow.session)
@@ -570,6 +573,20 @@ def _text(value: str, maximum: int) -> str:
     if not 1 <= len(text) <= maximum:
         raise UsageError("errors.text_length", min=1, max=maximum, length=len(text))
     return text
+
+
+def _category(ctx: Context, value: str | None) -> str | None:
+    """A department id (the same categories as ideas), or None when not given."""
+    if value is None:
+        return None
+    wanted = value.strip().lstrip("#").casefold()
+    if ctx.services.settings.department(wanted) is None:
+        raise UsageError(
+            "workshops.errors.unknown_category",
+            category=value[:40],
+            categories=", ".join(d.id for d in ctx.services.settings.departments) or "–",
+        )
+    return wanted
 
 
 def _url(value: str | None) -> str | None:

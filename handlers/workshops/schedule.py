@@ -55,6 +55,8 @@ class NewWorkshop:
     online_url: str | None
     repeat: str | None
     repeat_until: date | None
+    category: str | None = None
+    """A department id, for the public page's per-category calendar feeds."""
 
 
 async def create_occurrence(
@@ -82,6 +84,7 @@ async def create_occurrence(
             status=SCHEDULED,
             repeat=new.repeat,
             repeat_until=new.repeat_until,
+            category=new.category,
             slot_at=new.starts_at,
             created_by_platform=creator[0],
             created_by=creator[1],
@@ -245,6 +248,7 @@ async def _continue_series(
         online_url=workshop.online_url,
         repeat=workshop.repeat,
         repeat_until=workshop.repeat_until,
+        category=workshop.category,
     )
     creator = (workshop.created_by_platform, workshop.created_by)
     _, pending = await create_occurrence(repo, services, new, creator, now)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Services
 from bot.messages import Message, join
 from bot.texts import MONTH_KEY, WEEKDAY_KEY, clock
+from bot.web.links import public_base, with_page_link, workshop_path
 from storage.workshops.models import Workshop, WorkshopNotice
 from storage.workshops.repository import CANCELLED, Seats
 
@@ -130,7 +131,13 @@ class WorkshopTexts:
                 calendar=self.command("kalender", workshop.id),
             )
         )
-        return join(parts)
+        return self.with_link(join(parts), workshop)
+
+    def with_link(self, message: Message, workshop: Workshop) -> Message:
+        """`message` with the workshop's public page linked (when the page has an address)."""
+        template = self.services.catalog.raw(self.language, "web.chat.workshop_link")
+        base = public_base(self.services.settings)
+        return with_page_link(message, template, base, workshop_path(workshop.id))
 
     def details(self, workshop: Workshop, seats: Seats, own_status: str | None) -> Message:
         """`!workshop N`: everything about one occurrence, and the asker's own status."""
@@ -154,7 +161,7 @@ class WorkshopTexts:
                 calendar=self.command("kalender", workshop.id),
             )
         )
-        return join(parts)
+        return self.with_link(join(parts), workshop)
 
     def list_line(self, workshop: Workshop, seats: Seats) -> Message:
         """One line of `!workshops`."""

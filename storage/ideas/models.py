@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -18,6 +18,10 @@ from storage.models import Base
 OPEN_STATUSES = ("new", "review", "accepted")
 """Statuses of ideas that are still being worked on; similar-idea hints only name these."""
 STATUSES = (*OPEN_STATUSES, "done", "rejected")
+# Visible ideas as SQLAlchemy writes the public page's conditions on each database (a
+# partial index is used only when the query's terms match its own; migration 0016).
+_VISIBLE_SQLITE = text("published IS 1 AND hidden IS 0 AND merged_into IS NULL")
+_VISIBLE_POSTGRESQL = text("published IS true AND hidden IS false AND merged_into IS NULL")
 MERGED = "merged"
 """Recorded in the status history (never as an idea's status) when an idea is merged."""
 
@@ -41,6 +45,20 @@ class Idea(Base):
         Index("ix_ideas_platform_author_id_created_at", "platform", "author_id", "created_at"),
         Index("ix_ideas_card_event_id", "card_event_id"),
         Index("ix_ideas_support_count_number", "support_count", "number"),
+        # The public page counts and pages only visible ideas (migration 0016).
+        Index(
+            "ix_ideas_visible_number",
+            "number",
+            sqlite_where=_VISIBLE_SQLITE,
+            postgresql_where=_VISIBLE_POSTGRESQL,
+        ),
+        Index(
+            "ix_ideas_visible_support",
+            "support_count",
+            "number",
+            sqlite_where=_VISIBLE_SQLITE,
+            postgresql_where=_VISIBLE_POSTGRESQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

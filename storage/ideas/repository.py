@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -180,6 +181,54 @@ class IdeasRepository:
         counts = {idea_id: int(count) for idea_id, count in rows}
         return [ListedIdea(idea, counts.get(idea.id, 0)) for idea in page], int(total or 0)
 
+    async def public_page(
+        self,
+        *,
+        top: bool,
+        category: str | None,
+        status: str | None,
+        search: str | None,
+        offset: int,
+        limit: int,
+    ) -> list[Idea]:
+        """One page of the ideas the public page lists (as `listing` shows them in chat:
+        published, not hidden, not merged), newest or most supported first.
+
+        Not counted: counting every visible idea on each request would cost more than the
+        page itself (a partial index keeps the paging cheap). Support counts are the
+        trigger-kept `support_count`, so no page counts supports either.
+        """
+        conditions: list[Any] = [*_visible_conditions(), Idea.merged_into.is_(None)]
+        if category is not None:
+            conditions.append(Idea.category == category)
+        if status is not None:
+            conditions.append(Idea.status == status)
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(Idea.text.ilike(f"%{escaped}%", escape="\\"))
+        order = (Idea.support_count.desc(), Idea.number.desc()) if top else (Idea.number.desc(),)
+        page = await self._session.scalars(
+            select(Idea).where(*conditions).order_by(*order).offset(offset).limit(limit)
+        )
+        return list(page)
+
+    async def public_idea(self, number: int) -> Idea | None:
+        """The idea `number` if the public may see it (published, not hidden); merged ones
+        too, so their page can point to the idea they were merged into."""
+        return await self._session.scalar(
+            select(Idea).where(Idea.number == number, *_visible_conditions())
+        )
+
+    async def public_after(self, after: int, limit: int) -> list[Idea]:
+        """Visible ideas numbered above `after`, oldest first (open data, paged by number)."""
+        found = await self._session.scalars(
+            select(Idea)
+            .where(Idea.number > after, *_visible_conditions())
+            .order_by(Idea.number)
+            .limit(limit)
+        )
+        return list(found)
+
     async def everything(self) -> list[ListedIdea]:
         """Every idea with its supports, oldest first, for exports."""
         rows = await self._session.execute(_with_support_counts().order_by(Idea.number))
@@ -348,6 +397,11 @@ class IdeasRepository:
         await self._session.execute(
             update(IdeaReport).where(IdeaReport.idea_id == idea.id).values(resolved=True)
         )
+
+
+def _visible_conditions() -> tuple[Any, ...]:
+    """Ideas anyone may see: published and not hidden."""
+    return (Idea.published.is_(True), Idea.hidden.is_(False))
 
 
 def _open_conditions() -> tuple[object, ...]:

@@ -77,6 +77,14 @@ class PollRepository:
         """Every poll, oldest first (for exports)."""
         return list(await self._session.scalars(select(Poll).order_by(Poll.id)))
 
+    async def posted(self) -> list[Poll]:
+        """Polls that were posted in a room, newest first (the public page filters rooms)."""
+        return list(
+            await self._session.scalars(
+                select(Poll).where(Poll.start_event_id.is_not(None)).order_by(Poll.id.desc())
+            )
+        )
+
     async def open_in_room(self, platform: str, room_id: str) -> list[Poll]:
         """Open polls of a room, oldest first."""
         result = await self._session.scalars(

@@ -16,7 +16,7 @@ afterwards with a dedupe key, so a crash between deciding and sending loses noth
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -38,6 +38,9 @@ class Question(Base):
     asker_name: Mapped[str] = mapped_column(String(255))
     public: Mapped[bool] = mapped_column(Boolean)
     """The citizen chose to be named in the department room (`--oeffentlich`)."""
+    publish: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The citizen agreed that the question and its answers appear on the public page
+    (`--veroeffentlichen`), without their name; a consent of its own, see docs/web.md."""
     text: Mapped[str] = mapped_column(Text)
     origin_room_id: Mapped[str] = mapped_column(String(255))
     origin_event_id: Mapped[str] = mapped_column(String(255))

@@ -139,6 +139,7 @@ class QuestionPersonalData:
 
         Their notices go (they carry the asker's name in public questions, and nothing reads
         a sent notice again); follow-ups the person wrote keep their text under `name`.
+        Erasing withdraws the consent to publish them on the public page too.
         """
         if not numbers:
             return
@@ -153,6 +154,7 @@ class QuestionPersonalData:
                 asker=ERASED,
                 asker_name=name,
                 public=False,
+                publish=False,
                 origin_room_id="",
                 status=CLOSED,
                 closed_at=func.coalesce(Question.closed_at, now),

@@ -190,6 +190,27 @@ class QuestionRepository:
         await self._session.flush()
         return message
 
+    async def published_answered(self) -> list[tuple[Question, list[QuestionMessage]]]:
+        """Answered questions whose askers agreed to publish them, with the experts' answers
+        (never follow-ups), newest answer first, for the public page."""
+        questions = list(
+            await self._session.scalars(
+                select(Question)
+                .where(Question.publish.is_(True), Question.answered_at.is_not(None))
+                .order_by(Question.answered_at.desc(), Question.id.desc())
+            )
+        )
+        answers: dict[int, list[QuestionMessage]] = {q.id: [] for q in questions}
+        if questions:
+            found = await self._session.scalars(
+                select(QuestionMessage)
+                .where(QuestionMessage.question_id.in_(answers), QuestionMessage.kind == "answer")
+                .order_by(QuestionMessage.id)
+            )
+            for message in found:
+                answers[message.question_id].append(message)
+        return [(question, answers[question.id]) for question in questions]
+
     async def messages(self, number: int) -> Sequence[QuestionMessage]:
         result = await self._session.scalars(
             select(QuestionMessage)

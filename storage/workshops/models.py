@@ -32,6 +32,8 @@ class Workshop(Base):
     online_url: Mapped[str | None] = mapped_column(String(500))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+    # A department id (as idea categories), for the per-category calendar feeds; optional.
+    category: Mapped[str | None] = mapped_column(String(64))
     # None: no limit on seats.
     capacity: Mapped[int | None]
     # "scheduled" or "cancelled".

@@ -78,6 +78,31 @@ class WorkshopRepository:
         query = query.order_by(Workshop.starts_at, Workshop.id).limit(limit)
         return list(await self._session.scalars(query))
 
+    async def in_window(
+        self, since: datetime, until: datetime, category: str | None = None
+    ) -> list[Workshop]:
+        """Occurrences, cancelled ones included, that end after `since` and start before
+        `until`, soonest first (the calendar feed keeps a cancelled one so calendars remove
+        it); only those of `category` when given."""
+        query = select(Workshop).where(*_window(since, until, category))
+        return list(await self._session.scalars(query.order_by(Workshop.starts_at, Workshop.id)))
+
+    async def window_version(
+        self, since: datetime, until: datetime, category: str | None = None
+    ) -> tuple[int, int, int]:
+        """What changes whenever `in_window` would return something else: how many, the
+        highest number, and the sum of SEQUENCE (raised by every move and cancellation)."""
+        row = (
+            await self._session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.max(Workshop.id), 0),
+                    func.coalesce(func.sum(Workshop.sequence), 0),
+                ).where(*_window(since, until, category))
+            )
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
     async def matching_upcoming(self, now: datetime, typed: str) -> list[tuple[int, str]]:
         """Number and title of the scheduled occurrences that have not begun whose number
         starts with or title contains `typed`, soonest first (at most `SUGGESTIONS`)."""
@@ -434,3 +459,10 @@ class WorkshopRepository:
                 WorkshopMirror.platform == platform, WorkshopMirror.external_id == external_id
             )
         )
+
+
+def _window(since: datetime, until: datetime, category: str | None) -> list[Any]:
+    conditions: list[Any] = [Workshop.ends_at > since, Workshop.starts_at < until]
+    if category is not None:
+        conditions.append(Workshop.category == category)
+    return conditions

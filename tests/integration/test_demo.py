@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 from chat import ChatUser
+from dotenv import dotenv_values
 
 from bot.demo import DEMO_PASSWORD, run_demo
 from bot.devserver import free_port
@@ -26,6 +28,7 @@ START_TIMEOUT_S = 120.0
 class Demo:
     homeserver: str
     task: asyncio.Task[None]
+    data_dir: Path
 
     async def login(self, localpart: str) -> ChatUser:
         return await ChatUser.login(self.homeserver, f"@{localpart}:localhost", DEMO_PASSWORD)
@@ -34,15 +37,26 @@ class Demo:
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     port = free_port()
-    task = asyncio.create_task(run_demo(tmp_path, port), name="demo")
+    task = asyncio.create_task(run_demo(tmp_path, port, free_port()), name="demo")
     async with asyncio.timeout(START_TIMEOUT_S):
         while not (tmp_path / "bot.env").exists():  # written once the world is provisioned
             assert not task.done(), "the demo stopped while starting"
             await asyncio.sleep(0.2)
-    yield Demo(f"http://127.0.0.1:{port}", task)
+    yield Demo(f"http://127.0.0.1:{port}", task, tmp_path)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def public_page(demo: Demo, path: str) -> str:
+    """A page of the demo's public web page, at the address the demo wrote to bot.env."""
+    settings = dotenv_values(demo.data_dir / "bot.env")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{settings['BOT_WEB_BASE_URL']}{path}") as response,
+    ):
+        assert response.status == 200
+        return await response.text()
 
 
 async def room_id(user: ChatUser, alias: str) -> str:
@@ -76,6 +90,7 @@ async def test_a_newcomer_asks_submits_and_votes_in_the_demo(demo: Demo):
 
         idea = await bernd.say(forum, "!idee Mehr Bänke am Mainufer zum Ausruhen")
         assert "gespeichert als" in (await bernd.reply_to(idea)).body
+        assert "Mehr Bänke am Mainufer zum Ausruhen" in await public_page(demo, "/ideas")
 
         poll = await sabine.say(forum, '!umfrage "Welches Thema zuerst?" "Radwege" "Bänke"')
         started = (await sabine.reply_to(poll)).body

@@ -115,7 +115,7 @@ async def test_numbers_are_integers_and_fixed_words_are_choices(square: Square) 
     assert accepted["name_localizations"]["en-US"] == "accepted"
     assert (reason["name"], reason["required"]) == ("grund", False)
     [language] = emulator.interactions.command(square.bot, square.guild.id, "sprache")["options"]
-    assert [c["name"] for c in language["choices"]] == ["deutsch", "englisch"]
+    assert [c["name"] for c in language["choices"]] == ["deutsch", "englisch", "leicht"]
     ask = emulator.interactions.command(square.bot, square.guild.id, "frage")["options"]
     public = next(o for o in ask if o["name"] == "oeffentlich")
     assert public["type"] == BOOLEAN and public["name_localizations"]["en-US"] == "public"

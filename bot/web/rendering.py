@@ -1,0 +1,159 @@
+"""HTML from Jinja2 templates with autoescaping, in the visitor's language.
+
+Every text of a page comes from the message catalogs (`web.*` keys in
+`bot/locales/<language>/web.toml`); user text (ideas, questions, answers) only ever goes
+through a template variable, which autoescaping turns into text, never markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.config import Settings
+from bot.i18n import Catalog
+from bot.web.language import from_accept_language
+
+LANGUAGES = ("de", "en")
+
+
+class PageError(Exception):
+    """A page that cannot be shown: its status and the catalog key explaining why."""
+
+    def __init__(self, status: int, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.params = params
+
+
+def bad_request(key: str, **params: Any) -> PageError:
+    return PageError(400, key, **params)
+
+
+def not_found(key: str = "web.errors.not_found", **params: Any) -> PageError:
+    return PageError(404, key, **params)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The language a request is answered in and whether the visitor chose it (`?lang=`),
+    in which case every link on the page keeps the choice."""
+
+    language: str
+    chosen: bool
+
+    @classmethod
+    def of(cls, request: web.Request, default: str) -> Visitor:
+        asked = request.query.get("lang")
+        if asked is not None:
+            if asked not in LANGUAGES:
+                # Unknown language: answer the error in the browser's language.
+                request[VISITOR] = cls(_browser_language(request, default), False)
+                raise bad_request("web.errors.bad_language", value=asked[:20])
+            return cls(asked, True)
+        return cls(_browser_language(request, default), False)
+
+
+VISITOR = web.RequestKey("visitor", Visitor)
+
+
+def _browser_language(request: web.Request, default: str) -> str:
+    return from_accept_language(request.headers.get("Accept-Language", ""), LANGUAGES, default)
+
+
+class Renderer:
+    """The templates and what they need to write a page in one language."""
+
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.environment = Environment(
+            loader=PackageLoader("bot.web", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def page(
+        self, request: web.Request, template: str, *, http_status: int = 200, **values: Any
+    ) -> web.Response:
+        visitor: Visitor = request[VISITOR]
+        helpers = PageHelpers(self, request, visitor)
+        html = self.environment.get_template(template).render(
+            lang=visitor.language, h=helpers, t=helpers.t, url=helpers.url, **values
+        )
+        response = web.Response(text=html, status=http_status, content_type="text/html")
+        response.headers["Content-Language"] = visitor.language
+        if not visitor.chosen:
+            response.headers["Vary"] = "Accept-Language"
+        return response
+
+    def error(self, request: web.Request, error: PageError) -> web.Response:
+        visitor = request.get(VISITOR) or Visitor(self.settings.language, False)
+        request[VISITOR] = visitor
+        return self.page(
+            request,
+            "error.html",
+            http_status=error.status,
+            title_key=f"web.errors.title_{error.status}",
+            message=self.catalog.text(visitor.language, error.key, **error.params),
+        )
+
+
+class PageHelpers:
+    """Functions templates call: texts, links that keep the language, dates, labels."""
+
+    def __init__(self, renderer: Renderer, request: web.Request, visitor: Visitor) -> None:
+        self._renderer = renderer
+        self._request = request
+        self.visitor = visitor
+        self.language = visitor.language
+        self.tz: ZoneInfo = renderer.settings.timezone
+
+    def t(self, key: str, **params: Any) -> str:
+        """The text `key`; `{p}` in it is the command prefix, as chat commands are typed."""
+        prefix = self._renderer.settings.command_prefix
+        return self._renderer.catalog.text(self.language, key, p=prefix, **params)
+
+    def url(self, path: str, **params: Any) -> str:
+        """A link to `path` with `params` (None values left out) and the chosen language."""
+        query = {k: v for k, v in params.items() if v is not None}
+        if self.visitor.chosen:
+            query["lang"] = self.language
+        return path + ("?" + urlencode(query) if query else "")
+
+    def switch(self, language: str) -> str:
+        """This page in `language`: the same address with `lang` replaced."""
+        query = {k: v for k, v in self._request.query.items() if k != "lang"}
+        query["lang"] = language
+        return self._request.path + "?" + urlencode(query)
+
+    @property
+    def other_languages(self) -> tuple[str, ...]:
+        return tuple(language for language in LANGUAGES if language != self.language)
+
+    def date(self, moment: datetime) -> str:
+        return moment.astimezone(self.tz).strftime(self.t("web.date_format"))
+
+    def datetime(self, moment: datetime) -> str:
+        return moment.astimezone(self.tz).strftime(self.t("web.datetime_format"))
+
+    def iso(self, moment: datetime) -> str:
+        return moment.astimezone(self.tz).isoformat(timespec="minutes")
+
+    def category(self, category: str | None) -> str:
+        department = self._renderer.settings.department(category) if category else None
+        return department.name if department is not None else self.t("ideas.no_category")
+
+    def status(self, status: str) -> str:
+        if status == "merged":
+            return self.t("web.ideas.merged_status")
+        return self.t(f"ideas.statuses.{status}")
