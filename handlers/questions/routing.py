@@ -2,7 +2,9 @@
 
 The router (handlers.questions.classifier) is built once at start from the departments file plus the
 examples experts taught it by forwarding, and kept in `services.state`; the database stays
-the source of truth, so removing an example simply rebuilds it.
+the source of truth, so removing an example simply rebuilds it. Learned examples age: each
+counts `0.5 ** (age / BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS)`, its age taken when the router is
+built (at start, and whenever examples are removed or purged).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import hmac
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.config import Department
 from bot.context import Services
-from handlers.questions.classifier import CONFIDENT, Classification, Classifier
+from handlers.questions.classifier import CONFIDENT, Classification, Classifier, LearnedExample
 from storage.questions.repository import QuestionRepository
 
 logger = logging.getLogger(__name__)
@@ -34,10 +37,21 @@ class QuestionRouter:
 
     @classmethod
     def build(
-        cls, departments: Sequence[Department], learned: Iterable[tuple[str, str]]
+        cls, departments: Sequence[Department], learned: Iterable[LearnedExample]
     ) -> QuestionRouter:
+        """The router for `departments`; learned examples of departments no longer in the
+        file are left out, and so is what they say against a department that is gone."""
         known = {department.id for department in departments}
-        examples = [(text, dep_id) for text, dep_id in learned if dep_id in known]
+        examples = [
+            LearnedExample(
+                example.text,
+                example.department,
+                example.previous if example.previous in known else None,
+                example.weight,
+            )
+            for example in learned
+            if example.department in known
+        ]
         classifier = Classifier(departments, examples) if len(departments) >= 2 else None
         return cls(tuple(departments), classifier)
 
@@ -65,17 +79,30 @@ class QuestionRouter:
         """A department named by a word typed in a command (`mobilitaet`, `#verkehr`)."""
         return self.department(self.hint("#" + word.removeprefix("#")))
 
-    def learn(self, text: str, department_id: str) -> None:
+    def forward(self, text: str, department_id: str, previous_id: str | None) -> None:
+        """Learn from a forward: `text` belongs to `department_id`, not to `previous_id`."""
         if self.classifier is not None:
-            self.classifier.learn(text, department_id)
+            known = previous_id if self.department(previous_id) is not None else None
+            self.classifier.forward(text, department_id, known)
 
 
 async def build_router(services: Services) -> QuestionRouter:
     """Train the router from the departments file and the stored examples; keep it."""
     async with services.unit_of_work() as uow:
         examples = await QuestionRepository(uow.session).examples()
+    now = services.clock.now()
+    half_life = services.settings.question_example_half_life_days
     router = QuestionRouter.build(
-        services.settings.departments, ((e.text, e.department_id) for e in examples)
+        services.settings.departments,
+        (
+            LearnedExample(
+                e.text,
+                e.department_id,
+                e.from_department_id,
+                example_weight(e.created_at, now, half_life),
+            )
+            for e in examples
+        ),
     )
     services.state[STATE_KEY] = router
     logger.info(
@@ -84,6 +111,14 @@ async def build_router(services: Services) -> QuestionRouter:
         len(examples),
     )
     return router
+
+
+def example_weight(created_at: datetime, now: datetime, half_life_days: int) -> float:
+    """How much a learned example taught at `created_at` counts at `now` (1 when fresh)."""
+    if half_life_days <= 0:
+        return 1.0
+    age_days = max((now - created_at).total_seconds(), 0.0) / 86_400
+    return 0.5 ** (age_days / half_life_days)
 
 
 async def question_router(services: Services) -> QuestionRouter:

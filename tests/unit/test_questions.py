@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from bot.context import Actor, IncomingMessage, Place
 from bot.errors import AlreadyProcessed
 from handlers.questions import commands as questions
 from handlers.questions import flow as question_flow
-from handlers.questions.routing import pseudonym_code
+from handlers.questions.routing import example_weight, pseudonym_code
 from storage.questions.models import Question, QuestionExample, QuestionNotice
 from tests.integration.question_support import write_departments
 from tests.unit.fakes import FakeAdapter, FakeBot, Sent, make_fake_bot
@@ -316,6 +316,9 @@ async def test_forward_moves_the_question_with_its_history_and_teaches_the_route
     assert "an Mobilität & Verkehr weitergeleitet" in moved[0].message.body
     assert "an Mobilität & Verkehr weitergeleitet" in sent_to(bot, FORUM)[-1].message.body
     assert await count(bot, QuestionExample) == 1
+    async with bot.services.unit_of_work() as uow:
+        [example] = (await uow.session.scalars(select(QuestionExample))).all()
+    assert (example.department_id, example.from_department_id) == ("mobilitaet", "digitales")
     router = bot.services.state["questions"]
     assert router.classify(GLASFASER).candidates.index("mobilitaet") < 2
 
@@ -368,6 +371,27 @@ async def test_learned_examples_survive_a_restart(bot):
     await questions.start_questions(bot.services)
     learned = bot.services.state["questions"].classify(GLASFASER)
     assert learned.candidates.index("mobilitaet") < 2
+
+
+async def test_learned_examples_age(bot):
+    """After ten half-lives (`BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS`, 180 by default) a forward
+    counts a thousandth as much as a fresh one: the file's own evidence wins again."""
+    await ask_glasfaser(bot)
+    await bot.say(MARIA, "!weiterleiten 1 mobilitaet")
+    fresh = bot.services.state["questions"].classify(GLASFASER)
+    bot.services.clock.advance(timedelta(days=1800))
+    bot.services.state.clear()
+    await questions.start_questions(bot.services)
+    aged = bot.services.state["questions"].classify(GLASFASER)
+    assert (fresh.department, aged.department) == ("mobilitaet", "digitales")
+
+
+def test_an_example_counts_half_after_one_half_life():
+    taught = datetime(2026, 1, 1, tzinfo=UTC)
+    assert example_weight(taught, taught, 180) == 1.0
+    assert example_weight(taught, taught + timedelta(days=180), 180) == pytest.approx(0.5)
+    assert example_weight(taught, taught + timedelta(days=360), 180) == pytest.approx(0.25)
+    assert example_weight(taught, taught + timedelta(days=3650), 0) == 1.0
 
 
 # ---------------------------------------------------------------------------- citizens
