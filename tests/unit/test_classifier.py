@@ -230,6 +230,23 @@ def test_two_departments_are_enough():
     assert router.classify("Wann wird der Biomüll abgeholt?").department == "umwelt"
 
 
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        ("My landlord wants to evict me", "soziales"),
+        ("grant to insulate my roof", "umwelt"),
+        ("Mein Vermieter will mich rauswerfen", "soziales"),
+        ("mosquitoes near the pond", "umwelt"),
+    ],
+)
+def test_what_a_new_user_asked_in_issue_15_is_offered_the_right_department(
+    router, text, department
+):
+    """Among the three the citizen may choose from; "rauswerfen" is a keyword of Soziales
+    since this issue, so the German sentence is no test of generalisation."""
+    assert department in router.classify(text).candidates[:3]
+
+
 def test_accuracy_floor_on_development_questions(router):
     """A regression guard on `routing-dev3.jsonl` (development data, not among the examples).
 
