@@ -335,6 +335,14 @@ class Classifier:
         """The word features of `text` as the router sees them (stems and stem pairs)."""
         return self._model.words.features(text)
 
+    def recognises(self, text: str) -> bool:
+        """Whether `text` has a word (or a typo of one) that the departments file uses.
+
+        Without one, `classify` still ranks departments by letter n-grams, which is a hint for
+        routing a question but no reason to file an idea under a category.
+        """
+        return bool(self._model.word_block.vector(self._model.words.features(text)))
+
     def classify(self, text: str) -> Classification:
         """Rank every department for `text`; a text without known words ranks them in file order."""
         scores = self._scores(text)

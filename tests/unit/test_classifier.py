@@ -264,3 +264,10 @@ def test_accuracy_floor_on_development_questions(router):
     assert top1 >= 0.96
     assert top3 >= 0.99
     assert precision >= 0.98
+
+
+def test_only_words_of_the_departments_file_count_as_recognised(router):
+    assert router.recognises("Mehr Radständer am Bahnhof")
+    assert router.recognises("Wohngedl")  # a typo of a known word
+    assert not router.recognises("Blubb blabb blobb")
+    assert not router.recognises("ich hab mal ne frage")

@@ -8,6 +8,7 @@ import pytest
 from bench.classify import FROZEN, FROZEN_SHA256, check_frozen
 from bench.keyword_overlap import keyword_words, shared_keywords
 from bot.config import example_departments_file, load_departments
+from handlers.questions.classifier import Classifier
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,16 @@ def test_the_overlap_check_finds_words_and_compound_parts():
     assert shared_keywords("Wo ist die nächste Haltestelle?", words) == ["haltestell"]
     assert shared_keywords("Im Ringpark", words) == ["park"]
     assert shared_keywords("Wohin mit dem alten Sofa?", words) == []
+
+
+def test_the_router_keeps_its_measured_floor_on_the_frozen_set(rows):
+    """A regression guard, not a target: `python -m bench.classify` measured top-1 0.751 and
+    top-3 0.863 here (docs/questions.md); the floors sit ten questions below. The router is
+    never tuned against these questions, so the floors are only ever lowered with a reason."""
+    problems: list[str] = []
+    router = Classifier(load_departments(example_departments_file(), problems))
+    results = [(row["department"], router.classify(row["text"])) for row in rows]
+    top1 = sum(result.department == expected for expected, result in results) / len(rows)
+    top3 = sum(expected in result.candidates[:3] for expected, result in results) / len(rows)
+    assert top1 >= 0.72
+    assert top3 >= 0.83
