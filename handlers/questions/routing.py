@@ -4,7 +4,7 @@ The router (handlers.questions.classifier) is built once at start from the depar
 examples experts taught it by forwarding, and kept in `services.state`; the database stays
 the source of truth, so removing an example simply rebuilds it. Learned examples age: each
 counts `0.5 ** (age / BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS)`, its age taken when the router is
-built (at start, and whenever examples are removed or purged).
+built: at start, whenever examples are removed or purged, and once a day.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hmac
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Department
 from bot.context import Services
@@ -24,6 +24,8 @@ from storage.questions.repository import QuestionRepository
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "questions"
+REAGE_EVERY = timedelta(days=1)
+"""How often the learned examples' weights are brought up to date with their age."""
 OFFERED = 3
 """How many departments the citizen may choose from when the router is unsure."""
 
@@ -34,10 +36,15 @@ class QuestionRouter:
 
     departments: tuple[Department, ...]
     classifier: Classifier | None
+    built_at: datetime | None = None
+    """When the learned examples' ages were taken (None: they do not age)."""
 
     @classmethod
     def build(
-        cls, departments: Sequence[Department], learned: Iterable[LearnedExample]
+        cls,
+        departments: Sequence[Department],
+        learned: Iterable[LearnedExample],
+        built_at: datetime | None = None,
     ) -> QuestionRouter:
         """The router for `departments`; learned examples of departments no longer in the
         file are left out, and so is what they say against a department that is gone."""
@@ -53,7 +60,7 @@ class QuestionRouter:
             if example.department in known
         ]
         classifier = Classifier(departments, examples) if len(departments) >= 2 else None
-        return cls(tuple(departments), classifier)
+        return cls(tuple(departments), classifier, built_at)
 
     def department(self, department_id: str | None) -> Department | None:
         return next((d for d in self.departments if d.id == department_id), None)
@@ -103,6 +110,7 @@ async def build_router(services: Services) -> QuestionRouter:
             )
             for e in examples
         ),
+        now if half_life > 0 else None,
     )
     services.state[STATE_KEY] = router
     logger.info(
@@ -122,9 +130,15 @@ def example_weight(created_at: datetime, now: datetime, half_life_days: int) -> 
 
 
 async def question_router(services: Services) -> QuestionRouter:
-    """The router built at start (built now if the start hooks did not run, as in tests)."""
+    """The router built at start (built now if the start hooks did not run, as in tests).
+
+    Rebuilt once a day, so that learned examples keep ageing in a bot that is never
+    restarted; the trained model is cached, so this only re-weighs the examples.
+    """
     router = services.state.get(STATE_KEY)
-    if isinstance(router, QuestionRouter):
+    if isinstance(router, QuestionRouter) and (
+        router.built_at is None or services.clock.now() - router.built_at < REAGE_EVERY
+    ):
         return router
     return await build_router(services)
 
