@@ -1,6 +1,6 @@
 """Route a citizen's question to the department that can answer it.
 
-The router is a multinomial logistic regression over two kinds of features of the question:
+The router is a logistic regression per department over two kinds of features of the question:
 
 * **words**: content words (`handlers.text.normalise`: stopwords and place names dropped) as
   their Snowball German *and* English stems, since one chat mixes both, and pairs of
@@ -14,11 +14,13 @@ The router is a multinomial logistic regression over two kinds of features of th
 Compound splitting was measured and is not used: the letter n-grams already reach the parts
 of a compound (see docs/questions.md, "How the router decides").
 
-It is trained at start, in about a second, from the departments file: the name, every item of
-the scope, every keyword and every example question is one training text of its department.
-It runs on city servers without internet and without model downloads: scikit-learn fits it
-(stochastic gradient descent with a fixed seed, so every start gives the same model), and
-classification is a sparse dot product in numpy.
+It is trained at start, in under a second, from the departments file: the name, every item
+of the scope, every keyword and every example question is one training text of its
+department. It runs on city servers without internet and without model downloads, in plain
+numpy: the features are weighted by tf-idf, one logistic regression per department is fitted
+by averaged mini-batch stochastic gradient descent with a fixed seed (so every start gives
+the same model; `_fit`), and classification is a sparse dot product. scikit-learn and scipy
+did the same before, but cost the bot about 130 MB and two seconds to import.
 
 What staff teach by forwarding sits on top of the model as *learned examples* (`forward`): a
 question similar to a forwarded one gets evidence for the department it was forwarded to and
@@ -34,6 +36,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,9 +45,6 @@ from functools import lru_cache
 from typing import Protocol, TypeVar
 
 import numpy as np
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
 
 from handlers.text.normalise import (
     Speller,
@@ -66,9 +67,16 @@ set's figures are in docs/questions.md (`python -m bench.classify`).
 REGULARISATION = 3e-5
 """L2 regularisation strength of the logistic regression (smaller: fits the training text more
 closely). Chosen on development data."""
-EPOCHS = 20
-"""Passes of stochastic gradient descent over the training texts; averaged, so the model is
-stable well before this and the fixed seed makes it the same on every start."""
+EPOCHS = 10
+"""Passes of stochastic gradient descent over the training texts. Chosen on development data
+with the other training constants below: 20 (in batches of 64) changed top-1 on
+`routing-dev3.jsonl` by one question and took about 70 % longer."""
+BATCH = 32
+"""Training texts per step of gradient descent."""
+LEARNING_RATE = 1.0
+"""Step size at the start (per text); chosen on development data."""
+AVERAGE_FROM = 3
+"""The first epoch whose weights count in the averaged model: the early ones are far off."""
 GRAM_WEIGHT = 0.6
 """How much the letter n-gram block counts against the word block (each is unit length)."""
 GRAM_SIZES = (3, 5)
@@ -85,6 +93,9 @@ LEARNED_MIN_SIMILARITY = 0.3
 Key = TypeVar("Key")
 _REMEMBERED = 50_000
 """Stems (and spelling answers) remembered per word, at most: chat brings new words forever."""
+_TRAINING = threading.Lock()
+"""Held while training: the question router and the idea categories are built in worker
+threads at the same time, and the second should take the first's model, not train again."""
 _HINT = re.compile(r"^\s*#([^\s#]+)")
 _SCOPE_ITEMS = re.compile(r"[,;()]|\bund\b")
 
@@ -182,10 +193,6 @@ class _Words:
             previous = both[0]
         return found
 
-    def grams(self, text: str) -> list[str]:
-        """Letter n-grams of the content words, with their start and end marked."""
-        return [gram for word in self.content(text) for gram in word_grams(word)]
-
 
 def word_grams(word: str) -> list[str]:
     """The letter n-grams of one word, with its start and end marked (``<ra``, ``ad>``)."""
@@ -253,6 +260,147 @@ class _Model:
     intercept: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A sparse matrix as compressed rows (scipy's CSR): row ``i`` has the values
+    ``data[indptr[i]:indptr[i + 1]]`` in the columns ``indices[indptr[i]:indptr[i + 1]]``.
+
+    scipy and scikit-learn would do this, but importing them cost the bot about 130 MB and
+    two seconds at start (docs/questions.md); the model needs only a few lines of numpy.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    def take(self, rows: np.ndarray) -> _Rows:
+        """The matrix of `rows`, in that order."""
+        lengths = np.diff(self.indptr)[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.intp)
+        np.cumsum(lengths, out=indptr[1:])
+        entries = np.repeat(self.indptr[rows] - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return _Rows(indptr, self.indices[entries], self.data[entries])
+
+
+def _tfidf(documents: Iterable[Iterable[str]]) -> tuple[dict[str, int], np.ndarray, _Rows]:
+    """Vocabulary, idf and the unit-length sublinear tf-idf rows of `documents`.
+
+    The weighting is scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``: tf is
+    ``1 + ln(count)``, idf is ``1 + ln((1 + documents) / (1 + documents with the feature))``
+    and each row is scaled to length 1, as `_Block.vector` does at run time. The documents
+    are read one at a time into compact arrays, so their features need not all be in memory.
+    """
+    index: dict[str, int] = {}
+    indptr = array("q", [0])
+    indices = array("q")
+    counts = array("d")
+    for document in documents:
+        found = Counter(index.setdefault(feature, len(index)) for feature in document)
+        indices.extend(found)
+        counts.extend(found.values())
+        indptr.append(len(indices))
+    columns = np.frombuffer(indices, dtype=np.int64).astype(np.intp)
+    rows = len(indptr) - 1
+    idf = 1.0 + np.log((1.0 + rows) / (1.0 + np.bincount(columns, minlength=len(index))))
+    values = (1.0 + np.log(np.frombuffer(counts, dtype=np.float64))) * idf[columns]
+    pointers = np.frombuffer(indptr, dtype=np.int64).astype(np.intp)
+    lengths = np.diff(pointers)
+    filled = lengths > 0
+    norms = np.ones(rows)
+    if len(values):
+        norms[filled] = np.sqrt(np.add.reduceat(values**2, pointers[:-1][filled]))
+    values /= np.repeat(norms, lengths)
+    return index, idf, _Rows(pointers, columns, values)
+
+
+def _side_by_side(left: _Rows, right: _Rows, offset: int) -> _Rows:
+    """Each row of `left` followed by the same row of `right`, its columns moved by `offset`."""
+    left_lengths, right_lengths = np.diff(left.indptr), np.diff(right.indptr)
+    indptr = np.zeros(len(left_lengths) + 1, dtype=np.intp)
+    np.cumsum(left_lengths + right_lengths, out=indptr[1:])
+    row_of_entry = np.concatenate(
+        [
+            np.repeat(np.arange(len(left_lengths)), left_lengths),
+            np.repeat(np.arange(len(right_lengths)), right_lengths),
+        ]
+    )
+    order = np.argsort(row_of_entry, kind="stable")
+    indices = np.concatenate([left.indices, right.indices + offset])[order]
+    data = np.concatenate([left.data, right.data])[order]
+    return _Rows(indptr, indices, data)
+
+
+def _fit(matrix: _Rows, labels: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (a column per class) and intercepts of one logistic regression per class.
+
+    What scikit-learn's ``SGDClassifier(loss="log_loss", class_weight="balanced",
+    average=True)`` does, in mini-batches: each class is told apart from all others, its own
+    texts weighing ``texts / (classes * its texts)`` so that every class counts the same;
+    L2 regularisation; a step size falling as
+    ``LEARNING_RATE / (1 + REGULARISATION * LEARNING_RATE * texts seen)``; the texts
+    shuffled each epoch with a fixed seed, so every start gives the same model; and the
+    result is the mean of the weights over the steps from epoch `AVERAGE_FROM` on.
+
+    The weights are kept as ``scale * scaled``, so the L2 shrinking of all of them is one
+    multiplication, and their running sum as ``sum of scales * scaled + correction``
+    (Xu, 2011, "Towards optimal one pass large scale learning with averaged stochastic
+    gradient descent"), so a step touches only the features of its texts.
+    """
+    texts = len(labels)
+    features = int(matrix.indices.max()) + 1 if len(matrix.indices) else 0
+    scaled = np.zeros((features, classes))
+    correction = np.zeros((features, classes))
+    intercept = np.zeros(classes)
+    intercepts = np.zeros(classes)
+    scale, scales = 1.0, 0.0
+    own = np.eye(classes)[labels]
+    per_class = np.bincount(labels, minlength=classes)
+    balance = texts / (classes * np.maximum(per_class, 1))
+    pair_weight = np.where(own > 0, balance[labels][:, None], 1.0)
+    random = np.random.default_rng(0)
+    seen = averaged = 0
+    for epoch in range(EPOCHS):
+        order = random.permutation(texts)
+        shuffled = matrix.take(order)
+        row_of_entry = np.repeat(np.arange(texts), np.diff(shuffled.indptr))
+        for start in range(0, texts, BATCH):
+            stop = min(start + BATCH, texts)
+            batch = order[start:stop]
+            low, high = shuffled.indptr[start], shuffled.indptr[stop]
+            columns = shuffled.indices[low:high]
+            values = shuffled.data[low:high]
+            rows = row_of_entry[low:high] - start
+            scores = np.zeros((stop - start, classes))
+            if high > low:
+                starts = shuffled.indptr[start:stop] - low
+                filled = shuffled.indptr[start + 1 : stop + 1] - low > starts
+                products = values[:, None] * scaled[columns]
+                scores[filled] = np.add.reduceat(products, starts[filled], axis=0)
+            scores = scale * scores + intercept
+            error = (1.0 / (1.0 + np.exp(-scores)) - own[batch]) * pair_weight[batch]
+            rate = LEARNING_RATE / (1.0 + REGULARISATION * LEARNING_RATE * seen)
+            scale *= 1.0 - rate * REGULARISATION * (stop - start)
+            if high > low:
+                by_column = np.argsort(columns, kind="stable")
+                ordered = columns[by_column]
+                first = np.flatnonzero(np.diff(ordered, prepend=-1))
+                parts = (values[:, None] * error[rows])[by_column]
+                change = np.add.reduceat(parts, first, axis=0) * (-rate / scale)
+                touched = ordered[first]
+                scaled[touched] += change
+                correction[touched] -= scales * change
+            intercept -= rate * error.sum(axis=0)
+            seen += stop - start
+            if epoch >= AVERAGE_FROM:
+                scales += scale
+                intercepts += intercept
+                averaged += 1
+    scaled *= scales / averaged  # in place: the model's largest arrays, no copies
+    correction /= averaged
+    scaled += correction
+    return scaled, intercepts / averaged
+
+
 @lru_cache(maxsize=4)
 def _trained(texts_by_department: tuple[tuple[str, ...], ...]) -> _Model:
     """Fit the model on the training texts of each department (in department order).
@@ -261,44 +409,28 @@ def _trained(texts_by_department: tuple[tuple[str, ...], ...]) -> _Model:
     and benchmarks that build many routers from one file train once too.
     """
     texts = [text for department in texts_by_department for text in department]
-    labels = [
-        position for position, department in enumerate(texts_by_department) for _ in department
-    ]
+    labels = np.array(
+        [position for position, department in enumerate(texts_by_department) for _ in department],
+        dtype=np.intp,
+    )
     words = _Words()
     words.use_vocabulary(word for text in texts for word in tokens(text))
-    word_vectoriser = TfidfVectorizer(analyzer=words.features, sublinear_tf=True, dtype=np.float32)
-    gram_vectoriser = TfidfVectorizer(analyzer=words.grams, sublinear_tf=True, dtype=np.float32)
-    word_matrix = word_vectoriser.fit_transform(texts)
-    gram_matrix = gram_vectoriser.fit_transform(texts) * GRAM_WEIGHT
-    model = SGDClassifier(
-        loss="log_loss",
-        alpha=REGULARISATION,
-        class_weight="balanced",
-        max_iter=EPOCHS,
-        tol=None,
-        average=True,
-        random_state=0,
+    contents = [words.content(text) for text in texts]
+    word_index, word_idf, word_matrix = _tfidf(words.word_features(c) for c in contents)
+    gram_index, gram_idf, gram_matrix = _tfidf(
+        (gram for word in content for gram in word_grams(word)) for content in contents
     )
-    model.fit(hstack([word_matrix, gram_matrix]).tocsr(), labels)
-    coefficients = model.coef_.T.astype(np.float64)
-    if coefficients.shape[1] == 1:  # two departments: one column, for the second
-        coefficients = np.hstack([-coefficients / 2, coefficients / 2])
-        intercept = np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
-    else:
-        intercept = model.intercept_.astype(np.float64)
-    split = len(word_vectoriser.vocabulary_)
+    gram_matrix = _Rows(gram_matrix.indptr, gram_matrix.indices, gram_matrix.data * GRAM_WEIGHT)
+    coefficients, intercept = _fit(
+        _side_by_side(word_matrix, gram_matrix, len(word_index)),
+        labels,
+        len(texts_by_department),
+    )
+    split = len(word_index)
     return _Model(
         words,
-        _Block(
-            word_vectoriser.vocabulary_,
-            word_vectoriser.idf_.astype(np.float64),
-            coefficients[:split],
-        ),
-        _Block(
-            gram_vectoriser.vocabulary_,
-            gram_vectoriser.idf_.astype(np.float64),
-            coefficients[split:] * GRAM_WEIGHT,
-        ),
+        _Block(word_index, word_idf, coefficients[:split]),
+        _Block(gram_index, gram_idf, coefficients[split:] * GRAM_WEIGHT),
         intercept,
     )
 
@@ -316,7 +448,9 @@ class Classifier:
             raise ValueError("The router needs at least two departments to choose between.")
         self._ids = tuple(department.id for department in departments)
         self._index = {dep_id: position for position, dep_id in enumerate(self._ids)}
-        self._model = _trained(tuple(_training_texts(department) for department in departments))
+        texts = tuple(_training_texts(department) for department in departments)
+        with _TRAINING:
+            self._model = _trained(texts)
         self._learned: list[tuple[int, int | None, float]] = []
         self._learned_index: dict[str, list[tuple[int, float]]] = {}
         """Word feature -> (learned example, its value in the example's unit vector)."""
