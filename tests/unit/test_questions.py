@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +15,12 @@ from bot.context import Actor, IncomingMessage, Place
 from bot.errors import AlreadyProcessed
 from handlers.questions import commands as questions
 from handlers.questions import flow as question_flow
-from handlers.questions.routing import example_weight, pseudonym_code, question_router
+from handlers.questions.routing import (
+    QuestionRouter,
+    example_weight,
+    pseudonym_code,
+    question_router,
+)
 from storage.questions.models import Question, QuestionExample, QuestionNotice
 from tests.integration.question_support import write_departments
 from tests.unit.fakes import FakeAdapter, FakeBot, Sent, make_fake_bot
@@ -369,8 +376,30 @@ async def test_learned_examples_survive_a_restart(bot):
     await bot.say(MARIA, "!weiterleiten 1 mobilitaet")
     bot.services.state.clear()
     await questions.start_questions(bot.services)
-    learned = bot.services.state["questions"].classify(GLASFASER)
+    learned = (await question_router(bot.services)).classify(GLASFASER)
     assert learned.candidates.index("mobilitaet") < 2
+
+
+async def test_a_question_asked_while_the_router_trains_waits_for_it(bot, monkeypatch):
+    """Training runs in a worker thread: the start hook does not wait for it, and a question
+    that comes first is routed once it is done."""
+    release = threading.Event()
+    build = QuestionRouter.build
+
+    def held_build(*args):
+        release.wait(timeout=60)
+        return build(*args)
+
+    monkeypatch.setattr(QuestionRouter, "build", staticmethod(held_build))
+    bot.services.state.clear()
+    await questions.start_questions(bot.services)
+    assert "questions" not in bot.services.state
+    asking = asyncio.create_task(bot.say(ALICE, f"!frage {GLASFASER}", room=FORUM))
+    await asyncio.sleep(0.1)
+    assert not asking.done()
+    release.set()
+    assert len(await asking) == 2
+    assert GLASFASER in root_in(bot, DIGITAL).message.body
 
 
 async def test_learned_examples_age(bot):
