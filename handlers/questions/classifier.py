@@ -20,7 +20,7 @@ department. It runs on city servers without internet and without model downloads
 numpy: the features are weighted by tf-idf, one logistic regression per department is fitted
 by averaged mini-batch stochastic gradient descent with a fixed seed (so every start gives
 the same model; `_fit`), and classification is a sparse dot product. scikit-learn and scipy
-did the same before, but cost the bot about 130 MB and two seconds to import.
+did the same before, but cost the bot about 85 MB and a second to import.
 
 What staff teach by forwarding sits on top of the model as *learned examples* (`forward`): a
 question similar to a forwarded one gets evidence for the department it was forwarded to and
@@ -265,8 +265,8 @@ class _Rows:
     """A sparse matrix as compressed rows (scipy's CSR): row ``i`` has the values
     ``data[indptr[i]:indptr[i + 1]]`` in the columns ``indices[indptr[i]:indptr[i + 1]]``.
 
-    scipy and scikit-learn would do this, but importing them cost the bot about 130 MB and
-    two seconds at start (docs/questions.md); the model needs only a few lines of numpy.
+    scipy and scikit-learn would do this, but importing them cost the bot about 85 MB and a
+    second at start (docs/questions.md, "Start-up cost"); the model needs a few lines of numpy.
     """
 
     indptr: np.ndarray

@@ -317,7 +317,7 @@ print(sorted({name.split(".")[0] for name in sys.modules} & {"sklearn", "scipy"}
 
 
 def test_the_router_needs_neither_scikit_learn_nor_scipy():
-    """They cost the bot about 130 MB and two seconds at start (`python -m
+    """They cost the bot about 85 MB and a second at start (`python -m
     bench.router_startup`); numpy does the work. A fresh interpreter trains and classifies."""
     loaded = subprocess.run(
         [sys.executable, "-c", _TRAIN_AND_LIST_MODULES],
