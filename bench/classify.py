@@ -1,85 +1,144 @@
-"""Accuracy and speed of the question router: ``python -m bench.classify``.
+"""Accuracy, confidence, learning and speed of the question router: ``python -m bench.classify``.
 
-For every labelled file (JSON lines ``{"text": ..., "department": ...}``) it prints top-1 and
-top-3 accuracy overall and per department, how many questions reach `CONFIDENT` and how
-often those are right, and the most frequent confusions; then classifications per second in
-this one process (Python runs the router on one core). Everything also goes to
+The test set is ``bench/data/routing-frozen.jsonl``: 321 questions written for issue 15
+before any change to the router or its keywords, and never tuned against. Its SHA-256 is
+recorded below (`FROZEN_SHA256`) and checked on every run, so a changed file cannot pass for
+it. Its rows say the language (``lang``), the kind of writing (``tags``: short, long, typo,
+franconian, colloquial) and whether the question shares no keyword with its department's
+keyword list (``no_keyword``, checked by `bench.keyword_overlap`); each of these is a subset
+in the report.
+
+The other sets are development data: ``routing-dev.jsonl`` and ``routing-dev2.jsonl`` (their
+questions are also example questions of the shipped departments file, so their figures show
+how well the router fits what it was taught), ``routing-dev3.jsonl`` (once called held out,
+but the keyword lists were grown alongside it) and the maintainers' 45 shared examples next
+to the repository, if present. Development data may be looked at and tuned against; the
+frozen set may not.
+
+For every set and subset it prints top-1 and top-3 accuracy, the share of questions the
+router is unsure about and asks the citizen to choose (``asked``), the share of the others
+that went to the right department (``precision``, precision when confident) and the mean
+confidence. It does so for the router as shipped and for routers whose departments lost a
+random share of their keywords (``--drop-keywords 0.4 --seed 1``: 40 % of each department's
+keywords, chosen with seed 1), a stand-in for questions in words nobody listed.
+
+The learning curve replays development questions, shuffled with ``--seed``, through a router
+without any learned example: every question it gets wrong is forwarded by "staff" to the
+right department, as `!weiterleiten` does, and the router learns from it (for the new
+department and against the old one). Accuracy is reported per block of 50 questions (before
+each question's own forward) for the shipped router on ``routing-dev3.jsonl`` and for a
+"cold start" router (no example questions, 40 % of the keywords dropped) on all three
+development sets. The frozen set is never used for learning.
+
+Speed: "cold" is a freshly built router classifying every distinct question once; "warm" the
+same router going on through `TIMED_CLASSIFICATIONS` questions. Everything also goes to
 ``bench/results/classify.json``.
-
-By default it reads the two development sets (``routing-dev.jsonl`` and ``routing-dev2.jsonl``,
-both tuned against), the held-out set ``routing-heldout2.jsonl`` (written before the router
-was tuned and never tuned against) and the 45 shared examples of the maintainers next to the
-repository, if present.
-
-The confidence is meant to be calibrated: the mean confidence of a file's questions should be
-close to its top-1 accuracy ("calibration" in the report). Speed is measured twice: "cold", a
-freshly built router classifying every distinct question once (most words are new to its
-word cache), and "warm", the same router going on through `TIMED_CLASSIFICATIONS` questions.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import os
+import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.classify_command import default_departments_file, load_classifier
-from bot.config import example_departments_file
+from bot.app import question_classifier
+from bot.classify_command import default_departments_file
+from bot.config import Department, example_departments_file, load_departments
+from handlers.questions import classifier as router_module
 from handlers.questions.classifier import CONFIDENT, Classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "bench" / "data"
-DEFAULT_DATA = (
+FROZEN = DATA_DIR / "routing-frozen.jsonl"
+FROZEN_SHA256 = "d12cca71debc552ca47d6f8a7787c3b800662a848e2e916b75a70a9c1ec1b262"
+"""The frozen test set as committed in 06b5784, before any router change (issue 15)."""
+DEVELOPMENT = (
     DATA_DIR / "routing-dev.jsonl",
     DATA_DIR / "routing-dev2.jsonl",
-    DATA_DIR / "routing-heldout2.jsonl",
-    PROJECT_ROOT.parent / "shared" / "data" / "routing-sample.jsonl",
+    DATA_DIR / "routing-dev3.jsonl",
 )
+STREAM = (DATA_DIR / "routing-dev3.jsonl",)
+"""The learning stream: development data that is not among the departments file's examples."""
+SHARED_SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "routing-sample.jsonl"
+DEFAULT_DATA = (FROZEN, *DEVELOPMENT, SHARED_SAMPLE)
 RESULTS = PROJECT_ROOT / "bench" / "results" / "classify.json"
 TIMED_CLASSIFICATIONS = 5000
+BLOCK = 50
+
+
+@dataclass(frozen=True)
+class Question:
+    """One labelled question and what the file says about it."""
+
+    text: str
+    department: str
+    lang: str | None = None
+    tags: tuple[str, ...] = ()
+    no_keyword: bool = False
+
+    def groups(self) -> list[str]:
+        """The subsets of its file this question belongs to (besides "all")."""
+        found = [f"lang={self.lang}"] if self.lang else []
+        found.extend(f"tag={tag}" for tag in self.tags)
+        if self.no_keyword:
+            found.append("no_keyword")
+        return found
 
 
 @dataclass
 class Score:
-    """Top-1 and top-3 hits of one group of questions."""
+    """Top-1 and top-3 hits, and how the confident ones fared, of one group of questions."""
 
     questions: int = 0
     top1: int = 0
     top3: int = 0
+    confident: int = 0
+    confident_right: int = 0
+    confidence_sum: float = 0.0
 
-    def add(self, top1: bool, top3: bool) -> None:
+    def add(self, top1: bool, top3: bool, confidence: float) -> None:
         self.questions += 1
         self.top1 += top1
         self.top3 += top3
+        self.confidence_sum += confidence
+        if confidence >= CONFIDENT:
+            self.confident += 1
+            self.confident_right += top1
 
-    def rates(self) -> tuple[float, float]:
-        return self.top1 / max(self.questions, 1), self.top3 / max(self.questions, 1)
+    def rates(self) -> dict[str, float]:
+        n = max(self.questions, 1)
+        return {
+            "top1": self.top1 / n,
+            "top3": self.top3 / n,
+            "asked": 1 - self.confident / n,
+            "precision": self.confident_right / max(self.confident, 1),
+            "mean_confidence": self.confidence_sum / n,
+        }
 
 
 @dataclass
 class FileResult:
-    """Everything measured on one data file."""
+    """Everything measured on one data file with one router."""
 
     path: str
-    overall: Score = field(default_factory=Score)
-    confident: Score = field(default_factory=Score)
+    router: str
+    groups: dict[str, Score] = field(default_factory=dict)
     departments: dict[str, Score] = field(default_factory=dict)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
-    confidence_sum: float = 0.0
-
-    def mean_confidence(self) -> float:
-        return self.confidence_sum / max(self.overall.questions, 1)
 
 
-def read_labelled(path: Path, known: Sequence[str]) -> list[tuple[str, str]]:
-    """The (text, department) pairs of a JSON-lines file; unknown labels are an error."""
-    pairs = []
+def read_labelled(path: Path, known: Sequence[str]) -> list[Question]:
+    """The questions of a JSON-lines file; unknown labels are an error."""
+    questions = []
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -87,34 +146,84 @@ def read_labelled(path: Path, known: Sequence[str]) -> list[tuple[str, str]]:
             row = json.loads(line)
             if row["department"] not in known:
                 raise ValueError(f"{path}:{number}: unknown department {row['department']!r}")
-            pairs.append((row["text"], row["department"]))
-    return pairs
+            questions.append(
+                Question(
+                    row["text"],
+                    row["department"],
+                    row.get("lang"),
+                    tuple(row.get("tags", ())),
+                    bool(row.get("no_keyword", False)),
+                )
+            )
+    return questions
 
 
-def evaluate(classifier: Classifier, path: Path, pairs: list[tuple[str, str]]) -> FileResult:
-    result = FileResult(str(path))
-    for dep_id in classifier.departments:
-        result.departments[dep_id] = Score()
-    for text, expected in pairs:
-        answer = classifier.classify(text)
-        top1 = answer.department == expected
-        top3 = expected in answer.candidates[:3]
-        result.overall.add(top1, top3)
-        result.confidence_sum += answer.confidence
-        result.departments[expected].add(top1, top3)
-        if answer.confidence >= CONFIDENT:
-            result.confident.add(top1, top3)
+def check_frozen(path: Path) -> str | None:
+    """Why `path` is not the frozen set it claims to be, or None if it is (or is another file)."""
+    if path.resolve() != FROZEN.resolve():
+        return None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != FROZEN_SHA256:
+        return f"{path} changed: SHA-256 {digest}, expected {FROZEN_SHA256}"
+    return None
+
+
+def drop_keywords(
+    departments: Sequence[Department], share: float, seed: int
+) -> tuple[Department, ...]:
+    """The departments with `share` of each one's keywords removed, chosen with `seed`."""
+    rng = random.Random(seed)
+    result = []
+    for department in departments:
+        keywords = list(department.keywords)
+        dropped = set(rng.sample(range(len(keywords)), round(share * len(keywords))))
+        kept = tuple(word for i, word in enumerate(keywords) if i not in dropped)
+        result.append(dataclasses.replace(department, keywords=kept))
+    return tuple(result)
+
+
+def evaluate(
+    classifier: Classifier, path: Path, router: str, questions: Sequence[Question]
+) -> FileResult:
+    result = FileResult(str(path), router)
+    result.departments = {dep_id: Score() for dep_id in classifier.departments}
+    for question in questions:
+        answer = classifier.classify(question.text)
+        top1 = answer.department == question.department
+        top3 = question.department in answer.candidates[:3]
+        for group in ("all", *question.groups()):
+            result.groups.setdefault(group, Score()).add(top1, top3, answer.confidence)
+        result.departments[question.department].add(top1, top3, answer.confidence)
         if not top1:
-            result.confusions[(expected, answer.department)] += 1
+            result.confusions[(question.department, answer.department)] += 1
     return result
 
 
-def measure_speed(fresh: Classifier, texts: Sequence[str]) -> dict[str, float]:
-    """Classifications per second of a `fresh` router: cold over the distinct `texts`, then warm.
+def learning_curve(build: Callable[[], Classifier], stream: Sequence[Question]) -> list[float]:
+    """Top-1 accuracy per block of `BLOCK` questions while staff forward every wrong route."""
+    classifier = build()
+    hits: list[bool] = []
+    for question in stream:
+        answer = classifier.classify(question.text)
+        right = answer.department == question.department
+        hits.append(right)
+        if not right:
+            classifier.forward(question.text, question.department, answer.department)
+    return [
+        sum(hits[start : start + BLOCK]) / len(hits[start : start + BLOCK])
+        for start in range(0, len(hits), BLOCK)
+    ]
 
-    Cold, every question is classified once by a router that has classified nothing yet;
-    warm, the same router goes on through `TIMED_CLASSIFICATIONS` questions, cycling `texts`.
-    """
+
+def read_stream(paths: Sequence[Path], known: Sequence[str], seed: int) -> list[Question]:
+    """The questions of `paths`, shuffled with `seed`."""
+    stream = [question for path in paths for question in read_labelled(path, known)]
+    random.Random(seed).shuffle(stream)
+    return stream
+
+
+def measure_speed(fresh: Classifier, texts: Sequence[str]) -> dict[str, float]:
+    """Classifications per second of a `fresh` router: cold over the distinct `texts`, then warm."""
     distinct = list(dict.fromkeys(texts))
     started = time.perf_counter()
     for text in distinct:
@@ -135,47 +244,6 @@ def measure_speed(fresh: Classifier, texts: Sequence[str]) -> dict[str, float]:
     }
 
 
-def print_report(
-    results: list[FileResult], skipped: list[str], speed: dict[str, float], build_ms: float
-) -> None:
-    print(
-        f"{'data':<40} {'n':>4} {'top-1':>6} {'top-3':>6} {'confident':>10} {'right':>6}"
-        f" {'mean conf':>10}"
-    )
-    for result in results:
-        top1, top3 = result.overall.rates()
-        share = result.confident.questions / max(result.overall.questions, 1)
-        right = result.confident.rates()[0]
-        print(
-            f"{short(result.path):<40} {result.overall.questions:>4} {top1:>6.3f} {top3:>6.3f}"
-            f" {share:>10.2f} {right:>6.3f} {result.mean_confidence():>10.3f}"
-        )
-    print(
-        f"('confident': share with confidence >= {CONFIDENT}; 'right': top-1 among those;"
-        " 'mean conf': mean confidence, which a calibrated router keeps close to top-1)"
-    )
-    for reason in skipped:
-        print(f"skipped: {reason}")
-    for result in results:
-        print(f"\n{short(result.path)}, per department:")
-        print(f"  {'department':<12} {'n':>4} {'top-1':>6} {'top-3':>6}")
-        for dep_id, score in result.departments.items():
-            top1, top3 = score.rates()
-            print(f"  {dep_id:<12} {score.questions:>4} {top1:>6.3f} {top3:>6.3f}")
-        if result.confusions:
-            pairs = ", ".join(
-                f"{expected}->{got} {count}"
-                for (expected, got), count in result.confusions.most_common()
-            )
-            print(f"  confusions (expected->got): {pairs}")
-    print(
-        f"\nspeed on one core: cold {speed['cold_per_second']:,.0f} classifications/s "
-        f"({speed['cold_classifications']:,} distinct questions in {speed['cold_seconds']:.2f} s),"
-        f" warm {speed['per_second']:,.0f}/s ({speed['classifications']:,} in "
-        f"{speed['seconds']:.2f} s); model built in {build_ms:.0f} ms"
-    )
-
-
 def short(path: str) -> str:
     """`path` relative to the project root (``../shared/...`` for the shared data)."""
     resolved = Path(path).resolve()
@@ -185,16 +253,52 @@ def short(path: str) -> str:
     return path
 
 
+def print_table(results: Sequence[FileResult]) -> None:
+    print(
+        f"{'data':<34} {'subset':<16} {'router':<12} {'n':>4} {'top-1':>6} {'top-3':>6}"
+        f" {'asked':>6} {'precision':>9} {'mean conf':>9}"
+    )
+    for result in results:
+        name = Path(result.path).name
+        for group, score in result.groups.items():
+            rates = score.rates()
+            print(
+                f"{name:<34} {group:<16} {result.router:<12} {score.questions:>4}"
+                f" {rates['top1']:>6.3f} {rates['top3']:>6.3f} {rates['asked']:>6.3f}"
+                f" {rates['precision']:>9.3f} {rates['mean_confidence']:>9.3f}"
+            )
+    print(
+        f"(asked: share below CONFIDENT = {CONFIDENT}, offered the numbered choice; precision:"
+        " top-1 among the others, sent without asking)"
+    )
+
+
+def print_details(result: FileResult) -> None:
+    print(f"\n{short(result.path)} ({result.router}), per department:")
+    print(f"  {'department':<12} {'n':>4} {'top-1':>6} {'top-3':>6}")
+    for dep_id, score in result.departments.items():
+        rates = score.rates()
+        print(f"  {dep_id:<12} {score.questions:>4} {rates['top1']:>6.3f} {rates['top3']:>6.3f}")
+    if result.confusions:
+        pairs = ", ".join(
+            f"{expected}->{got} {count}"
+            for (expected, got), count in result.confusions.most_common()
+        )
+        print(f"  confusions (expected->got): {pairs}")
+
+
 def to_json(result: FileResult) -> dict[str, object]:
-    top1, top3 = result.overall.rates()
     return {
         "path": short(result.path),
-        "questions": result.overall.questions,
-        "top1": round(top1, 4),
-        "top3": round(top3, 4),
-        "confident": asdict(result.confident),
-        "mean_confidence": round(result.mean_confidence(), 4),
-        "departments": {dep_id: asdict(score) for dep_id, score in result.departments.items()},
+        "router": result.router,
+        "groups": {
+            group: {"questions": score.questions, **score.rates()}
+            for group, score in result.groups.items()
+        },
+        "departments": {
+            dep_id: {"questions": score.questions, **score.rates()}
+            for dep_id, score in result.departments.items()
+        },
         "confusions": [
             {"expected": expected, "got": got, "count": count}
             for (expected, got), count in result.confusions.most_common()
@@ -203,7 +307,11 @@ def to_json(result: FileResult) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.classify", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.classify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--departments",
         type=Path,
@@ -212,44 +320,133 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--data", type=Path, action="append", help="labelled JSON-lines file (repeatable)"
     )
+    parser.add_argument(
+        "--drop-keywords",
+        type=float,
+        action="append",
+        help="also measure with this share of each department's keywords removed"
+        " (repeatable; default 0.4; 0 for none)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed for dropping and shuffling")
+    parser.add_argument(
+        "--stream",
+        type=Path,
+        action="append",
+        help="labelled file replayed for the learning curve (repeatable; default: the"
+        " development sets)",
+    )
+    parser.add_argument(
+        "--no-compound-splitting",
+        action="store_true",
+        help="measure the router without splitting unknown compounds into known words",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
+    router_module.COMPOUND_SPLITTING = not args.no_compound_splitting
 
     departments_file = args.departments or default_departments_file(os.environ)
     problems: list[str] = []
-    started = time.perf_counter()
-    classifier = load_classifier(departments_file, problems)
-    build_ms = (time.perf_counter() - started) * 1000
-    if classifier is None:
+    departments = load_departments(departments_file, problems)
+    if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
+    shares = [share for share in (args.drop_keywords or [0.4]) if share > 0]
+    routers: dict[str, Callable[[], Classifier]] = {
+        "shipped": lambda: question_classifier(departments)
+    }
+    for share in shares:
+        reduced = drop_keywords(departments, share, args.seed)
+        routers[f"-{share:.0%} kw"] = lambda reduced=reduced: question_classifier(reduced)
+    started = time.perf_counter()
+    built = {name: build() for name, build in routers.items()}
+    build_ms = (time.perf_counter() - started) * 1000 / len(built)
 
-    results: list[FileResult] = []
+    known = built["shipped"].departments
+    data: list[tuple[Path, list[Question]]] = []
     skipped: list[str] = []
-    texts: list[str] = []
     for path in args.data or DEFAULT_DATA:
         if not path.is_file():
-            skipped.append(f"{path} does not exist")
+            skipped.append(f"{short(str(path))} does not exist")
             continue
+        problem = check_frozen(path)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
         try:
-            pairs = read_labelled(path, classifier.departments)
+            data.append((path, read_labelled(path, known)))
         except (ValueError, KeyError) as error:
             print(f"{path}: {error}", file=sys.stderr)
             return 2
-        results.append(evaluate(classifier, path, pairs))
-        texts.extend(text for text, _ in pairs)
-    if not texts:
+    if not data:
         print("No labelled questions to measure: " + "; ".join(skipped), file=sys.stderr)
         return 2
-    speed = measure_speed(load_classifier(departments_file, []) or classifier, texts)
 
-    print(f"departments: {short(str(departments_file))}, CONFIDENT = {CONFIDENT}\n")
-    print_report(results, skipped, speed, build_ms)
+    print(f"departments: {short(str(departments_file))}, seed {args.seed}\n")
+    results = [
+        evaluate(classifier, path, name, questions)
+        for path, questions in data
+        for name, classifier in built.items()
+    ]
+    print_table(results)
+    for reason in skipped:
+        print(f"skipped: {reason}")
+    for result in results:
+        if result.router == "shipped":
+            print_details(result)
+
+    cold = drop_keywords(
+        [dataclasses.replace(department, examples=()) for department in departments],
+        0.4,
+        args.seed,
+    )
+    streams = {
+        "shipped": (routers["shipped"], read_stream(args.stream or STREAM, known, args.seed)),
+        "cold start": (
+            lambda: question_classifier(cold),
+            read_stream(args.stream or DEVELOPMENT, known, args.seed),
+        ),
+    }
+    curves = {name: learning_curve(build, stream) for name, (build, stream) in streams.items()}
+    print(
+        f"\nlearning curve: staff forward every wrong route; top-1 per block of {BLOCK} before"
+        f" each question's own forward; streams shuffled with seed {args.seed}"
+    )
+    print(
+        f"  shipped: the shipped router on {len(streams['shipped'][1])} development questions"
+        " that are not among its examples"
+    )
+    print(
+        "  cold start: without any example and with 40 % of the keywords dropped, on all"
+        f" {len(streams['cold start'][1])} development questions"
+    )
+    print(f"  {'block':>5} " + " ".join(f"{name:>12}" for name in curves))
+    for block in range(max(len(curve) for curve in curves.values())):
+        row = " ".join(
+            f"{curve[block]:>12.3f}" if block < len(curve) else f"{'':>12}"
+            for curve in curves.values()
+        )
+        print(f"  {block + 1:>5} {row}")
+
+    texts = [question.text for _, questions in data for question in questions]
+    speed = measure_speed(routers["shipped"](), texts)
+    print(
+        f"\nspeed on one core: cold {speed['cold_per_second']:,.0f} classifications/s "
+        f"({speed['cold_classifications']:,} distinct questions in {speed['cold_seconds']:.2f} s),"
+        f" warm {speed['per_second']:,.0f}/s ({speed['classifications']:,} in "
+        f"{speed['seconds']:.2f} s); model built in {build_ms:.0f} ms"
+    )
     report = {
         "departments_file": short(str(departments_file)),
         "confident_threshold": CONFIDENT,
+        "seed": args.seed,
+        "drop_keywords": shares,
         "files": [to_json(result) for result in results],
         "skipped": skipped,
+        "learning_curve": {
+            "block": BLOCK,
+            "questions": {name: len(stream) for name, (_, stream) in streams.items()},
+            "top1": curves,
+        },
         "speed": {**speed, "build_ms": round(build_ms, 1)},
         "python": sys.version.split()[0],
     }

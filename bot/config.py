@@ -187,6 +187,8 @@ class Settings:
     """Who is responsible for the data under the DSGVO; empty: `!datenschutz` says it is unset."""
     privacy_contact: str = ""
     """How people reach the controller or its data protection officer (address, e-mail)."""
+    question_example_half_life_days: int = 180
+    """Days after which a learned routing example counts half as much (0: it never ages)."""
     retention_questions_days: int = 180
     """Days after a question is closed before it and its answers are deleted."""
     retention_workshops_days: int = 90
@@ -566,6 +568,7 @@ _NUMBERS = (
     # Settings field, variable, default, minimum, maximum.
     ("idea_rate", "BOT_IDEA_RATE", 5, 0, 10_000),
     ("idea_report_threshold", "BOT_IDEA_REPORT_THRESHOLD", 3, 1, 1_000),
+    ("question_example_half_life_days", "BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS", 180, 0, 36_500),
     ("retention_questions_days", "BOT_RETENTION_QUESTIONS_DAYS", 180, 1, 36_500),
     ("retention_workshops_days", "BOT_RETENTION_WORKSHOPS_DAYS", 90, 1, 36_500),
 )

@@ -71,7 +71,6 @@ class IdeaCategories:
             return None
         if self._classifier is None:
             return self._ids[0]
-        result = self._classifier.classify(text)
-        if result.confidence <= 1 / len(self._ids) + 1e-9:
-            return None  # no known word: every department is equally (un)likely
-        return result.department
+        if not self._classifier.recognises(text):
+            return None  # no known word: letter groups are no reason for a category
+        return self._classifier.classify(text).department

@@ -1,10 +1,11 @@
 """Finding ideas that say the same thing, in German (and English) chat text.
 
-Text becomes a set of *stems*: lower case, umlauts and their ae/oe/ue spellings folded to the
-plain vowel (Ständer, Staender and Stander all become "stander"), ß as ss, common
-inflection endings removed, stop words dropped. Compounds are matched through the
-vocabulary: "radstand" (Radständer) and "fahrradstand" (Fahrradständer) match because one
-ends with the other.
+Text becomes a set of *stems*, with the normaliser the question router uses too
+(`handlers.text.normalise`): lower case, umlauts and their ae/oe/ue spellings folded to the
+plain vowel (Ständer, Staender and Stander all become "stander"), ß as ss, Snowball German
+stems, stop words dropped (place names are kept: they tell ideas apart). Compounds are
+matched through the vocabulary: "radstand" (Radständer) and "fahrradstand" (Fahrradständer)
+match because one ends with the other.
 
 Lookup uses an inverted index (stem -> idea numbers) plus two sorted vocabularies (stems, and
 stems written backwards) for the compound matches, so a query touches only the ideas sharing
@@ -21,11 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from handlers.text.normalise import STOPWORDS, fold, german_stem, is_noise, word_list
+
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_FOLDS = (("ä", "a"), ("ö", "o"), ("ü", "u"), ("ae", "a"), ("oe", "o"), ("ue", "u"), ("ß", "ss"))
-_SUFFIXES = ("ern", "en", "er", "es", "em", "e", "n", "s")
-MIN_STEM = 3
-"""Stems keep at least this many letters; shorter words are left as they are."""
 MIN_PART = 3
 """A compound part (and the rest of the compound) must be this long to count as a match."""
 PARTIAL_WEIGHT = 0.8
@@ -41,42 +40,13 @@ COMMON_MIN_POSTINGS = 1000
 COMMON_MIN_POSTINGS) is "common": it raises scores of ideas found through rarer words only."""
 
 
-def fold(word: str) -> str:
-    """Lower case with umlauts, their ae/oe/ue spellings and ß folded to one spelling."""
-    word = word.casefold()
-    for written, folded in _FOLDS:
-        word = word.replace(written, folded)
-    return word
-
-
-_STOP_WORD_TEXT = """
-    aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei
-    beim bin bis bitte bzw da dabei damit dann das dass dem den denn der des dessen die dies
-    diese diesem diesen dieser dieses doch dort du durch ein eine einem einen einer eines
-    einfach endlich er es etwa etwas euch fur gibt gut gute guten habe haben hat hier ich ihr
-    im immer in ins ist ja jede jedem jeden jeder jedes jetzt kann kein keine konnen konnte
-    man mal mehr mein meine mich mir mit muss mussen nach neue neuen nicht noch nur ob oder
-    ohne sehr sein seine sich sie sind so soll sollen sollte sollten sowie uber um und uns
-    unser unsere unter viel viele vom von vor war waren warum was weil wenig weniger wenn
-    werden wie wieder will wir wird wo wurde wurden zu zum zur zwischen idee ideen vorschlag
-    a an and are be by for from in is it more of on or please should that the this to with
-    we would idea
-    """
-STOP_WORDS = frozenset(fold(word) for word in _STOP_WORD_TEXT.split())
-"""Written in folded form already; folded again so a later edit cannot get it wrong."""
+IDEA_WORDS = word_list("idea-words")
+"""Words every idea uses about itself ("Idee", "Vorschlag"): stop words for ideas only."""
 
 
 def stem(word: str) -> str:
-    """A rough German stem: folded, and up to two inflection endings removed."""
-    word = fold(word)
-    for _ in range(2):
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-                word = word[: -len(suffix)]
-                break
-        else:
-            break
-    return word
+    """The Snowball German stem of a word, folded (`handlers.text.normalise`)."""
+    return german_stem(fold(word))
 
 
 def stems(text: str, known: dict[str, str] | None = None) -> frozenset[str]:
@@ -101,11 +71,13 @@ def stems(text: str, known: dict[str, str] | None = None) -> frozenset[str]:
 
 
 def _content_stem(word: str) -> str:
+    """The stem of a content word; "" for stop words. Place names count: a bench "am Mainufer"
+    is another idea than a bench "im Ringpark"."""
     folded = fold(word)
-    if len(folded) < 2 or folded in STOP_WORDS:
+    if is_noise(folded, places=False) or folded in IDEA_WORDS:
         return ""
-    stemmed = stem(folded)
-    return "" if stemmed in STOP_WORDS else stemmed
+    stemmed = german_stem(folded)
+    return "" if stemmed in STOPWORDS else stemmed
 
 
 @dataclass(frozen=True)

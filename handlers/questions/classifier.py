@@ -1,610 +1,103 @@
 """Route a citizen's question to the department that can answer it.
 
-The router is a multinomial naive Bayes model over word stems. Its training data is the
-departments file itself (name, scope, keywords and example questions of each department)
-plus the questions experts re-routed to another department (`Classifier.learn`). It was
-chosen over anything larger because it has to run on city servers without internet and
-without model downloads, classify thousands of questions per second on one core, and let an
-expert see why a question went where it went: every word's vote is a table look-up.
+The router is a logistic regression per department over two kinds of features of the question:
 
-Chat German defeats exact word matching, so the text is normalised first:
+* **words**: content words (`handlers.text.normalise`: stopwords and place names dropped) as
+  their Snowball German *and* English stems, since one chat mixes both, and pairs of
+  neighbouring stems (``care home``, ``gelb sack``); a word the router has never seen is read
+  as the known word one or two typos away, if there is one (rapidfuzz);
+* **letter n-grams** (3 to 5 letters) of the folded content words: they carry what a
+  department's text *means* beyond its literal words to new words that share a part with
+  them: compounds (``Ringpark`` shares ``park``, ``Fahrradbügel`` shares ``fahrrad``),
+  inflections the stemmer misses, and many typos.
 
-* case, umlauts and their ASCII spellings are folded to one form (``Müll``, ``Muell`` and
-  ``muell`` become ``mull``), as are ``ß`` and ``ss``;
-* stopwords (German and English, including chat filler and generic verbs) and the place names
-  of the city and the county of Würzburg are dropped: "in Heidingsfeld" says nothing about
-  the topic of a question;
-* inflections are stripped by a light suffix stemmer (``Ampeln`` and ``Ampel``, ``Kindern``
-  and ``Kind``, ``tickets`` and ``ticket`` meet);
-* compounds the departments file does not know are split into parts it does know
-  (``Radwegebeleuchtung`` becomes ``radweg`` + ``beleuchtung``); of a compound that cannot be
-  split completely the known first and last parts are kept (``Heuchelhofbad`` is a ``bad``,
-  a ``Klimaschutzstrategie`` is about ``klimaschutz``), unless it ends like a street or
-  square, which only says where, not what (``Domstraße``, ``Barbarossaplatz``);
-* an unknown word one typo (insertion, deletion, substitution or transposition) away from a
-  known one is read as that word (``wohngled`` as ``wohngeld``);
-* two words that a keyword writes together or as a phrase are read as one (``bayern id``,
-  ``care home``: "care" alone could be day care).
+Compound splitting was measured and is not used: the letter n-grams already reach the parts
+of a compound (see docs/questions.md, "How the router decides").
 
-Then every word votes with its log-likelihood per department; the parts of a known compound
-vote too, quietly (``Pflegeheimplatz`` also says ``pflegeheim``), and a word the router has
-never seen in any form votes very quietly with its letter n-grams. The summed votes become a
-calibrated confidence (`TEMPERATURE`), and `CONFIDENT` decides whether a question is routed
+It is trained at start, in under a second, from the departments file: the name, every item
+of the scope, every keyword and every example question is one training text of its
+department. It runs on city servers without internet and without model downloads, in plain
+numpy: the features are weighted by tf-idf, one logistic regression per department is fitted
+by averaged mini-batch stochastic gradient descent with a fixed seed (so every start gives
+the same model; `_fit`), and classification is a sparse dot product. scikit-learn and scipy
+did the same before, but cost the bot about 85 MB and a second to import.
+
+What staff teach by forwarding sits on top of the model as *learned examples* (`forward`): a
+question similar to a forwarded one gets evidence for the department it was forwarded to and
+against the one it came from, in proportion to how similar it is and how recent the forward
+is (`LearnedExample.weight`, see `BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS`). A learned example
+that was wrong is removed by staff, and the router is rebuilt without it.
+
+The softmax of the scores is the confidence; `CONFIDENT` decides whether a question is routed
 at once or the citizen chooses among the top three.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-import unicodedata
+import threading
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol, TypeVar
 
-CONFIDENT = 0.7
-"""Route at once from this confidence up; below it, offer the citizen the top candidates.
+import numpy as np
 
-The confidence is calibrated (see `TEMPERATURE`): a question routed with 0.7 goes to the
-right department about seven times in ten. On the held-out set (`routing-heldout2.jsonl`)
-93 % of the questions reach it and 98.5 % of those go to the right department; of the rest,
-the top choice is right three times in four and the right department is among the three
-offered in 24 of 25.
-On the development sets with 40 % of the keywords removed (a stand-in for questions in words
-the departments file does not list) about 89 % reach it and 97 % of those are right.
-Measured with `python -m bench.classify`.
+from handlers.text.normalise import (
+    Speller,
+    fold,
+    german_stem,
+    is_noise,
+    split_compound,
+    stems,
+    tokens,
+)
+
+CONFIDENT = 0.6
+"""Route at once from this confidence up; below it, offer the citizen the top three.
+
+Chosen on development data (`routing-dev3.jsonl`, not used for training) so that questions
+routed without asking go to the right department at least 98 % of the time; the frozen test
+set's figures are in docs/questions.md (`python -m bench.classify`).
 """
 
-# How much each source of a department's text counts. The name and scope are short and
-# central; keywords are the bulk of the vocabulary; an expert's correction is the most
-# trustworthy evidence there is, so it counts most.
-WEIGHT_NAME = 3.0
-WEIGHT_SCOPE = 2.0
-WEIGHT_KEYWORD = 1.0
-WEIGHT_EXAMPLE = 0.5
-WEIGHT_LEARNED = 3.0
-# A word counts once per source, whatever its inflections ("Bus", "Busse", "bus"), plus a
-# little for every further keyword entry it occurs in: "care" in a dozen care phrases says
-# more about health than "care" in "day care" says about schools.
-WEIGHT_REPEAT = 0.5
-# A word that only example questions use (no name, scope, keyword or correction does) is
-# usually phrasing ("fällt", "läuft", "Vater"), not topic: it counts this much less.
-WEIGHT_PHRASING = 0.4
-# The parts of a known compound vote besides the whole word ("Pflege|heim|platz"), quietly.
-WEIGHT_PART = 0.3
-# A word the router has never seen in any form (not even as a compound part or one typo
-# away) votes with the mean log-likelihood of its letter 4- and 5-grams, taken from the
-# known words. On the development sets with 40 % of the keywords removed, this puts about one
-# question in a hundred more in first place and 1-2 more among the top three; on words the
-# router knows, it never votes.
-WEIGHT_BACKOFF = 1.0
-GRAM_SMOOTHING = 0.5
-
-# Additive smoothing and the total (weighted) word count every department profile is scaled
-# to, so that a department with a long keyword list is not penalised for it.
-SMOOTHING = 0.1
-PROFILE_MASS = 300.0
-# Temperature of the softmax that turns summed log-likelihoods into a confidence. Naive Bayes
-# counts related words as independent evidence and the smoothing is arbitrary, so the plain
-# posterior (1.0) is no probability: it was under-confident by 10-15 points. 0.6 minimises
-# the log-loss on the development sets with 25-40 % of the keywords removed, where the mean
-# confidence then matches the accuracy; on questions in known words it stays a little
-# under-confident (mean 0.92 at 97 % top-1 on the held-out set).
-TEMPERATURE = 0.6
-
-_MIN_PART = 3
-_MIN_PARTIAL = 4
-_MIN_FUZZY = 5
-_MIN_HEAD = 5
-_LINKERS = ("s", "n", "e", "en", "er", "es", "ns")
-_STREET_HEADS = frozenset(
-    {"strasse", "str", "gasse", "allee", "ring", "weg", "steig", "pfad", "kai", "platz", "ufer"}
-)
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+REGULARISATION = 3e-5
+"""L2 regularisation strength of the logistic regression (smaller: fits the training text more
+closely). Chosen on development data."""
+EPOCHS = 10
+"""Passes of stochastic gradient descent over the training texts. Chosen on development data
+with the other training constants below: 20 (in batches of 64) changed top-1 on
+`routing-dev3.jsonl` by one question and took about 70 % longer."""
+BATCH = 32
+"""Training texts per step of gradient descent."""
+LEARNING_RATE = 1.0
+"""Step size at the start (per text); chosen on development data."""
+AVERAGE_FROM = 3
+"""The first epoch whose weights count in the averaged model: the early ones are far off."""
+GRAM_WEIGHT = 0.6
+"""How much the letter n-gram block counts against the word block (each is unit length)."""
+GRAM_SIZES = (3, 5)
+COMPOUND_SPLITTING = True
+"""Read an unknown compound of two known words as both words (measured: docs/questions.md)."""
+LEARNED_FOR = 6.0
+"""What a forwarded question identical to the new one adds to the score of the department it
+was forwarded to (a similar one adds this times its similarity). Chosen on development data:
+twice as much made the learning curve worse (`python -m bench.classify`)."""
+LEARNED_AGAINST = 3.0
+"""What it takes from the department it was forwarded away from."""
+LEARNED_MIN_SIMILARITY = 0.3
+"""Learned examples less similar than this (cosine of word features) say nothing."""
+Key = TypeVar("Key")
+_REMEMBERED = 50_000
+"""Stems (and spelling answers) remembered per word, at most: chat brings new words forever."""
+_TRAINING = threading.Lock()
+"""Held while training: the question router and the idea categories are built in worker
+threads at the same time, and the second should take the first's model, not train again."""
 _HINT = re.compile(r"^\s*#([^\s#]+)")
-_DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
-_SUFFIX_ENDS = frozenset("egmnrs")  # the last letters of every ending `stem` removes
-# English words the German endings would turn into other words ("care" into "car").
-_UNSTEMMED = frozenset({"care", "parken"})
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents and umlauts, and map ae/oe/ue/ß to the same form.
-
-    Umlauts become their base vowel rather than the ASCII digraph, so that umlaut plurals meet
-    their singular (``Plätze``/``Platz``, ``Bäume``/``Baum``); for the same reason the
-    digraphs ``ae``, ``oe`` and ``ue`` are folded too. Some words that never had an umlaut
-    change as well (``neue`` becomes ``neu``), which is harmless because queries and the
-    training text are folded alike.
-    """
-    text = text.casefold()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(char for char in text if not unicodedata.combining(char))
-    for digraph, vowel in _DIGRAPHS:
-        text = text.replace(digraph, vowel)
-    return text
-
-
-def _folded(words: str) -> frozenset[str]:
-    return frozenset(fold(words).split())
-
-
-# Words that say nothing about a topic: function words, question words, chat filler and the
-# verbs every question uses ("gibt es", "beantragen", "zuständig"), folded. "main" is the
-# river and the English adjective alike.
-STOPWORDS = _folded(
-    """
-    a ab aber ach acht alle allem allen aller alles als also alt alte alten alter am an
-    ander andere anderem anderen anderer anderes anders anmelden anmeldung ansprechpartner
-    auch auf aufs aus bald beantrage beantragen beantragt bei beide beim bekomm bekomme
-    bekommen bekommt billig bin bis bisher bist bitte brauche brauchen braucht bzw ca da
-    dabei dafür daher damit dank danke dann dar daran darauf darüber darum das dass dasselbe
-    dauer dauern dauert dazu dein deine deinem deinen deiner dem den denen denn der deren
-    des deshalb dessen die dies diese diesem diesen dieser dieses doch dort dran drauf drei
-    drin dringend drum du durch eben eh ehm eig eigentlich ein eine einem einen einer eines
-    einfach einige einmal eins einzige endlich er erlaubt es etc etwa etwas etz euch euer
-    eure evtl fast fehlen fehlt fei find finden frage fragen fünf für fürs gab ganz gar
-    geben gefunden gegen gehen geht gell gemacht gemeinde genau geplant gerade gern gerne
-    gestellt gestern gesucht gewesen gibt gibts ging gleich groß große großen günstig
-    günstige günstiger gut gute guten hab habe haben hallo halt hat hätte hatten helfen
-    heute hey hi hier hilfe hilft hin hinter hoch hohe hoher ich ihm ihn ihnen ihr ihre
-    ihrem ihren ihrer im immer in info information informationen infos ins irgendwie
-    irgendwo isch ist ja jahr jahre jahren je jede jedem jeden jeder jedes jemand jetzt kann
-    kannst kaputt kein keine keinem keinen keiner klein kleine kleinen können konnte konnten
-    kosten kostet kreis kriegen kümmert landkreis lang lange langer lassen leider liegen
-    liegt los mach machen macht mal man manche mehr mein meine meinem meinen meiner melden
-    meldet mer mich minuten mir mit möglich moin monat monate monaten morgen muss müssen
-    musste nach nächste nähe ne ned nee nehmen nem nen ner net neu neuen neuer nicht nichts
-    nie nimmt nix noch nun nur ob oder öffnungszeit öffnungszeiten ohne ok okay ort orte
-    orten problem probleme rein sag sagen schlecht schon sechs sehen sehr sei seid sein
-    seine seinem seinen seiner seit seitdem servus sich sie sieben sieht sind so soll sollen
-    sollte sollten sondern sowas stadt stadtteil statt stelle stellen stellt stimmt stunde
-    stunden suche suchen sucht tag tage tagen termin termine teuer teurer thema über übers
-    uhr um und uns unser unsere unserem unseren unserer unter unterstützen unterstützung usw
-    viel viele vielen vielleicht vier vom von vor wann war wäre waren warum was weil weit
-    welche welchem welchen welcher welches wem wen wenn wer werden weshalb wie wieder wieso
-    wieviel will wir wird wirklich wo woche wochen wohl wollen wollte wurde wurden zb zehn
-    zu zum zur zuständig zuständigkeit zwar zwei zwischen
-    about after again all already and any anyone anything are as at be been before big but
-    by can cannot cant city could did do done dont does doesn enough for from get gets
-    getting go going got had has have having hello help here how i if into is isn it its
-    just know let like main me more most much my near nearest need new no not now of off
-    often on one only open or other our out over please really run runs s should since some
-    someone something still t than thank thanks that the their them then there these they
-    this those to today too town up us very want we were what when where which who why with
-    would yes yet you your
-    """
-) | _folded(
-    # Chat words that carry no topic either: generic verbs ("funktioniert", "kommt"),
-    # complaints ("katastrophal"), times ("abends", "montags"), "English" and "speak".
-    """
-    kommt komme kommen kam komm funktioniert funktionieren funktioniere klappt klappen
-    passiert passieren tun tut getan passt gilt gelten bringt bringen sitzt steht stehen
-    fertig dauernd ständig ständige überhaupt überall ewig unmöglich katastrophal
-    katastrophe schlimm furchtbar schrecklich nervig nervt toll super schade total echt
-    wenig weniger wenige knapp genug ganze ganzen kurz kürzlich neulich letzte letzten
-    letztes nächsten nächstes montag dienstag mittwoch donnerstag freitag samstag montags
-    abend abends morgens mittags nachmittags vormittags später demnächst künftig zukünftig
-    aktuell aktuelle aktuellen derzeit momentan zurzeit leute niemand wegen trotz trotzdem
-    obwohl während antwort antworten bescheid wissen erfahren nachfragen schreiben schreibe
-    anrufen rufen wende wenden kontakt kontaktieren ansprechen zuständige zuständigen
-    verantwortlich darf dürfen möchte möchten sagt gesagt meint glaube denke bisschen paar
-    entscheidet entscheiden nutzen nutzt benutzen abgeholt kostenlos kostenlose kostenlosen
-    gratis way time times week weeks month months year years tomorrow tonight morning good
-    best feel talk say said tell told ask asked question questions problems issue issues
-    thing things many every always never sometimes english englisch speak speaks speaking
-    speaker speakers available possible able without around through because maybe somebody
-    anybody live living moved bestellen bestelle bestellt verloren verlieren fällt bietet
-    bieten angeboten anbieten
-    """
-)
-
-PLACE_NAMES = frozenset(
-    variant
-    for name in _folded(
-        """
-        wurzburg wu altstadt zellerau durrbachtal grombuhl lindleinsmuhle frauenland sanderau
-        heidingsfeld heuchelhof steinbachtal versbach lengfeld rottenbauer mainviertel pleich
-        hubland keesburg oberdurrbach unterdurrbach durrbachau sieboldshohe
-        altertheim aub bergtheim bieberehren butthard eibelstadt eisenheim eisingen erlabrunn
-        estenfeld frickenhausen gaukonigshofen gelchsheim gerbrunn geroldshausen giebelstadt
-        greussenheim guntersleben hausen helmstadt hettstadt hochberg holzkirchen kirchheim
-        kist kleinrinderfeld kurnach leinach margetshochheim neubrunn oberpleichfeld
-        ochsenfurt prosselsheim randersacker reichenberg remlingen riedenheim rimpar rottendorf
-        rottingen sommerhausen sonderhofen tauberrettersheim theilheim thungersheim uettingen
-        unterpleichfeld veitshochheim waldbrunn waldbuttelbrunn winterhausen zell
-        lindelbach gossmannsdorf tuckelhausen hopferstadt innenstadt stadtmitte zentrum
-        downtown marktplatz residenzplatz domplatz dom
-        """
-    )
-    for variant in (name, name + "er", name + "s", name + "ern")
-)
-"""Districts of Würzburg, municipalities (and a few villages) of the Landkreis Würzburg and
-words for the town centre and its main squares, folded, with their adjective and genitive
-forms (``Würzburger``, ``Höchbergs``). "In der Innenstadt" or "am Marktplatz" is asked
-about parking, shops, trees and WLAN alike."""
-
-
-def stem(word: str) -> str:
-    """Strip German (and a few English) inflection suffixes from a folded word.
-
-    Deliberately light: it only has to make the inflected forms of one word meet, not find
-    linguistic roots, and over-stripping is harmless as long as queries and training text are
-    stemmed alike. A trailing double letter is collapsed so that ``Bus``/``Busse`` and
-    ``Fuß``/``Füße`` meet.
-    """
-    word = _strip_suffixes(word)
-    if len(word) > 3 and word[-1] == word[-2]:
-        word = word[:-1]
-    return word
-
-
-def _strip_suffixes(word: str) -> str:
-    """Remove up to two inflection endings (``Kindern`` -> ``kinder`` -> ``kind``).
-
-    A bare ``-n`` is only an ending after ``l`` or ``r`` (``Ampeln``, ``Federn``), never in
-    ``Bahn`` or ``Termin``; a bare ``-s`` never after ``s``, ``u`` or ``i`` (``Bus``, ``Haus``,
-    ``Kreis``).
-    """
-    if len(word) <= 3 or word[-1] not in _SUFFIX_ENDS or not word.isalpha():
-        return word
-    for suffix, replacement in (
-        ("ungen", "ung"),
-        ("heiten", "heit"),
-        ("keiten", "keit"),
-        ("nissen", "nis"),
-        ("nisse", "nis"),
-        ("innen", ""),
-        ("ies", "y"),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:
-            word = word[: -len(suffix)] + replacement
-            break
-    for _ in range(2):
-        if word in _UNSTEMMED:
-            break
-        for suffix in ("ern", "em", "en", "er", "es", "ing", "e", "n", "s"):
-            if (
-                word.endswith(suffix)
-                and len(word) - len(suffix) >= 3
-                and not (suffix == "n" and word[-2] not in "lr")
-                and not (suffix == "s" and word[-2] in "siu")
-            ):
-                word = word[: -len(suffix)]
-                break
-        else:
-            break
-    return word
-
-
-# Inflected stopwords ("Landkreises", "Informationen") are noise too; short stems are left
-# out because they collide with real words ("nur" with "nurse", "mus" from "muss" with "Museen").
-_STREET_STEMS = frozenset(stem(head) for head in _STREET_HEADS)
-# Heads that name a road even after a known word ("Dom|straße", "Röntgen|ring"); "platz" and
-# "weg" are topics after one ("Kita|platz", "Schul|weg") and places only after a name.
-_ROAD_STEMS = _STREET_STEMS - {stem("platz"), stem("weg")}
-_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS if len(stem(word)) >= 4)
-
-
-def _tokens(text: str) -> list[str]:
-    """Folded words; a hyphenated word of letters is one word (``E-Auto`` is ``eauto``)."""
-    words: list[str] = []
-    for match in _WORD.findall(fold(text)):
-        joined = match.replace("-", "")
-        if "-" in match and not joined.isalpha():
-            words.extend(match.split("-"))
-        else:
-            words.append(joined)
-    return words
-
-
-def _is_noise(word: str, stemmed: str) -> bool:
-    """Too short, a number, a stopword (in any inflection) or a place name."""
-    return (
-        len(word) < 2
-        or word.isdigit()
-        or word in STOPWORDS
-        or word in PLACE_NAMES
-        or stemmed in _STOP_STEMS
-    )
-
-
-def _osa_distance_at_most_one(a: str, b: str) -> bool:
-    """True if `a` and `b` differ by at most one insertion, deletion, substitution or swap."""
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    prefix = 0
-    while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
-        prefix += 1
-    if len(a) == len(b):
-        if a[prefix + 1 :] == b[prefix + 1 :]:
-            return True
-        return (
-            prefix + 1 < len(a)
-            and a[prefix] == b[prefix + 1]
-            and a[prefix + 1] == b[prefix]
-            and a[prefix + 2 :] == b[prefix + 2 :]
-        )
-    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
-    return longer[prefix + 1 :] == shorter[prefix:]
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-class _Lexicon:
-    """The words the router has seen, for splitting compounds and correcting typos.
-
-    `stems` counts the stems of the training words. A compound may start with a training word
-    as written, stemmed, or stemmed without its collapsed double letter (``schadstoff`` in
-    ``Schadstoffmobil``, learnt from ``Schadstoffe``), and end in any known stem or in the
-    last part of a known compound (``ständer`` from ``Fahrradständer`` splits ``Radständer``).
-    `_near` maps each stem and each of its one-letter deletions back to the stem (the
-    symmetric-deletion index of SymSpell), so that finding the known words one typo away from
-    a word costs a handful of dictionary look-ups instead of a vocabulary scan.
-    """
-
-    def __init__(self) -> None:
-        self.stems: Counter[str] = Counter()
-        self._surfaces: set[str] = set()
-        self._starts: set[str] = set()
-        self._heads: set[str] = set()
-        self._near: dict[str, set[str]] = {}
-        self._memo: dict[str, str] = {}
-
-    def _stem(self, word: str) -> str:
-        """`stem`, remembered: splitting compounds stems the same substrings again and again."""
-        found = self._memo.get(word)
-        if found is None:
-            found = self._memo[word] = stem(word)
-        return found
-
-    def add(self, text: str) -> None:
-        """Learn the words of `text`; call `derive_heads` after the last text of a batch."""
-        for word in _tokens(text):
-            stemmed = self._stem(word)
-            if _is_noise(word, stemmed):
-                continue
-            if stemmed not in self.stems and len(stemmed) >= _MIN_FUZZY - 1:
-                for variant in {stemmed} | _deletions(stemmed):
-                    self._near.setdefault(variant, set()).add(stemmed)
-            self.stems[stemmed] += 1
-            self._surfaces.add(word)
-            self._heads.add(stemmed)
-            self._starts.update(
-                part
-                for part in (word, stemmed, _strip_suffixes(word))
-                if len(part) >= _MIN_PART and part not in STOPWORDS
-            )
-
-    def add_phrases(self, text: str) -> None:
-        """Learn the adjacent word pairs of a keyword phrase as words ("care home")."""
-        words = [(word, _is_noise(word, self._stem(word))) for word in _tokens(text)]
-        for (first, noise), (second, more_noise) in itertools.pairwise(words):
-            if not noise and not more_noise:
-                self.stems[self._stem(first + second)] += 1
-
-    def derive_heads(self) -> None:
-        """Learn the last parts of known compounds: the rest after their longest known start."""
-        for word in self._surfaces:
-            start = next(
-                (
-                    end
-                    for end in range(len(word) - _MIN_PARTIAL, _MIN_PART - 1, -1)
-                    if word[:end] in self._starts
-                ),
-                None,
-            )
-            if start is None:
-                continue
-            rest = word[start:]
-            unlinked = [
-                self._stem(rest[len(link) :])
-                for link in _LINKERS
-                if rest.startswith(link) and len(rest) - len(link) >= _MIN_PARTIAL
-            ]
-            known = [part for part in unlinked if part in self.stems]
-            if known:
-                self._heads.update(known)
-            elif len(rest) >= _MIN_HEAD:
-                self._heads.add(self._stem(rest))
-                self._heads.update(part for part in unlinked if len(part) >= _MIN_HEAD)
-
-    def words(self, text: str) -> list[str]:
-        """The normalised words of `text`: see the module docstring for the steps."""
-        return [stemmed for _, stems in self.units(text) for stemmed in stems]
-
-    def units(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """Each folded word of `text` (or pair written apart) with the stems it stands for."""
-        raw = _tokens(text)
-        result: list[tuple[str, tuple[str, ...]]] = []
-        index = 0
-        while index < len(raw):
-            # "bayern id", "e auto", "glas faser": two words the departments file writes as one.
-            if (
-                index + 1 < len(raw)
-                and raw[index] not in STOPWORDS
-                and raw[index + 1] not in STOPWORDS
-                and self._stem(raw[index] + raw[index + 1]) in self.stems
-            ):
-                joined = raw[index] + raw[index + 1]
-                result.append((f"{raw[index]} {raw[index + 1]}", (self._stem(joined),)))
-                index += 2
-                continue
-            stems = self.resolve(raw[index])
-            if stems:
-                result.append((raw[index], tuple(stems)))
-            index += 1
-        return result
-
-    def parts(self, word: str) -> tuple[str, ...]:
-        """The parts of a known compound that are words of their own (``Not|dienst``)."""
-        if " " in word:
-            # A pair written apart ("care home", "bayern id"): its words.
-            return tuple(
-                stemmed
-                for part in word.split()
-                for stemmed in self.resolve(part)
-                if stemmed in self.stems
-            )
-        if self._stem(word) not in self.stems:
-            return ()
-        found = self.split(word)
-        if not found or any(part not in self.stems or len(part) < _MIN_PART for part in found):
-            return ()
-        return tuple(found)
-
-    def resolve(self, word: str) -> list[str]:
-        """The stems one folded word stands for: itself, its parts, a correction, or nothing."""
-        stemmed = self._stem(word)
-        if _is_noise(word, stemmed):
-            return []
-        if stemmed in self.stems:
-            return [stemmed]
-        parts = self.split(word)
-        if parts:
-            return [] if parts[-1] in _ROAD_STEMS else parts
-        corrected = self.correct(stemmed)
-        if corrected:
-            return [corrected]
-        parts = self.partial(word)
-        return [stemmed] if parts is None else parts
-
-    def split(self, word: str) -> list[str] | None:
-        """Split a compound into known parts, preferring the fewest parts (longest matches).
-
-        Parts may be joined by a linking element (Fugen-s, -n, -e ...), as in
-        ``Verkehr-s-führung`` or ``Radweg-e-beleuchtung``.
-        """
-        length = len(word)
-        if length < 2 * _MIN_PART or not word.isalpha():
-            return None
-        # best[i]: (cost, stems) of the cheapest split of word[i:], or None if there is none.
-        best: list[tuple[float, tuple[str, ...]] | None] = [None] * (length + 1)
-        for start in range(length - _MIN_PART, -1, -1):
-            tail = self._stem(word[start:])
-            known_tail = tail in self.stems or (tail in self._heads and len(tail) >= _MIN_HEAD)
-            candidate = (1.0, (tail,)) if known_tail and start > 0 else None
-            for end in range(start + _MIN_PART, length - _MIN_PART + 1):
-                piece = word[start:end]
-                if piece not in self._starts:
-                    continue
-                for link in ("", *_LINKERS):
-                    rest = end + len(link)
-                    if link and not word.startswith(link, end):
-                        continue
-                    following = best[rest]
-                    if following is None:
-                        continue
-                    cost = 1.0 + following[0] + (0.1 if link else 0.0)
-                    if candidate is None or cost < candidate[0]:
-                        candidate = (cost, (self._stem(piece), *following[1]))
-            best[start] = candidate
-        found = best[0]
-        return list(found[1]) if found is not None and len(found[1]) > 1 else None
-
-    def correct(self, stemmed: str) -> str | None:
-        """The most frequent known stem one typo away from `stemmed`, if there is one."""
-        if len(stemmed) < _MIN_FUZZY or not stemmed.isalpha():
-            return None
-        candidates = {
-            known
-            for variant in {stemmed} | _deletions(stemmed)
-            for known in self._near.get(variant, ())
-            if _osa_distance_at_most_one(stemmed, known)
-        }
-        if not candidates:
-            return None
-        return max(sorted(candidates), key=lambda known: self.stems[known])
-
-    def partial(self, word: str) -> list[str] | None:
-        """The known first and last part of a compound whose middle or rest is unknown.
-
-        The last part (the head) says what a thing is (``Dallenberg|bad``), the first part
-        often which domain it belongs to (``Klimaschutz|konzept``, ``Senioren|nachmittag``).
-        A compound ending in a street-like head (``Domstraße``, ``Barbarossaplatz``) names a
-        place and says nothing about the topic, so it yields nothing (an empty list); None
-        means that no part is known.
-        """
-        if len(word) < 2 * _MIN_PARTIAL - 1 or not word.isalpha():
-            return None
-        if any(word.endswith(street) for street in _STREET_HEADS):
-            return []
-        head = next(
-            (
-                word[start:]
-                for start in range(_MIN_PART, len(word) - _MIN_PART + 1)
-                if word[start:] in self._surfaces
-                or (len(word) - start > _MIN_PARTIAL and self._stem(word[start:]) in self._heads)
-            ),
-            None,
-        )
-        if head is not None and self._stem(head) in _STREET_STEMS:
-            return []
-        if head is not None and len(self._stem(head)) < _MIN_PARTIAL and head not in self._surfaces:
-            head = None  # "reno|vating" is no "Vater", but "Heuchelhof|bad" is a "Bad"
-        if head is not None:
-            # "Weihnachts|markt": the linking element belongs to neither part.
-            head = next(
-                (
-                    head[len(link) :]
-                    for link in _LINKERS
-                    if head.startswith(link) and self._stem(head[len(link) :]) in self.stems
-                ),
-                head,
-            )
-        modifier = next(
-            (
-                word[:end]
-                for end in range(len(word) - _MIN_PART, _MIN_PARTIAL - 1, -1)
-                if word[:end] in self._starts
-            ),
-            None,
-        )
-        found = [self._stem(part) for part in (modifier, head) if part is not None]
-        return found or None
-
-
-def normalise(text: str) -> list[str]:
-    """Fold, tokenise, drop stopwords and place names, and stem, without any vocabulary.
-
-    `Classifier.normalise` does this and also splits compounds and corrects typos against the
-    words the departments file knows.
-    """
-    stems = ((word, stem(word)) for word in _tokens(text))
-    return [stemmed for word, stemmed in stems if not _is_noise(word, stemmed)]
-
-
-_MISSING: tuple[float, ...] = ()
-_CACHE_SIZE = 50_000
-_MIN_GRAMS = 3
-_GRAM_SIZES = (4, 5)
-
-
-def _ngrams(word: str) -> list[str]:
-    """The letter n-grams of a stem, with its start and end marked (``<ra``, ``ad>``)."""
-    padded = f"<{word}>"
-    return [padded[i : i + n] for n in _GRAM_SIZES for i in range(len(padded) - n + 1)]
-
-
-def _log_likelihoods(
-    tables: Sequence[dict[str, float]], smoothing: float
-) -> dict[str, tuple[float, ...]]:
-    """Smoothed log P(feature | department) for every feature of the (scaled) count tables."""
-    vocabulary = set().union(*tables)
-    denominator = PROFILE_MASS + smoothing * len(vocabulary)
-    return {
-        feature: tuple(
-            math.log((table.get(feature, 0.0) + smoothing) / denominator) for table in tables
-        )
-        for feature in vocabulary
-    }
+_SCOPE_ITEMS = re.compile(r"[,;()]|\bund\b")
 
 
 class DepartmentLike(Protocol):
@@ -635,57 +128,336 @@ class Classification:
     candidates: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LearnedExample:
+    """A question staff forwarded: where it belonged, where it came from, how much it counts.
+
+    `weight` is 1 for a fresh forward and falls with age (half of it per half-life).
+    """
+
+    text: str
+    department: str
+    previous: str | None = None
+    weight: float = 1.0
+
+
+class _Words:
+    """The content words of texts as stems and stem pairs, with typos read as known words."""
+
+    def __init__(self) -> None:
+        self._speller: Speller | None = None
+        self._stems: dict[str, tuple[str, ...]] = {}
+
+    def use_vocabulary(self, vocabulary: Iterable[str]) -> None:
+        """From now on, read unknown words as their closest word of `vocabulary`."""
+        self._speller = Speller(vocabulary)
+        self._stems.clear()
+
+    def content(self, text: str) -> list[str]:
+        """The folded content words of `text`, typos corrected once a vocabulary is set.
+
+        With `COMPOUND_SPLITTING`, an unknown word that is two known words is read as both.
+        """
+        words = [word for word in tokens(text) if not is_noise(word)]
+        speller = self._speller
+        if speller is None:
+            return words
+        found = []
+        for word in words:
+            corrected = speller.correct(word)
+            if corrected is not None:
+                found.append(corrected)
+            elif COMPOUND_SPLITTING and not speller.known(word):
+                found.extend(split_compound(word, speller.known) or (word,))
+            else:
+                found.append(word)
+        return found
+
+    def features(self, text: str) -> list[str]:
+        """Stems (German and English) of the content words, and neighbouring stem pairs."""
+        return self.word_features(self.content(text))
+
+    def word_features(self, words: Sequence[str]) -> list[str]:
+        """`features` of content words already found."""
+        found: list[str] = []
+        previous: str | None = None
+        for word in words:
+            both = self._stems.get(word)
+            if both is None:
+                if len(self._stems) >= _REMEMBERED:
+                    self._stems.clear()
+                both = self._stems[word] = stems(word)
+            found.extend(both)
+            if previous is not None:
+                found.append(f"{previous}+{both[0]}")
+            previous = both[0]
+        return found
+
+
+def word_grams(word: str) -> list[str]:
+    """The letter n-grams of one word, with its start and end marked (``<ra``, ``ad>``)."""
+    padded = f"<{word}>"
+    low, high = GRAM_SIZES
+    return [
+        padded[i : i + size] for size in range(low, high + 1) for i in range(len(padded) - size + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One block of features: their columns, idf weights and model weights per department."""
+
+    index: dict[str, int]
+    idf: np.ndarray
+    weights: np.ndarray
+    remembered: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    """Each word's n-gram columns (`word_scores`), looked up once."""
+
+    def vector(self, features: Iterable[str]) -> dict[int, float]:
+        """Sublinear tf-idf of the known `features`, unit length, as in training."""
+        counts: dict[int, int] = {}
+        for feature in features:
+            column = self.index.get(feature)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        return _unit(
+            {column: (1.0 + math.log(count)) * self.idf[column] for column, count in counts.items()}
+        )
+
+    def scores(self, vector: dict[int, float]) -> np.ndarray:
+        """The model's score per department for a `vector` of this block."""
+        indices = np.fromiter(vector, dtype=np.intp, count=len(vector))
+        values = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+        return values @ self.weights[indices]
+
+    def word_scores(self, words: Sequence[str]) -> np.ndarray | None:
+        """The score per department of the letter n-grams of `words`; None if none is known."""
+        parts = []
+        for word in words:
+            columns = self.remembered.get(word)
+            if columns is None:
+                if len(self.remembered) >= _REMEMBERED:
+                    self.remembered.clear()
+                found = [self.index[gram] for gram in word_grams(word) if gram in self.index]
+                columns = self.remembered[word] = np.array(found, dtype=np.intp)
+            parts.append(columns)
+        if not parts:
+            return None
+        columns, counts = np.unique(np.concatenate(parts), return_counts=True)
+        if not len(columns):
+            return None
+        values = (1.0 + np.log(counts)) * self.idf[columns]
+        return (values / np.sqrt(values @ values)) @ self.weights[columns]
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What training on a departments file gives: shared by every router of the same file."""
+
+    words: _Words
+    word_block: _Block
+    gram_block: _Block
+    intercept: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A sparse matrix as compressed rows (scipy's CSR): row ``i`` has the values
+    ``data[indptr[i]:indptr[i + 1]]`` in the columns ``indices[indptr[i]:indptr[i + 1]]``.
+
+    scipy and scikit-learn would do this, but importing them cost the bot about 85 MB and a
+    second at start (docs/questions.md, "Start-up cost"); the model needs a few lines of numpy.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    def take(self, rows: np.ndarray) -> _Rows:
+        """The matrix of `rows`, in that order."""
+        lengths = np.diff(self.indptr)[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.intp)
+        np.cumsum(lengths, out=indptr[1:])
+        entries = np.repeat(self.indptr[rows] - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return _Rows(indptr, self.indices[entries], self.data[entries])
+
+
+def _tfidf(documents: Iterable[Iterable[str]]) -> tuple[dict[str, int], np.ndarray, _Rows]:
+    """Vocabulary, idf and the unit-length sublinear tf-idf rows of `documents`.
+
+    The weighting is scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``: tf is
+    ``1 + ln(count)``, idf is ``1 + ln((1 + documents) / (1 + documents with the feature))``
+    and each row is scaled to length 1, as `_Block.vector` does at run time. The documents
+    are read one at a time into compact arrays, so their features need not all be in memory.
+    """
+    index: dict[str, int] = {}
+    indptr = array("q", [0])
+    indices = array("q")
+    counts = array("d")
+    for document in documents:
+        found = Counter(index.setdefault(feature, len(index)) for feature in document)
+        indices.extend(found)
+        counts.extend(found.values())
+        indptr.append(len(indices))
+    columns = np.frombuffer(indices, dtype=np.int64).astype(np.intp)
+    rows = len(indptr) - 1
+    idf = 1.0 + np.log((1.0 + rows) / (1.0 + np.bincount(columns, minlength=len(index))))
+    values = (1.0 + np.log(np.frombuffer(counts, dtype=np.float64))) * idf[columns]
+    pointers = np.frombuffer(indptr, dtype=np.int64).astype(np.intp)
+    lengths = np.diff(pointers)
+    filled = lengths > 0
+    norms = np.ones(rows)
+    if len(values):
+        norms[filled] = np.sqrt(np.add.reduceat(values**2, pointers[:-1][filled]))
+    values /= np.repeat(norms, lengths)
+    return index, idf, _Rows(pointers, columns, values)
+
+
+def _side_by_side(left: _Rows, right: _Rows, offset: int) -> _Rows:
+    """Each row of `left` followed by the same row of `right`, its columns moved by `offset`."""
+    left_lengths, right_lengths = np.diff(left.indptr), np.diff(right.indptr)
+    indptr = np.zeros(len(left_lengths) + 1, dtype=np.intp)
+    np.cumsum(left_lengths + right_lengths, out=indptr[1:])
+    row_of_entry = np.concatenate(
+        [
+            np.repeat(np.arange(len(left_lengths)), left_lengths),
+            np.repeat(np.arange(len(right_lengths)), right_lengths),
+        ]
+    )
+    order = np.argsort(row_of_entry, kind="stable")
+    indices = np.concatenate([left.indices, right.indices + offset])[order]
+    data = np.concatenate([left.data, right.data])[order]
+    return _Rows(indptr, indices, data)
+
+
+def _fit(matrix: _Rows, labels: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (a column per class) and intercepts of one logistic regression per class.
+
+    What scikit-learn's ``SGDClassifier(loss="log_loss", class_weight="balanced",
+    average=True)`` does, in mini-batches: each class is told apart from all others, its own
+    texts weighing ``texts / (classes * its texts)`` so that every class counts the same;
+    L2 regularisation; a step size falling as
+    ``LEARNING_RATE / (1 + REGULARISATION * LEARNING_RATE * texts seen)``; the texts
+    shuffled each epoch with a fixed seed, so every start gives the same model; and the
+    result is the mean of the weights over the steps from epoch `AVERAGE_FROM` on.
+
+    The weights are kept as ``scale * scaled``, so the L2 shrinking of all of them is one
+    multiplication, and their running sum as ``sum of scales * scaled + correction``
+    (Xu, 2011, "Towards optimal one pass large scale learning with averaged stochastic
+    gradient descent"), so a step touches only the features of its texts.
+    """
+    texts = len(labels)
+    features = int(matrix.indices.max()) + 1 if len(matrix.indices) else 0
+    scaled = np.zeros((features, classes))
+    correction = np.zeros((features, classes))
+    intercept = np.zeros(classes)
+    intercepts = np.zeros(classes)
+    scale, scales = 1.0, 0.0
+    own = np.eye(classes)[labels]
+    per_class = np.bincount(labels, minlength=classes)
+    balance = texts / (classes * np.maximum(per_class, 1))
+    pair_weight = np.where(own > 0, balance[labels][:, None], 1.0)
+    random = np.random.default_rng(0)
+    seen = averaged = 0
+    for epoch in range(EPOCHS):
+        order = random.permutation(texts)
+        shuffled = matrix.take(order)
+        row_of_entry = np.repeat(np.arange(texts), np.diff(shuffled.indptr))
+        for start in range(0, texts, BATCH):
+            stop = min(start + BATCH, texts)
+            batch = order[start:stop]
+            low, high = shuffled.indptr[start], shuffled.indptr[stop]
+            columns = shuffled.indices[low:high]
+            values = shuffled.data[low:high]
+            rows = row_of_entry[low:high] - start
+            scores = np.zeros((stop - start, classes))
+            if high > low:
+                starts = shuffled.indptr[start:stop] - low
+                filled = shuffled.indptr[start + 1 : stop + 1] - low > starts
+                products = values[:, None] * scaled[columns]
+                scores[filled] = np.add.reduceat(products, starts[filled], axis=0)
+            scores = scale * scores + intercept
+            error = (1.0 / (1.0 + np.exp(-scores)) - own[batch]) * pair_weight[batch]
+            rate = LEARNING_RATE / (1.0 + REGULARISATION * LEARNING_RATE * seen)
+            scale *= 1.0 - rate * REGULARISATION * (stop - start)
+            if high > low:
+                by_column = np.argsort(columns, kind="stable")
+                ordered = columns[by_column]
+                first = np.flatnonzero(np.diff(ordered, prepend=-1))
+                parts = (values[:, None] * error[rows])[by_column]
+                change = np.add.reduceat(parts, first, axis=0) * (-rate / scale)
+                touched = ordered[first]
+                scaled[touched] += change
+                correction[touched] -= scales * change
+            intercept -= rate * error.sum(axis=0)
+            seen += stop - start
+            if epoch >= AVERAGE_FROM:
+                scales += scale
+                intercepts += intercept
+                averaged += 1
+    scaled *= scales / averaged  # in place: the model's largest arrays, no copies
+    correction /= averaged
+    scaled += correction
+    return scaled, intercepts / averaged
+
+
+@lru_cache(maxsize=4)
+def _trained(texts_by_department: tuple[tuple[str, ...], ...]) -> _Model:
+    """Fit the model on the training texts of each department (in department order).
+
+    Cached: the bot trains once for the question router and the idea categories, and tests
+    and benchmarks that build many routers from one file train once too.
+    """
+    texts = [text for department in texts_by_department for text in department]
+    labels = np.array(
+        [position for position, department in enumerate(texts_by_department) for _ in department],
+        dtype=np.intp,
+    )
+    words = _Words()
+    words.use_vocabulary(word for text in texts for word in tokens(text))
+    contents = [words.content(text) for text in texts]
+    word_index, word_idf, word_matrix = _tfidf(words.word_features(c) for c in contents)
+    gram_index, gram_idf, gram_matrix = _tfidf(
+        (gram for word in content for gram in word_grams(word)) for content in contents
+    )
+    gram_matrix = _Rows(gram_matrix.indptr, gram_matrix.indices, gram_matrix.data * GRAM_WEIGHT)
+    coefficients, intercept = _fit(
+        _side_by_side(word_matrix, gram_matrix, len(word_index)),
+        labels,
+        len(texts_by_department),
+    )
+    split = len(word_index)
+    return _Model(
+        words,
+        _Block(word_index, word_idf, coefficients[:split]),
+        _Block(gram_index, gram_idf, coefficients[split:] * GRAM_WEIGHT),
+        intercept,
+    )
+
+
 class Classifier:
-    """Naive Bayes over normalised words, trained on the departments file and corrections."""
+    """Logistic regression over words and letter n-grams, plus what staff taught by forwarding."""
 
     def __init__(
         self,
         departments: Iterable[DepartmentLike],
-        learned: Iterable[tuple[str, str]] = (),
+        learned: Iterable[LearnedExample | tuple[str, str]] = (),
     ) -> None:
         departments = tuple(departments)
         if len(departments) < 2:
             raise ValueError("The router needs at least two departments to choose between.")
         self._ids = tuple(department.id for department in departments)
         self._index = {dep_id: position for position, dep_id in enumerate(self._ids)}
-        self._lexicon = _Lexicon()
-        self._counts: list[Counter[str]] = [Counter() for _ in self._ids]
-        self._weights: dict[str, tuple[float, ...]] = {}
-        self._scaled: list[dict[str, float]] = []
-        self._grams: dict[str, tuple[float, ...]] | None = None
-        self._gram_tables: list[dict[str, float]] = []
-        self._gram_denominator = 1.0
-        self._cache: dict[str, tuple[float, ...] | None] = {}
-        # (department, texts, weight): a word counts once per source (see `WEIGHT_REPEAT`), so
-        # that listing "Bus", "Busse" and "bus" as keywords does not make "bus" weigh three
-        # times as much.
-        sources: list[tuple[int, Sequence[str], float]] = []
-        examples: list[tuple[int, Sequence[str], float]] = []
-        for position, department in enumerate(departments):
-            sources.append((position, (department.name,), WEIGHT_NAME))
-            sources.append((position, (department.scope,), WEIGHT_SCOPE))
-            sources.append((position, department.keywords, WEIGHT_KEYWORD))
-            examples.extend(
-                (position, (example,), WEIGHT_EXAMPLE) for example in department.examples
-            )
-        for text, department_id in learned:
-            sources.append((self._position(department_id), (text,), WEIGHT_LEARNED))
-        # Learn every word first, so that compounds in the training text are split the same
-        # way as in questions.
-        for _, texts, _ in (*sources, *examples):
-            for text in texts:
-                self._lexicon.add(text)
-        for department in departments:
-            for keyword in department.keywords:
-                self._lexicon.add_phrases(keyword)
-        self._lexicon.derive_heads()
-        for position, texts, weight in sources:
-            self._count(position, texts, weight)
-        # The examples come last, to tell their topic words from their phrasing.
-        topical = set().union(*self._counts)
-        for position, texts, weight in examples:
-            self._count(position, texts, weight, topical)
-        self._update_weights()
+        texts = tuple(_training_texts(department) for department in departments)
+        with _TRAINING:
+            self._model = _trained(texts)
+        self._learned: list[tuple[int, int | None, float]] = []
+        self._learned_index: dict[str, list[tuple[int, float]]] = {}
+        """Word feature -> (learned example, its value in the example's unit vector)."""
+        for example in learned:
+            if not isinstance(example, LearnedExample):
+                example = LearnedExample(*example)
+            self.forward(example.text, example.department, example.previous, example.weight)
         self._hints = self._build_hints(departments)
 
     @property
@@ -694,42 +466,44 @@ class Classifier:
         return self._ids
 
     def normalise(self, text: str) -> list[str]:
-        """The words of `text` as the router sees them (compounds split, typos corrected)."""
-        return self._lexicon.words(text)
+        """The word features of `text` as the router sees them (stems and stem pairs)."""
+        return self._model.words.features(text)
+
+    def recognises(self, text: str) -> bool:
+        """Whether `text` has a word (or a typo of one) that the departments file uses.
+
+        Without one, `classify` still ranks departments by letter n-grams, which is a hint for
+        routing a question but no reason to file an idea under a category.
+        """
+        return bool(self._model.word_block.vector(self._model.words.features(text)))
 
     def classify(self, text: str) -> Classification:
         """Rank every department for `text`; a text without known words ranks them in file order."""
-        scores = [0.0] * len(self._ids)
-        for word, stems in self._lexicon.units(text):
-            vector = self._cache.get(word, _MISSING)
-            if vector is _MISSING:
-                vector = self._vector(word, stems)
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[word] = vector
-            if vector is not None:
-                scores = [score + weight for score, weight in zip(scores, vector, strict=True)]
-        top = max(scores)
-        exps = [math.exp((score - top) / TEMPERATURE) for score in scores]
-        total = sum(exps)
+        scores = self._scores(text)
         ranking = sorted(range(len(self._ids)), key=lambda position: -scores[position])
+        top = scores[ranking[0]]
+        exps = np.exp(scores - top)
         return Classification(
             department=self._ids[ranking[0]],
-            confidence=exps[ranking[0]] / total,
+            confidence=float(1.0 / exps.sum()),
             candidates=tuple(self._ids[position] for position in ranking),
         )
 
-    def learn(self, text: str, department_id: str) -> None:
-        """Take an expert's correction: `text` belongs to `department_id`.
+    def forward(
+        self, text: str, department_id: str, previous_id: str | None = None, weight: float = 1.0
+    ) -> None:
+        """Take a forward by staff: `text` belongs to `department_id`, not to `previous_id`.
 
-        Words already known are not re-split with the new vocabulary; the difference only
-        matters for the rare compound that the new text makes splittable.
+        Questions worded like `text` get evidence for the new department and against the old
+        one from now on, `weight` times as much as a fresh forward (see `LearnedExample`).
         """
         position = self._position(department_id)
-        self._lexicon.add(text)
-        self._lexicon.derive_heads()
-        self._count(position, (text,), WEIGHT_LEARNED)
-        self._update_weights()
+        against = None if previous_id is None else self._position(previous_id)
+        vector = _unit(Counter(self._model.words.features(text)))
+        if vector:
+            for feature, value in vector.items():
+                self._learned_index.setdefault(feature, []).append((len(self._learned), value))
+            self._learned.append((position, against, weight))
 
     def route_hint(self, text: str) -> str | None:
         """The department a leading ``#abteilung`` names, as in ``!frage #mobilitaet ...``.
@@ -744,7 +518,7 @@ class Classifier:
         word = fold(match.group(1)).strip(".,:;!?()")
         if len(word) < 2 or word.isdigit():
             return None
-        for exact in (word, stem(word)):
+        for exact in (word, german_stem(word)):
             if exact in self._hints:
                 found = self._hints[exact]
                 return next(iter(found)) if len(found) == 1 else None
@@ -765,108 +539,42 @@ class Classifier:
         except KeyError:
             raise ValueError(f"Unknown department {department_id!r}.") from None
 
-    def _vector(self, word: str, stems: Sequence[str]) -> tuple[float, ...] | None:
-        """What one word of a question adds to each department's score, if anything.
+    def _scores(self, text: str) -> np.ndarray:
+        """The model's score per department, plus what learned examples say about `text`."""
+        model = self._model
+        content = model.words.content(text)
+        features = model.words.word_features(content)
+        words = model.word_block.vector(features)
+        grams = model.gram_block.word_scores(content)
+        if not words and grams is None:
+            scores = np.linspace(0.0, -1e-9, len(self._ids))  # file order, equally likely
+        else:
+            scores = model.intercept.copy()
+            if words:
+                scores += model.word_block.scores(words)
+            if grams is not None:
+                scores += grams
+        if self._learned:
+            self._add_learned(_unit(Counter(features)), scores)
+        return scores
 
-        The word's stems (or compound parts) vote with their log-likelihoods, the parts of a
-        known compound with `WEIGHT_PART` more; a word the router has never seen in any form
-        votes, much more quietly, with the letter groups it shares with known words.
+    def _add_learned(self, question: dict[str, float], scores: np.ndarray) -> None:
+        """Move `scores` by what the learned examples like the question say (see `forward`).
+
+        Similarity is the cosine of the word features, counted plainly: a forward teaches
+        words the departments file never had ("Stolpersteine") as well as known ones.
         """
-        rows: list[tuple[tuple[float, ...], float]] = [
-            (self._weights[stemmed], 1.0) for stemmed in stems if stemmed in self._weights
-        ]
-        if not rows:
-            return self._backoff(stems[0]) if len(stems) == 1 else None
-        rows.extend(
-            (self._weights[part], WEIGHT_PART)
-            for part in self._lexicon.parts(word)
-            if part in self._weights
-        )
-        return tuple(
-            sum(row[position] * weight for row, weight in rows)
-            for position in range(len(self._ids))
-        )
-
-    def _backoff(self, stemmed: str) -> tuple[float, ...] | None:
-        """The mean log-likelihood of the letter n-grams of an unknown word, damped."""
-        if len(stemmed) < _MIN_FUZZY or not stemmed.isalpha():
-            return None
-        rows = [row for gram in _ngrams(stemmed) if (row := self._gram_vector(gram)) is not None]
-        if len(rows) < _MIN_GRAMS:
-            return None
-        factor = WEIGHT_BACKOFF / len(rows)
-        return tuple(
-            factor * sum(row[position] for row in rows) for position in range(len(self._ids))
-        )
-
-    def _count(
-        self,
-        position: int,
-        texts: Sequence[str],
-        weight: float,
-        topical: set[str] | None = None,
-    ) -> None:
-        """Add the words of one source; those not in `topical` (if given) are phrasing."""
-        best: dict[str, float] = {}
-        entries: Counter[str] = Counter()
-        for text in texts:
-            found: dict[str, float] = {}
-            for word, stems in self._lexicon.units(text):
-                for part in self._lexicon.parts(word):
-                    found[part] = max(found.get(part, 0.0), weight * WEIGHT_PART)
-                for stemmed in stems:
-                    found[stemmed] = weight
-            for stemmed, value in found.items():
-                best[stemmed] = max(best.get(stemmed, 0.0), value)
-                entries[stemmed] += 1
-        counts = self._counts[position]
-        for word, value in best.items():
-            value *= 1.0 + WEIGHT_REPEAT * math.log(entries[word])
-            counts[word] += value if topical is None or word in topical else value * WEIGHT_PHRASING
-
-    def _update_weights(self) -> None:
-        """Turn the counts into per-word log-likelihood vectors, one entry per department.
-
-        Each department's counts are scaled to the same total before smoothing, so that a
-        department is neither favoured nor penalised for the length of its keyword list. The
-        letter n-grams of the words get their own table the same way, for unknown words.
-        """
-        self._cache.clear()
-        scales = [PROFILE_MASS / max(sum(counts.values()), 1.0) for counts in self._counts]
-        scaled = [
-            {word: count * scale for word, count in counts.items()}
-            for counts, scale in zip(self._counts, scales, strict=True)
-        ]
-        self._weights = _log_likelihoods(scaled, SMOOTHING)
-        self._scaled = scaled
-        self._grams = None
-
-    def _gram_vector(self, gram: str) -> tuple[float, ...] | None:
-        """Smoothed log P(gram | department), the gram table built on first use."""
-        if self._grams is None:
-            tables: list[Counter[str]] = [Counter() for _ in self._ids]
-            for scaled, table in zip(self._scaled, tables, strict=True):
-                for word, count in scaled.items():
-                    if len(word) >= _MIN_PART and word.isalpha():
-                        for each in _ngrams(word):
-                            table[each] += count
-            scales = [PROFILE_MASS / max(sum(table.values()), 1.0) for table in tables]
-            vocabulary = len(set().union(*tables))
-            self._grams = {}
-            self._gram_tables = [
-                {each: count * scale for each, count in table.items()}
-                for table, scale in zip(tables, scales, strict=True)
-            ]
-            self._gram_denominator = PROFILE_MASS + GRAM_SMOOTHING * vocabulary
-        found = self._grams.get(gram)
-        if found is None:
-            counts = [table.get(gram, 0.0) for table in self._gram_tables]
-            if not any(counts):
-                return None  # not remembered: the grams of typing noise would pile up
-            found = self._grams[gram] = tuple(
-                math.log((count + GRAM_SMOOTHING) / self._gram_denominator) for count in counts
-            )
-        return found
+        similarities: dict[int, float] = {}
+        for feature, value in question.items():
+            for example, weight in self._learned_index.get(feature, ()):
+                similarities[example] = similarities.get(example, 0.0) + value * weight
+        for example, similarity in similarities.items():
+            if similarity >= LEARNED_MIN_SIMILARITY:
+                position, against, weight = self._learned[example]
+                strength = weight * similarity
+                scores[position] += LEARNED_FOR * strength
+                if against is not None:
+                    scores[against] -= LEARNED_AGAINST * strength
 
     @staticmethod
     def _build_hints(departments: Sequence[DepartmentLike]) -> dict[str, set[str]]:
@@ -874,16 +582,27 @@ class Classifier:
         hints: dict[str, set[str]] = {}
         keyword_hints: dict[str, set[str]] = {}
         for department in departments:
-            for word in (fold(department.id), *_tokens(department.name)):
-                stemmed = stem(word)
-                if not _is_noise(word, stemmed):
-                    for key in (word, stemmed):
+            for word in (fold(department.id), *tokens(department.name)):
+                if not is_noise(word):
+                    for key in (word, german_stem(word)):
                         hints.setdefault(key, set()).add(department.id)
             for keyword in department.keywords:
-                words = _tokens(keyword)
-                if len(words) == 1 and not _is_noise(words[0], stem(words[0])):
-                    for key in (words[0], stem(words[0])):
+                words = tokens(keyword)
+                if len(words) == 1 and not is_noise(words[0]):
+                    for key in (words[0], german_stem(words[0])):
                         keyword_hints.setdefault(key, set()).add(department.id)
         for key, dep_ids in keyword_hints.items():
             hints.setdefault(key, dep_ids)
         return hints
+
+
+def _training_texts(department: DepartmentLike) -> tuple[str, ...]:
+    """The name, every item of the scope, every keyword and every example: one text each."""
+    scope = [item.strip() for item in _SCOPE_ITEMS.split(department.scope) if item.strip()]
+    return (department.name, *scope, *department.keywords, *department.examples)
+
+
+def _unit(vector: Mapping[Key, float]) -> dict[Key, float]:
+    """`vector` scaled to length 1 (empty stays empty)."""
+    norm = math.sqrt(sum(value * value for value in vector.values()))
+    return {key: value / norm for key, value in vector.items()} if norm else vector

@@ -25,7 +25,7 @@ from bot.router import command, listens, on_start, rate_limited, requires
 from bot.texts import excerpt
 from handlers.questions import flow, timers
 from handlers.questions.delivery import deliver
-from handlers.questions.routing import OFFERED, build_router, question_router
+from handlers.questions.routing import OFFERED, build_router, question_router, start_building
 from storage.questions.models import Question, QuestionRoute
 from storage.questions.repository import ACTIVE, CHOOSING, OPEN, QuestionRepository
 
@@ -52,8 +52,8 @@ FILTERS = {
 
 @on_start
 async def start_questions(services: Services) -> None:
-    """Train the router, rebuild the timers and send what a crash left unsent (once synced)."""
-    await build_router(services)
+    """Start training the router, rebuild the timers and send what a crash left unsent."""
+    start_building(services)
     await timers.rebuild(services)
     async with services.unit_of_work() as uow:
         unsent = await QuestionRepository(uow.session).pending_notices()

@@ -240,8 +240,8 @@ async def forward(
 ) -> None:
     """Move the question to another department's room as a new thread, with its history.
 
-    The question becomes a training example of the new department, so the router learns
-    from the correction; the timers keep counting from the first routing.
+    The question becomes a training example for the new department and against the old one,
+    so the router learns from the correction; the timers keep counting from the first routing.
     """
     room = await department_room(services, department, question.platform)
     router = await question_router(services)
@@ -276,9 +276,12 @@ async def forward(
         await repo.queue(
             question, CITIZEN, "forwarded", now, number=question.id, department=department.name
         )
-        await repo.add_example(question.text, department.id, question.id, expert.id, now)
+        previous_id = previous.department_id if previous else None
+        await repo.add_example(
+            question.text, department.id, question.id, expert.id, now, previous_id
+        )
         await uow.commit()
-    router.learn(question.text, department.id)
+    router.forward(question.text, department.id, previous_id)
     logger.info("Question #%d forwarded; the router learned from it", question.id)
     await deliver(services)
 

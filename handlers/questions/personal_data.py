@@ -64,6 +64,7 @@ async def questions_asked(uow: UnitOfWork, reading: Reading) -> list[dict[str, A
                 {
                     "text": example.text,
                     "department": example.department_id,
+                    "from_department": example.from_department_id,
                     "created_at": moment(example.created_at),
                 }
                 for example in thread.examples

@@ -102,13 +102,16 @@ class QuestionMessage(Base):
 
 
 class QuestionExample(Base):
-    """A training example for the router: a forwarded question and where it belonged."""
+    """A training example for the router: a forwarded question, where it belonged and where it
+    had been routed before (`from_department_id`; None for examples from before migration 0017).
+    """
 
     __tablename__ = "question_examples"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     department_id: Mapped[str] = mapped_column(String(64))
+    from_department_id: Mapped[str | None] = mapped_column(String(64))
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]

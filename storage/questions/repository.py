@@ -222,11 +222,18 @@ class QuestionRepository:
     # ------------------------------------------------------------------- examples
 
     async def add_example(
-        self, text: str, department_id: str, question_id: int | None, created_by: str, at: datetime
+        self,
+        text: str,
+        department_id: str,
+        question_id: int | None,
+        created_by: str,
+        at: datetime,
+        from_department_id: str | None = None,
     ) -> QuestionExample:
         example = QuestionExample(
             text=text,
             department_id=department_id,
+            from_department_id=from_department_id,
             question_id=question_id,
             created_by=created_by,
             created_at=at,

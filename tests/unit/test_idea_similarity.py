@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from handlers.ideas.similarity import SimilarityIndex, fold, stem, stems
+from handlers.ideas.similarity import SimilarityIndex, stem, stems
+from handlers.text.normalise import fold
 
 
 def test_umlauts_and_their_ascii_spellings_are_one_word():

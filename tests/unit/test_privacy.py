@@ -139,7 +139,8 @@ async def test_my_data_arrives_as_a_json_file_in_the_direct_chat(busy_town):
         ("followup", "you", "Danke, und in welchem Ortsteil zuerst?"),
     ]
     assert second["public"] is True
-    assert second["learned_routing_examples"][0]["department"] == "mobilitaet"
+    [example] = second["learned_routing_examples"]
+    assert (example["department"], example["from_department"]) == ("mobilitaet", "digitales")
     assert data["controller"]["name"].startswith("not set yet")
     assert ALICE not in file.upload.data.decode()  # nobody else's id
 

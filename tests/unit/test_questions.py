@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +15,12 @@ from bot.context import Actor, IncomingMessage, Place
 from bot.errors import AlreadyProcessed
 from handlers.questions import commands as questions
 from handlers.questions import flow as question_flow
-from handlers.questions.routing import pseudonym_code
+from handlers.questions.routing import (
+    QuestionRouter,
+    example_weight,
+    pseudonym_code,
+    question_router,
+)
 from storage.questions.models import Question, QuestionExample, QuestionNotice
 from tests.integration.question_support import write_departments
 from tests.unit.fakes import FakeAdapter, FakeBot, Sent, make_fake_bot
@@ -316,6 +323,9 @@ async def test_forward_moves_the_question_with_its_history_and_teaches_the_route
     assert "an Mobilität & Verkehr weitergeleitet" in moved[0].message.body
     assert "an Mobilität & Verkehr weitergeleitet" in sent_to(bot, FORUM)[-1].message.body
     assert await count(bot, QuestionExample) == 1
+    async with bot.services.unit_of_work() as uow:
+        [example] = (await uow.session.scalars(select(QuestionExample))).all()
+    assert (example.department_id, example.from_department_id) == ("mobilitaet", "digitales")
     router = bot.services.state["questions"]
     assert router.classify(GLASFASER).candidates.index("mobilitaet") < 2
 
@@ -366,8 +376,51 @@ async def test_learned_examples_survive_a_restart(bot):
     await bot.say(MARIA, "!weiterleiten 1 mobilitaet")
     bot.services.state.clear()
     await questions.start_questions(bot.services)
-    learned = bot.services.state["questions"].classify(GLASFASER)
+    learned = (await question_router(bot.services)).classify(GLASFASER)
     assert learned.candidates.index("mobilitaet") < 2
+
+
+async def test_a_question_asked_while_the_router_trains_waits_for_it(bot, monkeypatch):
+    """Training runs in a worker thread: the start hook does not wait for it, and a question
+    that comes first is routed once it is done."""
+    release = threading.Event()
+    build = QuestionRouter.build
+
+    def held_build(*args):
+        release.wait(timeout=60)
+        return build(*args)
+
+    monkeypatch.setattr(QuestionRouter, "build", staticmethod(held_build))
+    bot.services.state.clear()
+    await questions.start_questions(bot.services)
+    assert "questions" not in bot.services.state
+    asking = asyncio.create_task(bot.say(ALICE, f"!frage {GLASFASER}", room=FORUM))
+    await asyncio.sleep(0.1)
+    assert not asking.done()
+    release.set()
+    assert len(await asking) == 2
+    assert GLASFASER in root_in(bot, DIGITAL).message.body
+
+
+async def test_learned_examples_age(bot):
+    """After ten half-lives (`BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS`, 180 by default) a forward
+    counts a thousandth as much as a fresh one: the file's own evidence wins again, also in a
+    bot that was not restarted (the router re-weighs its examples once a day)."""
+    await ask_glasfaser(bot)
+    await bot.say(MARIA, "!weiterleiten 1 mobilitaet")
+    fresh = bot.services.state["questions"].classify(GLASFASER)
+    bot.services.clock.advance(timedelta(days=1800))
+    aged = (await question_router(bot.services)).classify(GLASFASER)  # no restart needed
+    assert (fresh.department, aged.department) == ("mobilitaet", "digitales")
+    assert await question_router(bot.services) is bot.services.state["questions"]
+
+
+def test_an_example_counts_half_after_one_half_life():
+    taught = datetime(2026, 1, 1, tzinfo=UTC)
+    assert example_weight(taught, taught, 180) == 1.0
+    assert example_weight(taught, taught + timedelta(days=180), 180) == pytest.approx(0.5)
+    assert example_weight(taught, taught + timedelta(days=360), 180) == pytest.approx(0.25)
+    assert example_weight(taught, taught + timedelta(days=3650), 0) == 1.0
 
 
 # ---------------------------------------------------------------------------- citizens

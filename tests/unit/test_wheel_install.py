@@ -33,6 +33,7 @@ import bot, handlers, storage
 from bot.config import example_departments_file
 from bot.demo import example_departments, write_demo_departments
 from bot.i18n import Catalog
+from handlers.text.normalise import PLACES, STOPWORDS
 
 def names(root, pattern):
     return sorted(str(p.relative_to(root)) for p in Path(str(root)).glob(pattern))
@@ -46,6 +47,8 @@ print(json.dumps({
     "locales": names(resources.files("bot") / "locales", "*/*.toml"),
     "languages": sorted(Catalog.load().languages),
     "migrations": names(resources.files("storage") / "migrations" / "versions", "*.py"),
+    "text_data": names(resources.files("handlers") / "text" / "data", "*.txt"),
+    "words": {"stopwords": len(STOPWORDS), "places": len(PLACES)},
     "written": str(written),
 }))
 """
@@ -138,6 +141,9 @@ def test_an_installed_wheel_has_its_data_files_and_sets_up_the_demo(tmp_path: Pa
     versions = PROJECT_ROOT / "storage" / "migrations" / "versions"
     assert found["migrations"] == sorted(p.name for p in versions.glob("*.py"))
     assert found["migrations"]
+    text_data = PROJECT_ROOT / "handlers" / "text" / "data"
+    assert found["text_data"] == sorted(p.name for p in text_data.glob("*.txt"))
+    assert found["words"]["stopwords"] > 500 and found["words"]["places"] > 300
     demo = tomllib.loads(Path(found["written"]).read_text("utf-8"))["department"]
     assert demo[0]["room"] == "#abteilung-mobilitaet:localhost"
     assert all(d["keywords"] for d in demo)
