@@ -16,9 +16,10 @@ from chat import MakeUser
 from sqlalchemy import func, select
 
 from bench import harness
-from bot.cli import EXIT_ALREADY_RUNNING
+from bot.cli import EXIT_ALREADY_RUNNING, EXIT_LOST_LEADERSHIP
 from bot.devserver import LocalSynapse
 from storage.ideas.models import Idea
+from tests.tcp_relay import relayed_database
 
 ACTIVE, STANDBY = "Active:", "Standby:"
 WAIT_S = 120.0  # generous: a shared 2-core machine; nothing here measures speed
@@ -33,9 +34,15 @@ async def postgres_url() -> AsyncIterator[str]:
         pytest.skip(str(error))
 
 
-def pair(first: harness.SmartRegionBot, directory: Path) -> harness.SmartRegionBot:
+def pair(first: harness.SmartRegionBot, directory: Path, **env: str) -> harness.SmartRegionBot:
     """A second process of the same bot: same account, database and key store."""
-    return harness.SmartRegionBot(directory, first.user_id, dict(first.env))
+    return harness.SmartRegionBot(directory, first.user_id, {**first.env, **env})
+
+
+def logged_at(bot: harness.SmartRegionBot, fragment: str) -> str:
+    """The timestamp of the first log line containing `fragment` (sortable text)."""
+    line = next(line for line in bot.log_text().splitlines() if fragment in line)
+    return line[:23]
 
 
 @pytest.mark.postgres
@@ -93,6 +100,35 @@ async def test_two_instances_started_at_once_elect_exactly_one(
         assert sorted(STANDBY in log for log in logs) == [False, True]
     finally:
         await asyncio.gather(first.kill(), second.kill())
+
+
+@pytest.mark.postgres
+async def test_an_active_one_cut_off_from_postgresql_stops_before_the_standby_answers(
+    synapse: LocalSynapse, make_user: MakeUser, tmp_path: Path, postgres_url: str
+) -> None:
+    alice = await make_user("alice")
+    async with relayed_database(postgres_url) as (relayed, relay):
+        active = await harness.smartregion_bot(
+            synapse, tmp_path / "one", {"DATABASE_URL": relayed, "BOT_FAILOVER_SECONDS": "3"}
+        )
+        standby = pair(active, tmp_path / "two", DATABASE_URL=postgres_url)
+        try:
+            await active.start()
+            room = await alice.create_room(name="Forum", invite=[active.user_id])
+            await alice.wait_joined(room, active.user_id, timeout=WAIT_S)
+            await standby.start()
+            await standby.wait_for_log(STANDBY, WAIT_S)
+
+            relay.cut()
+            assert active.process is not None
+            assert await asyncio.wait_for(active.process.wait(), WAIT_S) == EXIT_LOST_LEADERSHIP
+            command = await alice.say(room, "!hilfe")
+            reply = await alice.reply_to(command, timeout=WAIT_S)
+
+            assert reply.sender == active.user_id
+            assert logged_at(active, "Lost the leadership") < logged_at(standby, ACTIVE)
+        finally:
+            await asyncio.gather(active.kill(), standby.kill())
 
 
 async def test_a_second_process_on_the_same_sqlite_file_is_refused(

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.leadership import LOCK_CLASS, AlreadyRunning, PostgresLeadership, SqliteSingleInstance
 from tests.storage.conftest import POSTGRES_URL
+from tests.tcp_relay import relayed_database
 
 FAILOVER_S = 3.0
 WAIT_S = 60.0  # generous: the machine is shared; nothing here measures speed
@@ -37,47 +37,6 @@ class Fenced:
     def __call__(self) -> None:
         self.at = asyncio.get_running_loop().time()
         self.event.set()
-
-
-class CuttableRelay:
-    """A TCP relay to PostgreSQL; `cut()` silently drops everything from then on."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.is_cut = False
-        self._writers: list[asyncio.StreamWriter] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def _serve(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter):
-        server_in, server_out = await asyncio.open_connection(self.host, self.port)
-        self._writers += [client_out, server_out]
-        for source, sink in ((client_in, server_out), (server_in, client_out)):
-            task = asyncio.create_task(self._pipe(source, sink))
-            self._tasks.add(task)
-
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        while data := await source.read(65536):
-            if not self.is_cut:
-                sink.write(data)
-                await sink.drain()
-        if not self.is_cut:  # a cut network does not pass the close on either
-            sink.close()
-
-    def cut(self) -> None:
-        self.is_cut = True
-
-    async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for writer in self._writers:
-            writer.close()
-        if self._server is not None:
-            self._server.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -153,22 +112,19 @@ async def test_the_active_one_notices_when_its_lock_session_is_ended(schema, pos
 async def test_an_active_one_cut_off_from_postgresql_fences_before_the_standby_takes_over(
     schema,
 ):
-    url = make_url(POSTGRES_URL)
-    relay = CuttableRelay(url.host or "127.0.0.1", url.port or 5432)
-    port = await relay.start()
-    relayed = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     fenced = Fenced()
-    try:
-        async with instance(schema, fenced, relayed) as active, instance(schema) as standby:
-            await asyncio.wait_for(active.acquire(), WAIT_S)
-            waiting = asyncio.create_task(standby.acquire())
-            relay.cut()
-            await asyncio.wait_for(waiting, WAIT_S)
-            taken_over = asyncio.get_running_loop().time()
-            assert fenced.at is not None, "the standby took over while the old one still ran"
-            assert fenced.at < taken_over
-    finally:
-        await relay.close()
+    async with (
+        relayed_database(POSTGRES_URL) as (relayed, relay),
+        instance(schema, fenced, relayed) as active,
+        instance(schema) as standby,
+    ):
+        await asyncio.wait_for(active.acquire(), WAIT_S)
+        waiting = asyncio.create_task(standby.acquire())
+        relay.cut()
+        await asyncio.wait_for(waiting, WAIT_S)
+        taken_over = asyncio.get_running_loop().time()
+        assert fenced.at is not None, "the standby took over while the old one still ran"
+        assert fenced.at < taken_over
 
 
 async def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path: Path):
