@@ -192,6 +192,15 @@ def idea_burst(
     }
 
 
+async def answered_after(stage_: Stage, moment: float) -> float:
+    """Seconds from `moment` (monotonic) until the answer to a `!hilfe` sent now arrives."""
+    probe = await stage_.staff.say(stage_.room, "!hilfe")
+    arrived, _ = await stage_.view.wait_for(
+        harness.reply_to(probe, stage_.bot.user_id), SETTLE_TIMEOUT_S
+    )
+    return arrived - moment
+
+
 # ----------------------------------------------------------------------- (a)
 
 
@@ -243,12 +252,7 @@ async def homeserver_outage(stage_: Stage, quick: bool) -> Outcome:
     await stage_.synapse.stop()
     await asyncio.sleep(DOWNTIME_S)
     await stage_.synapse.start()
-    answering = time.monotonic()
-    probe = await stage_.staff.say(stage_.room, "!hilfe")
-    arrived, _ = await stage_.view.wait_for(
-        harness.reply_to(probe, stage_.bot.user_id), SETTLE_TIMEOUT_S
-    )
-    recovery = arrived - answering
+    recovery = await answered_after(stage_, time.monotonic())
     await stream
     lost, duplicated = await check_ideas(stage_, sent)
     return Outcome(
@@ -475,12 +479,7 @@ async def kill_active_mid_burst(
         before = sum(1 for s in sent if s.event_id in confirmed)
         announced_before = len(stage_.view.matching(announced)) > 1
         await stage_.bot.kill()
-        killed_at = time.monotonic()
-        probe = await stage_.staff.say(stage_.room, "!hilfe")
-        arrived, _ = await stage_.view.wait_for(
-            harness.reply_to(probe, stage_.bot.user_id), SETTLE_TIMEOUT_S
-        )
-        takeover = arrived - killed_at
+        takeover = await answered_after(stage_, time.monotonic())
         await burst
         lost, duplicated = await check_ideas(stage_, sent)
         with contextlib.suppress(TimeoutError):  # counted as lost below

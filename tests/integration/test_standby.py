@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from chat import MakeUser
+from chat import ChatUser, MakeUser
 from sqlalchemy import func, select
 
 from bench import harness
@@ -39,6 +39,18 @@ def pair(first: harness.SmartRegionBot, directory: Path, **env: str) -> harness.
     return harness.SmartRegionBot(directory, first.user_id, {**first.env, **env})
 
 
+async def start_in_turn(
+    citizen: ChatUser, active: harness.SmartRegionBot, standby: harness.SmartRegionBot
+) -> str:
+    """Start the active one, let it join a new room of `citizen`, then start the standby."""
+    await active.start()
+    room = await citizen.create_room(name="Forum", invite=[active.user_id])
+    await citizen.wait_joined(room, active.user_id, timeout=WAIT_S)
+    await standby.start()
+    await standby.wait_for_log(STANDBY, WAIT_S)
+    return room
+
+
 def logged_at(bot: harness.SmartRegionBot, fragment: str) -> str:
     """The timestamp of the first log line containing `fragment` (sortable text)."""
     line = next(line for line in bot.log_text().splitlines() if fragment in line)
@@ -56,11 +68,7 @@ async def test_the_standby_answers_once_the_active_one_is_killed(
     standby = pair(active, tmp_path / "two")
     database = harness.BotDatabase(postgres_url)
     try:
-        await active.start()
-        room = await alice.create_room(name="Forum", invite=[active.user_id])
-        await alice.wait_joined(room, active.user_id, timeout=WAIT_S)
-        await standby.start()
-        await standby.wait_for_log(STANDBY, WAIT_S)
+        room = await start_in_turn(alice, active, standby)
         before = await alice.say(room, "!hilfe")
         await alice.reply_to(before, timeout=WAIT_S)
 
@@ -113,12 +121,7 @@ async def test_an_active_one_cut_off_from_postgresql_stops_before_the_standby_an
         )
         standby = pair(active, tmp_path / "two", DATABASE_URL=postgres_url)
         try:
-            await active.start()
-            room = await alice.create_room(name="Forum", invite=[active.user_id])
-            await alice.wait_joined(room, active.user_id, timeout=WAIT_S)
-            await standby.start()
-            await standby.wait_for_log(STANDBY, WAIT_S)
-
+            room = await start_in_turn(alice, active, standby)
             relay.cut()
             assert active.process is not None
             assert await asyncio.wait_for(active.process.wait(), WAIT_S) == EXIT_LOST_LEADERSHIP
