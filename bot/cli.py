@@ -136,11 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.platforms:
             print_problems(ConfigError([NO_PLATFORM]))
             return 2
-        from bot.leadership import AlreadyRunning
+        from bot.leadership import AlreadyRunning, UnsupportedServer
 
         try:
             return run_until_interrupted(run_bot(settings))
-        except PlatformSetupError as error:
+        except (PlatformSetupError, UnsupportedServer) as error:
             print(f"The bot cannot run: {error}", file=sys.stderr)
             return 2
         except AlreadyRunning as error:

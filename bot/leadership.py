@@ -64,6 +64,21 @@ class AlreadyRunning(Exception):
         self.pid = pid
 
 
+MIN_SERVER_VERSION = 140000
+"""PostgreSQL 14: the first with `idle_session_timeout`, which frees a silent holder's lock."""
+
+
+class UnsupportedServer(Exception):
+    """The PostgreSQL server is too old to free the lock of a silent active instance."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"PostgreSQL {version // 10000} cannot elect an active instance safely: "
+            f"version {MIN_SERVER_VERSION // 10000} or newer is needed (idle_session_timeout)"
+        )
+        self.version = version
+
+
 class Election(Protocol):
     """What `smartregion-bot run` needs: wait until this instance may run, and let go."""
 
@@ -93,8 +108,8 @@ class PostgresLeadership:
             **args.pop("server_settings", {}),
             # Who holds the lock, for operators (pg_stat_activity.application_name).
             "application_name": f"smartregion-bot {socket.gethostname()}:{os.getpid()}",
-            "idle_session_timeout": str(round(failover_seconds * 1000)),
         }
+        self._idle_timeout_ms = round(failover_seconds * 1000)
         self._engine = create_engine(
             database_url, connect_args={**args, "server_settings": server_settings}
         )
@@ -133,6 +148,11 @@ class PostgresLeadership:
             # Autocommit: between checks the session must be idle, not "idle in
             # transaction", for idle_session_timeout to end it when we fall silent.
             await connection.execution_options(isolation_level="AUTOCOMMIT")
+            version = int(await connection.scalar(text("SHOW server_version_num")))
+            if version < MIN_SERVER_VERSION:
+                await connection.close()
+                raise UnsupportedServer(version)
+            await connection.exec_driver_sql(f"SET idle_session_timeout = {self._idle_timeout_ms}")
             schema = await connection.scalar(text("SELECT current_schema()"))
             self._schema_key = zlib.crc32(str(schema).encode()) & 0x7FFFFFFF
             self._connection = connection

@@ -19,7 +19,14 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.leadership import LOCK_CLASS, AlreadyRunning, PostgresLeadership, SqliteSingleInstance
+from bot import leadership
+from bot.leadership import (
+    LOCK_CLASS,
+    AlreadyRunning,
+    PostgresLeadership,
+    SqliteSingleInstance,
+    UnsupportedServer,
+)
 from tests.storage.conftest import POSTGRES_URL
 from tests.tcp_relay import relayed_database
 
@@ -125,6 +132,13 @@ async def test_an_active_one_cut_off_from_postgresql_fences_before_the_standby_t
         taken_over = asyncio.get_running_loop().time()
         assert fenced.at is not None, "the standby took over while the old one still ran"
         assert fenced.at < taken_over
+
+
+async def test_a_server_without_idle_session_timeout_is_refused_with_a_reason(schema, monkeypatch):
+    monkeypatch.setattr(leadership, "MIN_SERVER_VERSION", 10**9)  # this server is too old
+    async with instance(schema) as candidate:
+        with pytest.raises(UnsupportedServer, match="or newer is needed"):
+            await asyncio.wait_for(candidate.acquire(), WAIT_S)
 
 
 async def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path: Path):
