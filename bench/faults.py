@@ -16,9 +16,10 @@
 (e) an active and a standby `smartregion-bot run` on one PostgreSQL database; kill -9 of
     the active one in the middle of a burst of `!idee` (200; `--quick` 40) and at the
     moment a workshop announcement falls due: takeover = from the kill to the first answer
-    the standby sends (target ≤ 10 s; also reported: until the standby holds the lock, and
-    until a `!hilfe` sent right after the kill is answered); every idea stored and
-    confirmed once, the announcement posted once.
+    to a command sent after the kill (which only the standby can have answered; target
+    ≤ 10 s; also reported: until the standby holds the lock, and until a `!hilfe` sent
+    right after the kill is answered); every idea stored and confirmed once, the
+    announcement posted once.
 (f) both instances started at the same moment, 20 times (`--quick` 5): each time exactly
     one of them says it is active, the other that it is the standby, and a `!hilfe` gets
     exactly one answer.
@@ -143,6 +144,8 @@ class Sent:
     event_id: str
     sender: str
     text: str
+    started: float = 0.0
+    """When sending began (monotonic): a bot killed before it never saw the message."""
 
 
 async def talk(
@@ -150,8 +153,9 @@ async def talk(
 ) -> None:
     """Send each text in turn with a pause (bounded: len(texts) sends)."""
     for text in texts:
+        started = time.monotonic()
         event_id = await citizen.say(room, text)
-        sent.append(Sent(event_id, citizen.user_id, text))
+        sent.append(Sent(event_id, citizen.user_id, text, started))
         await asyncio.sleep(pause)
 
 
@@ -481,12 +485,14 @@ async def kill_active_mid_burst(
         announced_before = len(stage_.view.matching(announced)) > 1
         await stage_.bot.kill()
         killed = datetime.now()  # local and naive, as the bot's log times are
-        killed_ms = time.time() * 1000
-        probe_s = await answered_after(stage_, time.monotonic())
+        killed_at = time.monotonic()
+        probe_s = await answered_after(stage_, killed_at)
         elected = (logged_at(standby, ACTIVE_LOG) - killed).total_seconds()
-        takeover = (first_reply_ms(stage_, killed_ms) - killed_ms) / 1000
         await burst
         lost, duplicated = await check_ideas(stage_, sent)
+        # The first answer to a command the killed process never saw (the probe is one).
+        after_kill = {s.event_id for s in sent if s.started > killed_at}
+        takeover = min(first_reply(stage_, after_kill), killed_at + probe_s) - killed_at
         with contextlib.suppress(TimeoutError):  # counted as lost below
             await stage_.view.wait_for(lambda e: announced(e) and not is_first(e, stage_), 60)
         await asyncio.sleep(3.0)  # a second announcement would arrive now
@@ -497,8 +503,8 @@ async def kill_active_mid_burst(
     return Outcome(
         "(e) kill -9 of the active instance, the standby takes over (PostgreSQL)",
         f"{len(sent)} !idee from {citizens_n} citizens ({before} confirmed before the kill), "
-        f"a workshop announcement due at the kill; recovery = kill to the standby's first "
-        f"answer",
+        f"a workshop announcement due at the kill; recovery = kill to the first answer "
+        f"to a command sent after it",
         lost + (announcements == 0),
         duplicated + max(0, announcements - 1),
         takeover,
@@ -577,15 +583,15 @@ async def started_at_once(
     )
 
 
-def first_reply_ms(stage_: Stage, after_ms: float) -> float:
-    """When Synapse received the bot's first answer after `after_ms` (its own clock, which
-    is this machine's): a killed process sends nothing, so that answer is the new one's."""
+def first_reply(stage_: Stage, targets: set[str]) -> float:
+    """When the first answer to one of `targets` arrived (monotonic; infinity if none)."""
     return min(
-        float(event["origin_server_ts"])
-        for _, event in stage_.view.events
-        if event.get("sender") == stage_.bot.user_id
-        and harness.in_reply_to(event)
-        and event["origin_server_ts"] > after_ms
+        (
+            arrived
+            for arrived, event in stage_.view.events
+            if event.get("sender") == stage_.bot.user_id and harness.in_reply_to(event) in targets
+        ),
+        default=math.inf,
     )
 
 
