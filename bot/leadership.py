@@ -144,20 +144,22 @@ class PostgresLeadership:
 
     async def _try_lock(self) -> bool:
         if self._connection is None:
-            connection = await self._engine.connect()
-            # Autocommit: between checks the session must be idle, not "idle in
-            # transaction", for idle_session_timeout to end it when we fall silent.
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            version = int(await connection.scalar(text("SHOW server_version_num")))
-            if version < MIN_SERVER_VERSION:
-                await connection.close()
-                raise UnsupportedServer(version)
-            await connection.exec_driver_sql(f"SET idle_session_timeout = {self._idle_timeout_ms}")
-            schema = await connection.scalar(text("SELECT current_schema()"))
-            self._schema_key = zlib.crc32(str(schema).encode()) & 0x7FFFFFFF
-            self._connection = connection
+            self._connection = await self._engine.connect()
+            await self._prepare(self._connection)
         keys = {"class_key": LOCK_CLASS, "schema_key": self._schema_key}
         return bool(await self._connection.scalar(_TRY_LOCK, keys))
+
+    async def _prepare(self, connection: AsyncConnection) -> None:
+        """Autocommit (between checks the session must be idle, not "idle in transaction",
+        for idle_session_timeout to end it when we fall silent), the timeout, the key."""
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        version = int(await connection.scalar(text("SHOW server_version_num")))
+        if version < MIN_SERVER_VERSION:
+            await self._disconnect()
+            raise UnsupportedServer(version)
+        await connection.exec_driver_sql(f"SET idle_session_timeout = {self._idle_timeout_ms}")
+        schema = await connection.scalar(text("SELECT current_schema()"))
+        self._schema_key = zlib.crc32(str(schema).encode()) & 0x7FFFFFFF
 
     async def _keep(self) -> None:
         """Check the lock until it is gone, then fence (see the module's docstring).
