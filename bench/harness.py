@@ -35,6 +35,8 @@ from urllib.parse import quote
 
 import aiohttp
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import example_departments_file
 from bot.devserver import LocalSynapse, RateLimits
@@ -45,6 +47,9 @@ from storage.models import ProcessedEvent
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get(
+    "SMARTREGION_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 PASSWORD = "bench-password"
 CLIENT_API = "/_matrix/client/v3"
@@ -534,6 +539,21 @@ class ProcessBot:
     def log_tail(self, lines: int = 30) -> str:
         return tail(self.log_path, lines)
 
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def wait_for_log(self, fragment: str, timeout: float, after: int = 0) -> None:  # noqa: ASYNC109
+        """Wait until the log (from character `after` on) contains `fragment`."""
+        limit = time.monotonic() + timeout
+        while fragment not in self.log_text()[after:]:
+            if time.monotonic() > limit:
+                raise BenchFailure(f"{self.name} never logged {fragment!r}\n{self.log_tail()}")
+            if not self.alive():
+                raise BenchFailure(
+                    f"{self.name} ended before logging {fragment!r}\n{self.log_tail()}"
+                )
+            await asyncio.sleep(0.1)
+
     def rss_mb(self) -> float:
         """Resident memory of the process now (Linux /proc)."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -613,6 +633,38 @@ def pythonpath_env() -> None:
 
 
 # ------------------------------------------------------------------ bot database
+
+
+class PostgresUnavailable(BenchFailure):
+    """The PostgreSQL server for benchmarks and tests is not reachable."""
+
+
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """The URL of a fresh database on the PostgreSQL server of `SMARTREGION_TEST_POSTGRES_URL`,
+    dropped afterwards (with whatever is still connected to it).
+
+    A whole database rather than a schema, because bot processes take their settings from
+    a URL, which cannot carry a search path for asyncpg.
+    """
+    name = f"smartregion_{secrets.token_hex(5)}"
+    admin = create_engine(POSTGRES_URL)
+    try:
+        try:
+            async with asyncio.timeout(10), admin.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        except (OSError, TimeoutError, SQLAlchemyError) as error:
+            raise PostgresUnavailable(
+                f"PostgreSQL not reachable at {POSTGRES_URL}: {error}"
+            ) from None
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with contextlib.suppress(OSError, SQLAlchemyError):
+            async with admin.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.dispose()
 
 
 class BotDatabase:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import calendar
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,12 @@ logger = logging.getLogger(__name__)
 
 STATS_FORMATS = ("csv", "json")
 STATS_MAX_WEEKS = 52
+
+EXIT_ALREADY_RUNNING = 3
+"""`run` found another bot process on the same SQLite file (a supervisor should not retry)."""
+EXIT_LOST_LEADERSHIP = 4
+"""The active instance lost the PostgreSQL leadership and stopped; a restart makes it a
+standby."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,11 +137,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.platforms:
             print_problems(ConfigError([NO_PLATFORM]))
             return 2
+        from bot.leadership import AlreadyRunning, UnsupportedServer
+
         try:
             return run_until_interrupted(run_bot(settings))
-        except PlatformSetupError as error:
+        except (PlatformSetupError, UnsupportedServer) as error:
             print(f"The bot cannot run: {error}", file=sys.stderr)
             return 2
+        except AlreadyRunning as error:
+            print(
+                f"The bot is already running on {error.database} (process "
+                f"{error.pid or 'unknown'}). A SQLite database serves one bot process; stop "
+                "the other one first, or use PostgreSQL to run an active and a standby "
+                "instance (docs/deployment.md).",
+                file=sys.stderr,
+            )
+            return EXIT_ALREADY_RUNNING
     from bot.demo import run_demo
 
     data_dir = args.data_dir.resolve()
@@ -242,10 +260,26 @@ def print_problems(error: ConfigError) -> None:
 
 
 async def run_bot(settings: Settings) -> None:
+    """Wait until this instance is the active one (bot.leadership), then run the bot."""
     from bot.app import App
+    from bot.leadership import election
 
-    async with App(settings) as app:
-        await app.run()
+    leadership = election(settings.database_url, settings.failover_seconds, stop_at_once)
+    try:
+        await leadership.acquire()
+        async with App(settings) as app:
+            await app.run()
+    finally:
+        await leadership.release()
+
+
+def stop_at_once() -> None:
+    """Fencing: a process that lost the leadership ends now, without the clean-up of a
+    normal stop, whose draining handlers could still send while the new active instance
+    already answers. What it stored is in the database; what it had not, the new one
+    catches up from the last saved sync token."""
+    logging.shutdown()
+    os._exit(EXIT_LOST_LEADERSHIP)
 
 
 def run_until_interrupted(main_coroutine: object) -> int:

@@ -199,6 +199,9 @@ class Settings:
     """The weekday of the staff digest (0 is Monday); None: no weekly digest."""
     digest_time: time = time(8, 0)
     """The local time of day of the staff digest."""
+    failover_seconds: int = 10
+    """PostgreSQL: how long a silent active instance keeps the leadership before a standby
+    takes over (bot.leadership); a dead process frees it at once."""
 
     @property
     def matrix(self) -> MatrixSettings | None:
@@ -571,6 +574,7 @@ _NUMBERS = (
     ("question_example_half_life_days", "BOT_QUESTION_EXAMPLE_HALF_LIFE_DAYS", 180, 0, 36_500),
     ("retention_questions_days", "BOT_RETENTION_QUESTIONS_DAYS", 180, 1, 36_500),
     ("retention_workshops_days", "BOT_RETENTION_WORKSHOPS_DAYS", 90, 1, 36_500),
+    ("failover_seconds", "BOT_FAILOVER_SECONDS", 10, 3, 600),
 )
 _TRUE, _FALSE = ("true", "1", "yes", "ja"), ("false", "0", "no", "nein")
 
