@@ -128,10 +128,12 @@ def test_the_benchmark_reports_accuracy_calibration_and_speed(monkeypatch, capsy
     assert classify_bench.main(["--data", str(data), "--output", str(output)]) == 0
 
     report = json.loads(output.read_text(encoding="utf-8"))
-    [result] = report["files"]
-    assert (result["questions"], result["top1"], result["top3"]) == (3, 1.0, 1.0)
-    assert result["confident"]["questions"] <= 3
-    assert 0.0 < result["mean_confidence"] <= 1.0
+    assert {result["router"] for result in report["files"]} == {"shipped", "-40% kw"}
+    shipped = next(result for result in report["files"] if result["router"] == "shipped")
+    every = shipped["groups"]["all"]
+    assert (every["questions"], every["top1"], every["top3"]) == (3, 1.0, 1.0)
+    assert 0.0 <= every["asked"] <= 1.0
+    assert 0.0 < every["mean_confidence"] <= 1.0
     assert report["speed"]["cold_classifications"] == 3
     assert report["speed"]["per_second"] > 0
     assert "mean conf" in capsys.readouterr().out
