@@ -91,7 +91,8 @@ async def one_backend(
         await engine.dispose()
     env = {**base["env"], "DATABASE_URL": url, "BOT_CRYPTO_STORE": base["crypto"] + name}
     log_path = Path(base["crypto"]).with_name(f"probe-{name}.log")
-    probe = await run_probe({**base, "env": env, "schema": schema}, log_path)
+    profile = f"{base['profile']}-{name}" if base.get("profile") else None
+    probe = await run_probe({**base, "env": env, "schema": schema, "profile": profile}, log_path)
     return {"backend": name, "seed": seeded, **probe}
 
 
@@ -120,6 +121,7 @@ async def measure(args: argparse.Namespace) -> int:
             "room": room,
             "commands": 5 if args.quick else args.commands,
             "queries": 20 if args.quick else 300,
+            "profile": str(args.profile.resolve() / "first-call") if args.profile else None,
         }
         sqlite_url = f"sqlite+aiosqlite:///{directory / 'scale.db'}"
         if "sqlite" in args.databases:
@@ -205,6 +207,9 @@ def main() -> None:
         "--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"]
     )
     arguments.add_argument("--commands", type=int, default=30, help="timed runs of each command")
+    arguments.add_argument(
+        "--profile", type=Path, help="write cProfile stats of each command's first call here"
+    )
     harness.pythonpath_env()
     harness.run(measure, arguments)
 

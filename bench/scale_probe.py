@@ -13,6 +13,7 @@ accept the reply, which the bot does not control.
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import functools
 import json
 import logging
@@ -44,6 +45,15 @@ def memory() -> dict[str, float]:
     return {"rss_mb": values.get("VmRSS", float("nan")), "peak_rss_mb": values.get("VmHWM", 0)}
 
 
+def first_call_profiler(config: dict[str, Any], text: str, number: int) -> cProfile.Profile | None:
+    """A running profiler for the first call of a command if `bench.scale --profile` asked."""
+    if not config.get("profile") or number != 0:
+        return None
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
 async def probe(config: dict[str, Any]) -> dict[str, Any]:
     if config.get("schema"):
         # App builds its engine from the URL alone; a throwaway schema needs the search path.
@@ -53,10 +63,16 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         )
     settings = Settings.from_env(env=config["env"])
     room = config["room"]
+    profiler = cProfile.Profile() if config.get("profile") else None
     started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     app = App(settings)
     await app.__aenter__()
     startup_s = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{config['profile']}-startup.prof")
     after_start = memory()
 
     async def index_ready() -> float:
@@ -92,9 +108,13 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
                     text=text,
                 )
                 sending[0] = 0.0
+                profiler = first_call_profiler(config, text, number)
                 began = time.perf_counter()
                 await app.router.dispatch(message)
                 elapsed = time.perf_counter() - began
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(f"{config['profile']}-{text.split()[-1]}.prof")
                 total.append(elapsed)
                 own.append(elapsed - sending[0])
             commands[text] = {"bot": summary_ms(own), "with_send": summary_ms(total)}

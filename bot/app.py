@@ -197,6 +197,8 @@ class App:
         self.router = Router(self.services, registry)
         for adapter in self.adapters.values():
             adapter.on_event = self.router.dispatch
+            if isinstance(adapter, MatrixAdapter):
+                adapter.on_events = self.router.dispatch_all
         for hook in registry.start_hooks:
             await hook(self.services)
         return self
