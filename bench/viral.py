@@ -21,7 +21,7 @@ The bot's own timestamps come from its `bot.timing` log (`smartregion-bot --log
 bot.timing=DEBUG`): when each sync's events arrived (after any backfill) and when each batch
 of poll responses was committed; commands count from their `processed_events` row. The
 tally is correct from the commit of the last vote on (checked against the expected one
-afterwards), so "tally lag" is that commit minus the arrival of the last event.
+afterwards), so "tally lag" is that commit minus the arrival of the last sync before it.
 
 Everything sent is checked: each response stored exactly once, the tally (votes, voters,
 spoiled) equal to each citizen's last vote, each idea stored once with its author and text,
@@ -347,6 +347,9 @@ def bot_side(
     last_batch = max((b[1] for b in batches), default=first_arrival)
     last_done = max([last_batch, *command_done])
     tally_at = max([last_batch, *vote_done])
+    # The last vote arrived with a sync received before the tally was final; later syncs
+    # brought only ideas (the log names no events, so this is the closest bound).
+    last_vote_arrival = max(s[1] for s in syncs if s[1] <= tally_at)
     return {
         "first_arrival": first_arrival,
         "last_arrival": last_arrival,
@@ -355,7 +358,7 @@ def bot_side(
         "largest_batch": max((b[0] for b in batches), default=0),
         "bot_events_per_s": len(sent) / max(last_done - first_arrival, 1e-9),
         "bot_busy_s": last_done - first_arrival,
-        "tally_lag_s": tally_at - last_arrival,
+        "tally_lag_s": tally_at - last_vote_arrival,
         "synapse_accept_per_s": len(sent) / burst.send_s,
     }
 
