@@ -1,7 +1,8 @@
 """All benchmarks in a row: `python -m bench.all [--quick]` (CI runs `--quick`).
 
-The four on Matrix, then the latency on Discord (`bench.discord_latency`, on the emulator),
-then the public web page under load (`bench.web`).
+The four on Matrix (the load twice: paced, and the viral burst of `--viral`), then the
+latency on Discord (`bench.discord_latency`, on the emulator), then the public web page
+under load (`bench.web`).
 Each runs in its own process (its own homeserver or emulator, its own event loop); the run
 fails if any of them finds something lost, duplicated or wrongly counted.
 """
@@ -15,7 +16,7 @@ import time
 
 from bench.harness import PROJECT_ROOT, pythonpath_env
 
-BENCHMARKS = ("latency", "load", "scale", "faults", "discord_latency", "web")
+BENCHMARKS = ("latency", "load", "load --viral", "scale", "faults", "discord_latency", "web")
 TIMEOUT_S = 15 * 60
 
 
@@ -27,7 +28,9 @@ def main() -> None:
     timings = []
     failed = []
     for name in BENCHMARKS:
-        command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
+        module, *options = name.split()
+        quick = ["--quick"] if args.quick else []
+        command = [sys.executable, "-m", f"bench.{module}", *options, *quick]
         print(f"=== {' '.join(command[1:])}", flush=True)
         started = time.monotonic()
         status = subprocess.run(command, cwd=PROJECT_ROOT, timeout=TIMEOUT_S, check=False)

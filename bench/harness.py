@@ -320,6 +320,22 @@ async def register(
     return Account(synapse, http, user_id, result["access_token"])
 
 
+async def register_crowd(
+    synapse: LocalSynapse, http: aiohttp.ClientSession, prefix: str, count: int, parallel: int
+) -> list[Account]:
+    """`count` accounts, registered `parallel` at a time through the shared-secret admin API,
+    whose answer carries an access token: no separate login (and password hash) per account.
+    """
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(number: int) -> Account:
+        async with gate:
+            created = await synapse.register_account(f"{prefix}{number:05d}", PASSWORD)
+        return Account(synapse, http, created["user_id"], created["access_token"])
+
+    return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
 async def register_many(
     synapse: LocalSynapse, http: aiohttp.ClientSession, prefix: str, count: int
 ) -> list[Account]:
@@ -554,10 +570,10 @@ class ProcessBot:
                 )
             await asyncio.sleep(0.1)
 
-    def rss_mb(self) -> float:
-        """Resident memory of the process now (Linux /proc)."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """Resident memory of the process now (Linux /proc); `VmHWM` for its peak."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 
@@ -565,7 +581,9 @@ class ProcessBot:
 class SmartRegionBot(ProcessBot):
     """`smartregion-bot run --env-file …` with its own account, SQLite file and crypto store."""
 
-    def __init__(self, directory: Path, user_id: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, directory: Path, user_id: str, env: dict[str, str], options: Sequence[str] = ()
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.db_path = directory / "bot.db"
         self.env_path = directory / "bot.env"
@@ -577,7 +595,7 @@ class SmartRegionBot(ProcessBot):
             "BOT_CRYPTO_STORE": str(directory / "crypto"),
             **env,
         }
-        command = [_script("smartregion-bot"), "run", "--env-file", str(self.env_path)]
+        command = [_script("smartregion-bot"), *options, "run", "--env-file", str(self.env_path)]
         super().__init__("bot", directory, command, user_id)
 
     async def start(self) -> None:
@@ -587,12 +605,15 @@ class SmartRegionBot(ProcessBot):
 
 
 async def smartregion_bot(
-    synapse: LocalSynapse, directory: Path, env: dict[str, str] | None = None
+    synapse: LocalSynapse,
+    directory: Path,
+    env: dict[str, str] | None = None,
+    options: Sequence[str] = (),
 ) -> SmartRegionBot:
-    """A fresh bot account on `synapse` (not started yet)."""
+    """A fresh bot account on `synapse` (not started yet); `options` go before `run`."""
     user_id = await synapse.register_user(f"bot-{secrets.token_hex(3)}", PASSWORD)
     return SmartRegionBot(
-        directory, user_id, {"MATRIX_HOMESERVER": synapse.base_url, **(env or {})}
+        directory, user_id, {"MATRIX_HOMESERVER": synapse.base_url, **(env or {})}, options
     )
 
 

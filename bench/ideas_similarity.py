@@ -3,7 +3,8 @@
 Builds synthetic German ideas from compounds (modifier + head, e.g. "Fahrrad" + "ständer"),
 places, verbs and inflections, indexes them, and times `SimilarityIndex.similar` for a few
 hundred queries written like new ideas (other inflections, other compound forms, ae/oe/ue
-spellings). Prints build time, p50/p99/max lookup time and how many queries found a hint.
+spellings). Prints build time, p50/p99/max lookup time and how many queries found a hint;
+`--memory` also what the index holds (tracemalloc).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import random
 import statistics
 import time
+import tracemalloc
 
 from handlers.ideas.similarity import SimilarityIndex
 
@@ -79,18 +81,35 @@ def rewrite(text: str) -> str:
     return text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
 
 
+def print_memory(snapshot: tracemalloc.Snapshot) -> None:
+    """What the built index holds (tracemalloc), in total and by the line that allocated it."""
+    held = snapshot.statistics("lineno")
+    print(f"index holds:     {sum(stat.size for stat in held) / 2**20:.1f} MB (tracemalloc)")
+    for stat in held[:5]:
+        frame = stat.traceback[0]
+        print(f"  {stat.size / 2**20:6.1f} MB  {frame.filename}:{frame.lineno}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ideas", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--memory", action="store_true", help="trace what the index allocates (slower build)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     texts = [(number, idea_text(rng)) for number in range(1, args.ideas + 1)]
 
+    if args.memory:
+        tracemalloc.start()
     started = time.perf_counter()
     index = SimilarityIndex.build(texts)
     build_seconds = time.perf_counter() - started
+    if args.memory:
+        print_memory(tracemalloc.take_snapshot())
+        tracemalloc.stop()
 
     queries = [
         rewrite(rng.choice(texts)[1]) if rng.random() < 0.5 else idea_text(rng)

@@ -2,6 +2,9 @@
 
 `python -m bench.load [--citizens 200] [--seconds 20] [--rate 50] [--quick]`
 
+This paces the crowd below what the homeserver can take. `--viral` instead sends a burst on
+a 2,000-member room and measures the bot's own capacity (see bench/viral.py).
+
 The citizens (plain HTTP clients) join one public room where staff started a native poll.
 For a fixed time each of them, after a random pause, votes by pressing a poll button (a
 native MSC3381 response), votes with `!abstimmen 1 <n>`, or submits an idea with `!idee`;
@@ -24,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bench import harness
+from bench import harness, viral
 from bench.ideas_similarity import idea_text
 from handlers.polls.lifecycle import load_tally
 from storage.polls.repository import PollRepository
@@ -346,12 +349,23 @@ def report(
     return 0 if correct else 1
 
 
+async def measure_mode(args: argparse.Namespace) -> int:
+    """The paced crowd, or with `--viral` the burst that measures the bot's capacity."""
+    if args.viral:
+        return await viral.measure_viral(args)
+    return await measure(args)
+
+
 def main() -> None:
     arguments = harness.parser(__doc__)
     arguments.add_argument("--citizens", type=int, default=200)
     arguments.add_argument("--seconds", type=float, default=20.0, help="how long they send")
     arguments.add_argument("--rate", type=float, default=50.0, help="events/s offered in total")
-    harness.run(measure, arguments)
+    arguments.add_argument(
+        "--viral", action="store_true", help="a burst on a 2,000-member room (bench/viral.py)"
+    )
+    viral.add_arguments(arguments)
+    harness.run(measure_mode, arguments)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 `python -m bench.scale_probe '<json settings>'` starts the real `App` on a seeded database
 (schema check, login, every start hook: workshop schedule, question timers and router,
 polls; the similar-idea index is built in the background and timed until ready), then
-sends `!ideen top` and `!workshops` through the router as if a citizen had typed them,
-times similar-idea lookups, and prints one JSON line.
+sends `!ideen top` and `!workshops` through the router as if a citizen had typed them (the
+first ones while the index is still being built, as right after a real start), times
+similar-idea lookups, and prints one JSON line.
 
 Command latency is split into the bot's own time and the time the homeserver took to
 accept the reply, which the bot does not control.
@@ -13,6 +14,7 @@ accept the reply, which the bot does not control.
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import functools
 import json
 import logging
@@ -44,6 +46,15 @@ def memory() -> dict[str, float]:
     return {"rss_mb": values.get("VmRSS", float("nan")), "peak_rss_mb": values.get("VmHWM", 0)}
 
 
+def first_call_profiler(config: dict[str, Any], text: str, number: int) -> cProfile.Profile | None:
+    """A running profiler for the first call of a command if `bench.scale --profile` asked."""
+    if not config.get("profile") or number != 0:
+        return None
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
 async def probe(config: dict[str, Any]) -> dict[str, Any]:
     if config.get("schema"):
         # App builds its engine from the URL alone; a throwaway schema needs the search path.
@@ -53,10 +64,16 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         )
     settings = Settings.from_env(env=config["env"])
     room = config["room"]
+    profiler = cProfile.Profile() if config.get("profile") else None
     started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     app = App(settings)
     await app.__aenter__()
     startup_s = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{config['profile']}-startup.prof")
     after_start = memory()
 
     async def index_ready() -> float:
@@ -65,7 +82,8 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
 
     indexed = asyncio.create_task(index_ready())
     try:
-        index_ready_s = await indexed  # the list commands below are timed without this wait
+        # The commands run while the index is still being built, as after a real start:
+        # the first `!ideen top` must not wait for it.
         app.start_background()  # the sync loop joins the room it was invited to
         async with asyncio.timeout(JOIN_TIMEOUT_S):
             while room not in app.adapters["matrix"].client.rooms:  # noqa: ASYNC110 - nio has no event
@@ -92,12 +110,17 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
                     text=text,
                 )
                 sending[0] = 0.0
+                profiler = first_call_profiler(config, text, number)
                 began = time.perf_counter()
                 await app.router.dispatch(message)
                 elapsed = time.perf_counter() - began
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(f"{config['profile']}-{text.split()[-1]}.prof")
                 total.append(elapsed)
                 own.append(elapsed - sending[0])
             commands[text] = {"bot": summary_ms(own), "with_send": summary_ms(total)}
+        index_ready_s = await indexed
         index = (await ideas_state(app.services)).index
         rng = random.Random(3)
         lookups = []

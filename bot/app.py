@@ -205,6 +205,8 @@ class App:
             discord.suggest = partial(suggest, self.services)
         for adapter in self.adapters.values():
             adapter.on_event = self.router.dispatch
+            if isinstance(adapter, MatrixAdapter):
+                adapter.on_events = self.router.dispatch_all
         for hook in registry.start_hooks:
             await hook(self.services)
         self.web: WebServer | None = None

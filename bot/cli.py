@@ -39,9 +39,26 @@ EXIT_LOST_LEADERSHIP = 4
 standby."""
 
 
+def logger_level(text: str) -> tuple[str, str]:
+    """`name=LEVEL` for `--log`: one logger (and its children) at its own level."""
+    name, _, level = text.partition("=")
+    level = level.strip().upper()
+    if not name.strip() or level not in logging.getLevelNamesMapping():
+        raise argparse.ArgumentTypeError(f"expected LOGGER=LEVEL (e.g. bot=DEBUG), got {text!r}")
+    return name.strip(), level
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smartregion-bot", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "--log",
+        action="append",
+        default=[],
+        metavar="LOGGER=LEVEL",
+        type=logger_level,
+        help="set one logger's level, e.g. bot.timing=DEBUG (repeatable)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot with settings from the environment")
     run.add_argument("--env-file", type=Path, help="read settings from this .env file")
@@ -96,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # every migration step. Keep the log about the bot, free of people's ids.
         logging.getLogger("nio").setLevel(logging.ERROR)
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name, level in args.log:
+        logging.getLogger(name).setLevel(level)
 
     if args.command == "export":
         from bot.app import capabilities

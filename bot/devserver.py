@@ -68,6 +68,11 @@ def _port_is_free(port: int) -> bool:
 class SynapseError(RuntimeError):
     """The homeserver could not be started or refused an admin request."""
 
+    def __init__(self, message: str, errcode: str | None = None) -> None:
+        super().__init__(message)
+        self.errcode = errcode
+        """Matrix's error code when the homeserver answered one (e.g. M_USER_IN_USE)."""
+
 
 def _rate_limit_config(rate_limits: RateLimits) -> dict[str, Any]:
     """Every ``rc_*`` limiter Synapse 1.163 reads (synapse/config/ratelimiting.py), relaxed.
@@ -339,6 +344,22 @@ class LocalSynapse:
         An existing user counts as success (its password is left as it was), so demo
         set-up can simply be run again.
         """
+        try:
+            result = await self.register_account(localpart, password, admin, displayname)
+        except SynapseError as error:
+            if error.errcode == "M_USER_IN_USE":
+                return self.user_id(localpart)
+            raise
+        return str(result["user_id"])
+
+    async def register_account(
+        self,
+        localpart: str,
+        password: str,
+        admin: bool = False,
+        displayname: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a user as `register_user` does; Synapse's answer, with an access token."""
         url = self.base_url + "/_synapse/admin/v1/register"
         shared_secret = (
             (self.data_dir / "registration_shared_secret").read_text(encoding="utf-8").strip()
@@ -370,10 +391,9 @@ class LocalSynapse:
                 result = await response.json()
         if response.status == 200:
             logger.debug("Registered %s (admin=%s)", result["user_id"], admin)
-            return str(result["user_id"])
-        if result.get("errcode") == "M_USER_IN_USE":
-            return self.user_id(localpart)
+            return dict(result)
         raise SynapseError(
             f"Registering {localpart!r} failed with HTTP {response.status}: "
-            f"{result.get('errcode')} {result.get('error')}"
+            f"{result.get('errcode')} {result.get('error')}",
+            result.get("errcode"),
         )

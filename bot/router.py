@@ -7,8 +7,10 @@ friendly answer, so handlers contain only civic logic.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -30,8 +32,12 @@ from bot.messages import Message, join
 from bot.rate_limits import RateLimiter
 from bot.reply_outbox import send_pending_replies
 from storage.incoming import IncomingFacts, incoming_facts
+from storage.moderation.repository import BlockRepository
+from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
+timing = logging.getLogger("bot.timing")
+"""At DEBUG, when each batch of events was committed (read by `bench.load --viral`)."""
 
 Handler = Callable[..., Awaitable[None]]
 REACTIONS = "reaktion"
@@ -43,6 +49,7 @@ ECHO_MAX = 40
 """How much of an unknown command name the answer repeats (a message may be 64 KB long)."""
 Listener = Callable[[Services, Any], Awaitable[bool | None]]
 StartHook = Callable[[Services], Awaitable[None]]
+BatchListener = Callable[[Services, UnitOfWork, Sequence[Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,24 @@ def listens(event_type: type) -> Callable[[Listener], Listener]:
     return mark
 
 
+def listens_in_batches(event_type: type) -> Callable[[BatchListener], BatchListener]:
+    """Call this function with `(services, uow, events)` for the `event_type` events that
+    arrived together (e.g. one Matrix sync's poll responses), instead of one by one.
+
+    It stores what the events cause in `uow` and must not commit: the router marks the
+    events processed in the same transaction and commits once, so a burst costs a few
+    statements instead of several transactions per event, and a crash stores all of the
+    batch or none of it (a replay is then recognised by the event ids). Events already
+    processed and events of blocked people are left out before the call.
+    """
+
+    def mark(listener: BatchListener) -> BatchListener:
+        listener.__listens_in_batches_to__ = event_type  # type: ignore[attr-defined]
+        return listener
+
+    return mark
+
+
 def on_start(hook: StartHook) -> StartHook:
     """Run `hook(services)` once when the bot starts, before the scheduler fires anything.
 
@@ -155,6 +180,7 @@ class CommandRegistry:
         listeners: Iterable[tuple[type, Listener]] = (),
         start_hooks: Iterable[StartHook] = (),
         capabilities: Capabilities | None = None,
+        batch_listeners: Iterable[tuple[type, BatchListener]] = (),
     ) -> None:
         self.specs = tuple(specs)
         self.start_hooks = tuple(start_hooks)
@@ -162,6 +188,9 @@ class CommandRegistry:
         self.listeners: dict[type, list[Listener]] = {}
         for event_type, listener in listeners:
             self.listeners.setdefault(event_type, []).append(listener)
+        self.batch_listeners: dict[type, list[BatchListener]] = {}
+        for event_type, batch_listener in batch_listeners:
+            self.batch_listeners.setdefault(event_type, []).append(batch_listener)
         self._by_name: dict[str, CommandSpec] = {}
         for spec in self.specs:
             for name in spec.names:
@@ -175,6 +204,7 @@ class CommandRegistry:
         modules = tuple(modules)
         specs = []
         listeners = []
+        batch_listeners = []
         start_hooks = []
         for module in modules:
             for value in vars(module).values():
@@ -182,6 +212,8 @@ class CommandRegistry:
                     start_hooks.append(value)
                 if (event_type := getattr(value, "__listens_to__", None)) is not None:
                     listeners.append((event_type, value))
+                if (batched := getattr(value, "__listens_in_batches_to__", None)) is not None:
+                    batch_listeners.append((batched, value))
                 declared = getattr(value, "__command__", None)
                 if declared is None:
                     continue
@@ -198,7 +230,8 @@ class CommandRegistry:
                         open_to_blocked=getattr(value, "__open_to_blocked__", False),
                     )
                 )
-        return cls(specs, listeners, start_hooks, Capabilities.from_modules(modules))
+        capabilities = Capabilities.from_modules(modules)
+        return cls(specs, listeners, start_hooks, capabilities, batch_listeners)
 
     def find(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.casefold())
@@ -221,6 +254,9 @@ class Router:
         if isinstance(event, IncomingMessage):
             await self.handle(event)
             return
+        if type(event) in self.registry.batch_listeners:
+            await self._dispatch_batch(type(event), [event])
+            return
         listeners = self.registry.listeners.get(type(event), [])
         if not listeners:
             return
@@ -239,6 +275,60 @@ class Router:
                 self.services.clock.now(),
             )
         await self._mark_processed(event.actor.platform, event.event_id)
+
+    async def dispatch_all(self, events: Sequence[IncomingEvent]) -> None:
+        """Handle events that arrived together (one sync): those with a batch listener in
+        one transaction per event type, the others concurrently as `dispatch` does."""
+        batches: dict[type, list[IncomingEvent]] = {}
+        single: list[IncomingEvent] = []
+        for event in events:
+            if type(event) in self.registry.batch_listeners:
+                batches.setdefault(type(event), []).append(event)
+            else:
+                single.append(event)
+        await asyncio.gather(
+            *(self._dispatch_batch(kind, batch) for kind, batch in batches.items()),
+            *(self.dispatch(event) for event in single),
+        )
+
+    async def _dispatch_batch(self, kind: type, events: Sequence[IncomingEvent]) -> None:
+        """Run the batch listeners of `kind` in one transaction that also marks the events.
+
+        If the batch fails, each event is tried alone, so one bad event costs only itself
+        (it is then logged and marked processed, like a failing listener's event).
+        """
+        try:
+            await self._store_batch(kind, events)
+        except Exception:
+            if len(events) == 1:
+                logger.exception("Batch listener failed for event %s", events[0].event_id)
+                await self._mark_processed(events[0].actor.platform, events[0].event_id)
+                return
+            logger.exception("A batch of %d events failed; handling them one by one", len(events))
+            for event in events:
+                await self._dispatch_batch(kind, [event])
+
+    async def _store_batch(self, kind: type, events: Sequence[IncomingEvent]) -> None:
+        now = self.services.clock.now()
+        async with self.services.unit_of_work() as uow:
+            fresh: list[IncomingEvent] = []
+            for platform in dict.fromkeys(event.actor.platform for event in events):
+                mine = [event for event in events if event.actor.platform == platform]
+                new_ids = await uow.events.mark_processed_many(
+                    platform, [event.event_id for event in mine]
+                )
+                blocked = await BlockRepository(uow.session).blocked_among(
+                    platform, (event.actor.id for event in mine), now
+                )
+                for event in mine:
+                    if event.event_id in new_ids and event.actor.id not in blocked:
+                        new_ids.discard(event.event_id)  # a repeat in the batch is skipped
+                        fresh.append(event)
+            if fresh:
+                for listener in self.registry.batch_listeners[kind]:
+                    await listener(self.services, uow, fresh)
+            await uow.commit()
+        timing.debug("stored a batch of %d events at %.3f", len(events), time.time())
 
     def _too_many_reactions(self, event: IncomingEvent) -> bool:
         """Whether this reaction is over the person's limit (then it is ignored silently).

@@ -9,11 +9,11 @@ IntegrityError).
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -42,7 +42,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+def _insert(session: AsyncSession, model: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT for ``model`` that supports ``on_conflict_*`` on the session's backend."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -124,6 +124,28 @@ class EventLogRepository:
             .returning(ProcessedEvent.event_id)
         )
         return result.first() is not None
+
+    async def mark_processed_many(self, platform: str, event_ids: Sequence[str]) -> set[str]:
+        """Mark several events handled at once (a sync's worth); the ids that were new.
+
+        Like `mark_processed`, in the transaction that stores what they caused, with a
+        few statements instead of a round trip per event.
+        """
+        if not event_ids:
+            return set()
+        now = self._now()
+        rows = [
+            {"platform": platform, "event_id": event_id, "processed_at": now}
+            for event_id in event_ids
+        ]
+        # executemany: SQLAlchemy batches the rows into few cached multi-row statements.
+        result = await self._session.execute(
+            _insert(self._session, ProcessedEvent.__table__)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(ProcessedEvent.__table__.c.event_id),
+            rows,
+        )
+        return set(result.scalars())
 
 
 class ReactionLogRepository:

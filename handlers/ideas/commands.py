@@ -26,7 +26,7 @@ from bot.texts import excerpt, local_time
 from handlers.ideas.effects import post_card, refresh_card, tell_staff
 from handlers.ideas.listing import PAGE_SIZE, ListingRequest, SingleIdea, parse_listing
 from handlers.ideas.lookup import find_idea, public_idea
-from handlers.ideas.state import ideas_state, reindex
+from handlers.ideas.state import ideas_categories, ideas_state, reindex
 from handlers.ideas.texts import category_label, command_text, idea_link, status_label
 from storage.ideas.models import MERGED, Idea
 from storage.ideas.repository import IdeasRepository, Person
@@ -130,8 +130,8 @@ def _submitted_message(ctx: Context, idea: Idea, explicit: bool, similar: list[I
 @command("ideen", "ideas", Text("query", optional=True, max_length=200))
 async def list_ideas(ctx: Context, query: str | None) -> None:
     """A page of ideas (newest, top, mine, one category) or one idea with its history."""
-    state = await ideas_state(ctx.services)
-    request = parse_listing(query, state.categories.find)
+    categories = await ideas_categories(ctx.services)
+    request = parse_listing(query, categories.find)
     if isinstance(request, SingleIdea):
         await _show_idea(ctx, request.number)
         return

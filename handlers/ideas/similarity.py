@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from handlers.ideas.index_store import Documents, Postings
 from handlers.text.normalise import STOPWORDS, fold, german_stem, is_noise, word_list
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -89,11 +90,14 @@ class Match:
 
 
 class SimilarityIndex:
-    """Ideas by their stems, kept current with `add` and `remove`."""
+    """Ideas by their stems, kept current with `add` and `remove`.
+
+    Postings and documents live in compact arrays (`handlers.ideas.index_store`).
+    """
 
     def __init__(self) -> None:
-        self._postings: dict[str, set[int]] = defaultdict(set)
-        self._documents: dict[int, frozenset[str]] = {}
+        self._postings = Postings()
+        self._documents = Documents()
         self._vocabulary: list[str] = []
         self._reversed: list[str] = []
         self._known: dict[str, str] = {}
@@ -107,10 +111,14 @@ class SimilarityIndex:
 
     @classmethod
     def build(cls, ideas: Iterable[tuple[int, str]]) -> SimilarityIndex:
-        """An index of `(number, text)` pairs, e.g. every open idea in the database."""
+        """An index of `(number, text)` pairs with distinct numbers, e.g. every open idea."""
         index = cls()
         for number, text in ideas:
-            index._store(number, stems(text, index._known))
+            words = stems(text, index._known)
+            index._documents.put(number, words)
+            for word in words:
+                index._postings.append(word, number)
+        index._postings.sort()
         index._vocabulary = sorted(index._postings)
         index._reversed = sorted(word[::-1] for word in index._postings)
         return index
@@ -118,18 +126,17 @@ class SimilarityIndex:
     def add(self, number: int, text: str) -> None:
         """Index an idea (again, if it was indexed before)."""
         self.remove(number)
-        for word in self._store(number, stems(text, self._known)):
-            bisect.insort(self._vocabulary, word)
-            bisect.insort(self._reversed, word[::-1])
+        words = stems(text, self._known)
+        self._documents.put(number, words)
+        for word in words:
+            if self._postings.insert(word, number):
+                bisect.insort(self._vocabulary, word)
+                bisect.insort(self._reversed, word[::-1])
 
     def remove(self, number: int) -> None:
         """Forget an idea (closed, hidden or merged); unknown numbers are ignored."""
-        words = self._documents.pop(number, frozenset())
-        for word in words:
-            postings = self._postings[word]
-            postings.discard(number)
-            if not postings:
-                del self._postings[word]
+        for word in self._documents.pop(number):
+            if self._postings.discard(word, number):
                 _discard_sorted(self._vocabulary, word)
                 _discard_sorted(self._reversed, word[::-1])
 
@@ -149,7 +156,7 @@ class SimilarityIndex:
         features = {word: self._features(word) for word in query}
         common_size = max(COMMON_MIN_POSTINGS, len(self._documents) // COMMON_SHARE)
         sizes = {
-            word: sum(len(self._postings[feature]) for feature, _ in features[word])
+            word: sum(self._postings.count(feature) for feature, _ in features[word])
             for word in query
         }
         ordered = sorted(query, key=sizes.__getitem__)
@@ -185,31 +192,25 @@ class SimilarityIndex:
     ) -> None:
         """Add one query word's best match per idea (restricted to `only` if given)."""
         best: dict[int, float] = {}
-        for feature, factor in features:
-            value = weight * factor
-            postings = self._postings[feature]
-            for number in postings if only is None else postings.intersection(only):
-                if best.get(number, 0.0) < value:
-                    best[number] = value
+        # Best feature first: a later (weaker) feature only fills in ideas not found yet.
+        # dict.fromkeys and update walk the posting arrays in C.
+        for feature, factor in sorted(features, key=lambda item: -item[1]):
+            if only is None:
+                numbers: Iterable[int] = self._postings.numbers(feature)
+            else:
+                numbers = self._postings.within(feature, only)
+            found = dict.fromkeys(numbers, weight * factor)
+            found.update(best)
+            best = found
         for number, value in best.items():
             overlap[number] += value
 
-    def _store(self, number: int, words: frozenset[str]) -> list[str]:
-        """Add postings; returns the words that are new to the vocabulary."""
-        self._documents[number] = words
-        new = []
-        for word in words:
-            if word not in self._postings:
-                new.append(word)
-            self._postings[word].add(number)
-        return new
-
     def _idf(self, word: str) -> float:
-        frequency = len(self._postings.get(word, ()))
+        frequency = self._postings.count(word)
         return math.log((len(self._documents) + 1) / (frequency + 0.5))
 
     def _weight(self, number: int) -> float:
-        return sum(self._idf(word) for word in self._documents[number]) or 1.0
+        return sum(self._idf(word) for word in self._documents.words(number)) or 1.0
 
     def _features(self, word: str) -> list[tuple[str, float]]:
         """Indexed stems that match `word`: itself, and compounds sharing a part with it."""

@@ -29,13 +29,13 @@ from bot.context import (
     poll_answer_id,
 )
 from bot.errors import NotPermitted, UsageError
-from bot.router import command, listens, on_start, rate_limited, requires
+from bot.router import command, listens, listens_in_batches, on_start, rate_limited, requires
 from bot.timeparse import TimeParseError, parse_duration, parse_moment
 from handlers.polls import lifecycle
 from handlers.polls.native import text_poll_reason
 from handlers.polls.texts import join
 from storage.polls.models import Poll
-from storage.polls.repository import PollRepository
+from storage.polls.repository import NewResponse, PollRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -368,16 +368,26 @@ def _status(ctx: Context, poll: Poll) -> str:
 # ------------------------------------------------------------------ native events
 
 
-@listens(IncomingPollResponse)
-async def record_response(services: Services, response: IncomingPollResponse) -> None:
-    """Keep every native response as sent; counting rules apply when tallying."""
-    async with services.unit_of_work() as uow:
-        polls = PollRepository(uow.session)
-        poll = await polls.by_start_event(response.actor.platform, response.poll_event_id)
-        if poll is None or poll.secret:
-            return
-        await lifecycle.store_response(polls, poll.id, response)
-        await uow.commit()
+@listens_in_batches(IncomingPollResponse)
+async def record_responses(
+    services: Services, uow: UnitOfWork, responses: Sequence[IncomingPollResponse]
+) -> None:
+    """Keep every native response as sent; counting rules apply when tallying.
+
+    Responses arrive in batches (a viral poll sends thousands within seconds), stored in
+    the router's transaction in the order they arrived.
+    """
+    polls = PollRepository(uow.session)
+    found: dict[tuple[str, str], Poll | None] = {}
+    stored: list[NewResponse] = []
+    for response in responses:
+        key = (response.actor.platform, response.poll_event_id)
+        if key not in found:
+            found[key] = await polls.by_start_event(*key)
+        poll = found[key]
+        if poll is not None and not poll.secret:
+            stored.extend(lifecycle.as_stored(poll.id, [response]))
+    await polls.add_responses(stored)
 
 
 @listens(IncomingRedaction)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -30,7 +31,7 @@ from handlers.polls.native import is_native
 from handlers.polls.tally import Ballot, Tally, count_votes
 from handlers.polls.texts import Render, poll_fallback, results_message
 from storage.polls.models import Poll
-from storage.polls.repository import PollRepository
+from storage.polls.repository import NewResponse, PollRepository
 
 logger = logging.getLogger(__name__)
 
@@ -174,24 +175,24 @@ async def reconcile(services: Services, poll: Poll) -> None:
         logger.warning("Could not fetch the responses of poll #%d", poll.id, exc_info=True)
         return
     async with services.unit_of_work() as uow:
-        polls = PollRepository(uow.session)
-        for response in responses:
-            await store_response(polls, poll.id, response)
+        await PollRepository(uow.session).add_responses(as_stored(poll.id, responses))
         await uow.commit()
 
 
-async def store_response(
-    polls: PollRepository, poll_id: int, response: IncomingPollResponse
-) -> None:
-    """Keep a native response as sent (once per event id); counting rules apply later."""
-    await polls.add_response(
-        poll_id=poll_id,
-        platform=response.actor.platform,
-        event_id=response.event_id,
-        voter=response.actor.id,
-        answer_ids=response.answer_ids,
-        sent_at=response.sent_at,
-    )
+def as_stored(poll_id: int, responses: Iterable[IncomingPollResponse]) -> list[NewResponse]:
+    """Native responses as they are kept: as sent, once per event id; counting rules apply
+    when tallying."""
+    return [
+        NewResponse(
+            poll_id=poll_id,
+            platform=response.actor.platform,
+            event_id=response.event_id,
+            voter=response.actor.id,
+            answer_ids=response.answer_ids,
+            sent_at=response.sent_at,
+        )
+        for response in responses
+    ]
 
 
 async def close(

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from icalendar import Calendar, Event
 
 from bot.context import FileUpload
 from storage.workshops.models import Workshop
 from storage.workshops.repository import CANCELLED
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODUCT_ID = "-//stadt.land.smart//smartregion-bot workshops//DE"
 CONTENT_TYPE = "text/calendar"
@@ -23,6 +25,8 @@ CONTENT_TYPE = "text/calendar"
 
 def workshop_event(workshop: Workshop, stamp: datetime, tz: ZoneInfo) -> Event:
     """The VEVENT of one occurrence, with times in the bot's zone (TZID)."""
+    from icalendar import Event  # imported on first use: 8 MB a run without workshops saves
+
     event = Event()
     event.add("uid", workshop.uid)
     event.add("dtstamp", stamp)
@@ -44,6 +48,8 @@ def calendar_bytes(
     workshops: Sequence[Workshop], stamp: datetime, tz: ZoneInfo, *, method: str = "PUBLISH"
 ) -> bytes:
     """A calendar with the given occurrences and the VTIMEZONE their times refer to."""
+    from icalendar import Calendar  # see workshop_event
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")

@@ -29,6 +29,7 @@ from storage.workshops.repository import (
     SCHEDULED,
     SENT,
     SKIPPED,
+    PendingEffect,
     WorkshopRepository,
 )
 
@@ -127,7 +128,7 @@ async def plan_occurrence(
     return pending
 
 
-def schedule(services: Services, effects: Sequence[WorkshopEffect]) -> None:
+def schedule(services: Services, effects: Sequence[WorkshopEffect | PendingEffect]) -> None:
     """Create the scheduler jobs of pending effects (ids only; the row decides)."""
     job = functools.partial(run_effect, services)
     for effect in effects:

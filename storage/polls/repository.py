@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select, update
@@ -13,6 +14,18 @@ from storage.matching import SUGGESTIONS, typed_matches
 from storage.polls.models import Poll, PollAnswer, PollResponse, SecretTally, SecretVoter
 from storage.privacy.models import PollFinalTally
 from storage.repositories import _insert
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A response to store as sent (see `PollRepository.add_responses`)."""
+
+    poll_id: int
+    platform: str
+    event_id: str
+    voter: str
+    answer_ids: Sequence[str]
+    sent_at: datetime
 
 
 class PollRepository:
@@ -170,6 +183,30 @@ class PollRepository:
             .returning(PollResponse.id)
         )
         return result.first() is not None
+
+    async def add_responses(self, responses: Sequence[NewResponse]) -> None:
+        """Store responses as sent, in order, in few statements; repeats are skipped."""
+        if not responses:
+            return
+        rows = [
+            {
+                "poll_id": response.poll_id,
+                "platform": response.platform,
+                "event_id": response.event_id,
+                "voter": response.voter,
+                "answer_ids": json.dumps(list(response.answer_ids)),
+                "sent_at": response.sent_at,
+                "redacted": False,
+            }
+            for response in responses
+        ]
+        # executemany: SQLAlchemy batches the rows into few cached multi-row statements.
+        await self._session.execute(
+            _insert(self._session, PollResponse.__table__).on_conflict_do_nothing(
+                index_elements=["platform", "event_id"]
+            ),
+            rows,
+        )
 
     async def redact_response(self, platform: str, event_id: str) -> int | None:
         """Forget what a redacted response said; the poll's number, or None if unknown."""

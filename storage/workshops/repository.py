@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,13 @@ CANCELLED = "cancelled"
 PENDING = "pending"
 SENT = "sent"
 SKIPPED = "skipped"
+
+
+class PendingEffect(NamedTuple):
+    """A pending effect's id and due time: all a scheduler job needs."""
+
+    id: int
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -263,14 +270,15 @@ class WorkshopRepository:
             )
         )
 
-    async def pending_effects(self) -> list[WorkshopEffect]:
-        return list(
-            await self._session.scalars(
-                select(WorkshopEffect)
-                .where(WorkshopEffect.state == PENDING)
-                .order_by(WorkshopEffect.due_at, WorkshopEffect.id)
-            )
+    async def pending_effects(self) -> list[PendingEffect]:
+        """Id and due time of every pending effect, by due time (rebuilding the schedule
+        needs no more: plain rows instead of 20,000 ORM objects at start-up)."""
+        rows = await self._session.execute(
+            select(WorkshopEffect.id, WorkshopEffect.due_at)
+            .where(WorkshopEffect.state == PENDING)
+            .order_by(WorkshopEffect.due_at, WorkshopEffect.id)
         )
+        return [PendingEffect(effect_id, due_at) for effect_id, due_at in rows]
 
     async def decide_effect(self, effect_id: int, state: str, now: datetime, late: bool) -> bool:
         """Move a pending effect to `state`; False if another run decided it first."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +26,8 @@ from handlers import exports
 from handlers.ideas import commands as ideas
 from handlers.ideas import export as ideas_export
 from handlers.ideas import staff_commands as ideas_staff
+from handlers.ideas.similarity import SimilarityIndex
+from handlers.ideas.state import ideas_state
 from storage.ideas.models import Idea, IdeaSupport
 from tests.unit.fakes import FakeBot, make_fake_bot
 
@@ -478,3 +482,25 @@ def test_idea_settings_are_checked():
     assert "BOT_IDEA_RATE must be a whole number from 0 to 10000, not 'viele'" in problems
     assert "BOT_IDEA_REPORT_THRESHOLD must be a whole number from 1 to 1000" in problems
     assert "BOT_IDEAS_REVIEW=true needs BOT_STAFF_ROOM" in problems
+
+
+async def test_listing_ideas_does_not_wait_for_the_similar_idea_index(bot, monkeypatch):
+    """Right after a start the index of every open idea is still being built."""
+    await bot.say(ALICE, "!idee Mehr Bänke am Mainufer")
+    bot.services.state.clear()  # as after a restart
+    release = threading.Event()
+
+    def slow_build(ideas):
+        release.wait(10)
+        return SimilarityIndex()
+
+    monkeypatch.setattr(SimilarityIndex, "build", staticmethod(slow_build))
+    building = asyncio.create_task(ideas_state(bot.services))
+    try:
+        async with asyncio.timeout(5):
+            [top] = await bot.say(BERND, "!ideen top")
+        assert "Mehr Bänke am Mainufer" in top.body
+        assert not building.done()
+    finally:
+        release.set()
+        await building
