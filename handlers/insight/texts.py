@@ -6,12 +6,12 @@ ideas by their public number and an excerpt of their public text, as `!ideen` sh
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.context import Services
 from bot.messages import Message, join
-from bot.texts import excerpt
+from bot.texts import excerpt, local_time
 from handlers.ideas.texts import status_label
 from handlers.insight.figures import PeriodFigures, Report
 from storage.ideas.models import MERGED
@@ -30,8 +30,11 @@ class ReportTexts:
     def line(self, key: str, **params: Any) -> Message:
         return self.services.render(self.language, f"insight.{key}", **params)
 
-    def day(self, day: date, key: str = "day_format") -> str:
-        return day.strftime(self.services.catalog.raw(self.language, f"insight.{key}"))
+    def day(self, day: date, key: str = "short_date_format") -> str:
+        """A day in the reader's way: digits, or names where a catalog spells them out."""
+        zone = self.services.settings.timezone
+        midnight = datetime.combine(day, time(), tzinfo=zone)
+        return local_time(self.services.catalog, self.language, f"insight.{key}", midnight, zone)
 
     def period(self, figures: PeriodFigures) -> str:
         last = figures.end - timedelta(days=1)

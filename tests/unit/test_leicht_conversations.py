@@ -19,6 +19,7 @@ from bot.context import Actor, IncomingMessage, Place
 from bot.short_messages import MAX_LINES
 from tests.integration.question_support import write_departments
 from tests.unit.fakes import FakeBot, Sent, make_fake_bot
+from tests.unit.insight_world import DUE, seed
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday morning
@@ -204,6 +205,37 @@ async def test_privacy_in_leichte_sprache_comes_in_short_messages(bot):
     asked = await bot.say(ALICE, "!datenloeschen")
     assert asked[0].body.startswith("Willst du wirklich alle deine Daten löschen?")
     assert asked[-1].body.endswith("!datenloeschen bestaetigen")
+
+
+# ------------------------------------------------------------------ staff report
+
+
+async def test_staff_report_in_leichte_sprache(bot):
+    """A staff member who reads Leichte Sprache gets `!statistik` in it: days spelled out,
+    figures as digits, one statement per line, and the chart described in short lines."""
+    async with bot.services.unit_of_work() as uow:
+        await seed(uow.session)
+    bot.services.clock.set(DUE)
+    await bot.say(STAFF, "!sprache leicht")
+    pieces = await bot.say(STAFF, "!statistik")
+    report = bodies(pieces)
+    assert all(len(piece.lines) <= MAX_LINES for piece in pieces)
+    assert report.startswith(
+        "Wochen·bericht von Montag, 23. November bis Sonntag, 29. November 2026\n"
+        "Neben jeder Zahl steht die Zahl von der Woche davor.\n"
+        "Die Woche davor ist von Montag, 16. November bis Sonntag, 22. November 2026."
+    )
+    assert "Neue Ideen: 3 (davor 2, Unterschied +1)" in report
+    assert "Warte·zeit bis zur ersten Antwort (Median): 6,0 Stunden (davor 4,0 Stunden)" in report
+    assert "Plätze belegt: 80 Prozent (davor 25 Prozent)" in report
+    assert "Im Anhang ist ein Bild mit 2 Diagrammen." in report
+    assert not any(word in report for word in ("Statusänderungen", "überfällig", " h ", "%"))
+    upload = bot.adapter.sent[-1].upload
+    assert upload is not None and upload.description.startswith("Im Anhang ist ein Bild")
+    explained = bodies(await bot.say(STAFF, "!hilfe statistik"))
+    assert "Median heißt: Die Hälfte von den Fragen hat schneller eine Antwort bekommen." in (
+        explained
+    )
 
 
 # ------------------------------------------------- before and after (the issue note)
