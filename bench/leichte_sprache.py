@@ -22,11 +22,14 @@ import textstat
 
 from bot.i18n import Catalog
 
+DATE_PATTERNS = ("date_format", "datetime_format")
+"""How the keys of date patterns end (`strftime` in de/en, templates in leicht)."""
+
 
 def is_syntax(key: str) -> bool:
     """Whether the message is syntax rather than sentences: a command's usage line or a
     date pattern."""
-    return (key.startswith("commands.") and key.endswith(".usage")) or key.endswith("date_format")
+    return (key.startswith("commands.") and key.endswith(".usage")) or key.endswith(DATE_PATTERNS)
 
 
 PLACEHOLDER_WORD = "1"

@@ -17,10 +17,21 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.config import Settings
-from bot.i18n import Catalog
+from bot.i18n import EASY_LANGUAGE, Catalog
+from bot.texts import local_time
 from bot.web.language import from_accept_language
 
-LANGUAGES = ("de", "en")
+BROWSER_LANGUAGES = ("de", "en")
+"""What `Accept-Language` can ask for: no language tag means Leichte Sprache."""
+LANGUAGES = (*BROWSER_LANGUAGES, EASY_LANGUAGE)
+"""What the switch offers (`?lang=`), in the order it lists them."""
+HTML_LANGUAGE = {EASY_LANGUAGE: "de"}
+"""The BCP 47 tag a page declares (`lang`, `Content-Language`) where it is not the catalog
+name: Leichte Sprache is German, so screen readers and translators must treat it as `de`."""
+
+
+def html_language(language: str) -> str:
+    return HTML_LANGUAGE.get(language, language)
 
 
 class PageError(Exception):
@@ -65,7 +76,8 @@ VISITOR = web.RequestKey("visitor", Visitor)
 
 
 def _browser_language(request: web.Request, default: str) -> str:
-    return from_accept_language(request.headers.get("Accept-Language", ""), LANGUAGES, default)
+    header = request.headers.get("Accept-Language", "")
+    return from_accept_language(header, BROWSER_LANGUAGES, default)
 
 
 class Renderer:
@@ -88,10 +100,15 @@ class Renderer:
         visitor: Visitor = request[VISITOR]
         helpers = PageHelpers(self, request, visitor)
         html = self.environment.get_template(template).render(
-            lang=visitor.language, h=helpers, t=helpers.t, url=helpers.url, **values
+            lang=html_language(visitor.language),
+            choice=visitor.language,
+            h=helpers,
+            t=helpers.t,
+            url=helpers.url,
+            **values,
         )
         response = web.Response(text=html, status=http_status, content_type="text/html")
-        response.headers["Content-Language"] = visitor.language
+        response.headers["Content-Language"] = html_language(visitor.language)
         if not visitor.chosen:
             response.headers["Vary"] = "Accept-Language"
         return response
@@ -137,14 +154,23 @@ class PageHelpers:
         return self._request.path + "?" + urlencode(query)
 
     @property
-    def other_languages(self) -> tuple[str, ...]:
-        return tuple(language for language in LANGUAGES if language != self.language)
+    def languages(self) -> tuple[str, ...]:
+        """Every language the switch lists; the page's own is marked, not linked."""
+        return LANGUAGES
+
+    def html_language(self, language: str) -> str:
+        return html_language(language)
 
     def date(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).strftime(self.t("web.date_format"))
+        return self._moment("web.date_format", moment)
 
     def datetime(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).strftime(self.t("web.datetime_format"))
+        return self._moment("web.datetime_format", moment)
+
+    def _moment(self, pattern_key: str, moment: datetime) -> str:
+        """A `strftime` pattern in de/en; "Dienstag, 3. Dezember 2026, 18 Uhr" in leicht."""
+        catalog = self._renderer.catalog
+        return local_time(catalog, self.language, pattern_key, moment, self.tz)
 
     def iso(self, moment: datetime) -> str:
         return moment.astimezone(self.tz).isoformat(timespec="minutes")

@@ -55,4 +55,6 @@ def idea_link(services: Services, language: str, message: Message, idea: Idea) -
     if not idea.published or idea.hidden:
         return message
     template = services.catalog.raw(language, "web.chat.idea_link")
-    return with_page_link(message, template, public_base(services.settings), idea_path(idea.number))
+    return with_page_link(
+        message, template, public_base(services.settings), idea_path(idea.number), language
+    )

@@ -120,7 +120,7 @@ async def with_poll_link(
     if base is None or not await is_public_room(services, poll.platform, poll.room_id):
         return message
     template = services.catalog.raw(language, "web.chat.poll_link")
-    return with_page_link(message, template, base, poll_path(poll.id))
+    return with_page_link(message, template, base, poll_path(poll.id), language)
 
 
 async def post(services: Services, number: int) -> None:

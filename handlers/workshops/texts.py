@@ -137,7 +137,7 @@ class WorkshopTexts:
         """`message` with the workshop's public page linked (when the page has an address)."""
         template = self.services.catalog.raw(self.language, "web.chat.workshop_link")
         base = public_base(self.services.settings)
-        return with_page_link(message, template, base, workshop_path(workshop.id))
+        return with_page_link(message, template, base, workshop_path(workshop.id), self.language)
 
     def details(self, workshop: Workshop, seats: Seats, own_status: str | None) -> Message:
         """`!workshop N`: everything about one occurrence, and the asker's own status."""

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bench.leichte_sprache import is_syntax, prose, readability, sentences, words
+from bench.leichte_sprache import DATE_PATTERNS, is_syntax, prose, readability, sentences, words
 from bot.i18n import EASY_LANGUAGE, Catalog, placeholders
 from bot.short_messages import MAX_LINES
 from bot.texts import local_time
@@ -110,7 +110,7 @@ def test_leichte_sprache_uses_the_placeholders_of_german(catalog):
     for key in catalog.keys("de"):
         if key.startswith(MENU_ONLY):
             continue
-        if key.endswith("date_format"):
+        if key.endswith(DATE_PATTERNS):
             continue  # a pattern, not a message: see test_dates_in_leichte_sprache
         assert placeholders(catalog.raw("de", key)) == placeholders(
             catalog.raw(EASY_LANGUAGE, key)
@@ -257,6 +257,12 @@ def test_a_placeholder_counts_as_one_word(catalog):
             datetime(2026, 12, 6, 23, 15, tzinfo=TZ),
             "Sonntag, 6. Dezember 2026, 23:15 Uhr",
         ),
+        (
+            "web.datetime_format",
+            datetime(2026, 12, 8, 18, 0, tzinfo=TZ),
+            "Dienstag, 8. Dezember 2026, 18 Uhr",
+        ),
+        ("web.date_format", datetime(2026, 12, 8, 18, 0, tzinfo=TZ), "Dienstag, 8. Dezember 2026"),
     ],
 )
 def test_dates_in_leichte_sprache(catalog, key, when, written):

@@ -2,10 +2,10 @@
 which starts that browser instead of downloading its own) with axe-core from npm.
 
 Each page must have no axe violation of WCAG 2.0/2.1 A and AA or axe's best practices, on a
-phone (375 px) and on a desktop (1280 px), and in English on the desktop too; screenshots
-of both widths go to build/screenshots/. Pages are loaded with JavaScript off, as nothing
-on them needs it; axe itself runs in a second context that lets the test inject it past
-the page's CSP.
+phone (375 px) and on a desktop (1280 px), in German and in Leichte Sprache, and in English
+on the desktop too; screenshots of both widths go to build/screenshots/. Pages are loaded
+with JavaScript off, as nothing on them needs it; axe itself runs in a second context that
+lets the test inject it past the page's CSP.
 
 `.ci/run` installs chromium and the Makefile installs axe-core; without chromium the tests
 skip and say why. axe-core is installed here if the Makefile has not done it yet.
@@ -57,6 +57,8 @@ PAGES = {
     "error-400": "/ideas?page=0",
 }
 WIDTHS = (375, 1280)
+BROWSER_LOCALE = {"leicht": "de-DE"}
+"""No browser locale asks for Leichte Sprache; a German browser follows the switch to it."""
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -111,12 +113,17 @@ async def test_every_page_kind_renders_without_javascript(site, browser, name, w
     await context.close()
 
 
-@pytest.mark.parametrize(("width", "language"), [(375, "de"), (1280, "de"), (1280, "en")])
+@pytest.mark.parametrize(
+    ("width", "language"),
+    [(375, "de"), (1280, "de"), (1280, "en"), (375, "leicht"), (1280, "leicht")],
+)
 @pytest.mark.parametrize("name", PAGES)
 async def test_axe_finds_no_violation(site, browser, name, width, language):
     script = axe_script()
     context = await browser.new_context(
-        viewport={"width": width, "height": 800}, bypass_csp=True, locale=language
+        viewport={"width": width, "height": 800},
+        bypass_csp=True,
+        locale=BROWSER_LOCALE.get(language, language),
     )
     page = await context.new_page()
     separator = "&" if "?" in PAGES[name] else "?"
@@ -160,4 +167,23 @@ async def test_the_search_form_works_without_javascript(site, browser):
     assert "lang=en" in page.url and "q=Trinkbrunnen" in page.url
     assert await page.locator("article.card").count() == 1
     assert await page.get_attribute("html", "lang") == "en"
+    await context.close()
+
+
+async def test_the_language_switch_leads_to_leichte_sprache_without_javascript(site, browser):
+    context = await browser.new_context(java_script_enabled=False, locale="de-DE")
+    page = await context.new_page()
+    await page.goto(site + "/ideas/1")
+    await page.click("nav.languages >> text=Leichte Sprache")
+    await page.wait_for_url("**/ideas/1?lang=leicht")
+    assert await page.get_attribute("html", "lang") == "de"
+    assert await page.locator("nav.languages [aria-current=true]").inner_text() == (
+        "Leichte Sprache"
+    )
+    # The choice follows every link, with no cookie to remember it.
+    await page.click("header nav >> text=Workshops")
+    await page.wait_for_url("**/workshops?lang=leicht")
+    assert await page.locator("h1").inner_text() == "Workshops"
+    assert "Donnerstag, 3. Dezember 2026, 18 Uhr" in await page.locator("main").inner_text()
+    assert await context.cookies() == []
     await context.close()

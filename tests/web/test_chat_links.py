@@ -29,6 +29,21 @@ async def test_cards_details_results_and_announcements_carry_the_page_link(tmp_p
     assert BASE_URL not in staff_poll  # staff-room polls are not on the page
 
 
+async def test_a_reader_of_leichte_sprache_gets_the_page_in_leichte_sprache(tmp_path):
+    bot = await town(tmp_path, BOT_WEB_ADDRESS="127.0.0.1:0", BOT_WEB_BASE_URL=BASE_URL)
+    await say(bot, BERND, "!idee Mehr Bänke am Mainufer mit Blick aufs Wasser")
+    await say(bot, SABINE, '!workshop neu "Sprechstunde" 03.12.2026 18:00 "Rathaus"')
+    await say(bot, SABINE, '!umfrage "Welcher Ort?" "Rathaus" "Bibliothek"')
+    await say(bot, BERND, "!sprache leicht")
+    idea = await say(bot, BERND, "!ideen 1")
+    assert idea.endswith(f"Die Idee im Internet: {BASE_URL}/ideas/1?lang=leicht")
+    workshop = await say(bot, BERND, "!workshop 1")
+    assert workshop.endswith(f"Der Workshop im Internet: {BASE_URL}/workshops/1?lang=leicht")
+    poll = await say(bot, BERND, "!ergebnis 1")
+    assert poll.endswith(f"Die Umfrage im Internet: {BASE_URL}/polls/1?lang=leicht")
+    assert (await say(bot, SABINE, "!ideen 1")).endswith(f"Im Web: {BASE_URL}/ideas/1")
+
+
 async def test_without_a_base_url_the_chat_carries_no_links(tmp_path):
     bot = await town(tmp_path, BOT_WEB_ADDRESS="127.0.0.1:8080")
     await say(bot, BERND, "!idee Mehr Bänke am Mainufer mit Blick aufs Wasser")

@@ -249,3 +249,103 @@ async def test_api_errors_are_json(client):
     assert response.status == 400
     assert "error" in await response.json()
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+# ------------------------------------------------------------------ Leichte Sprache
+
+LEICHT_TEXTS = {
+    "/": "Ein Workshop ist ein Treffen zum Mit·arbeiten.",
+    "/ideas": "Die neuen Ideen zuerst. Seite 1",
+    "/ideas?sort=top": "Die Ideen mit der meisten Unterstützung zuerst. Seite 1",
+    "/ideas/1": "Das ist mit der Idee passiert",
+    "/ideas/4": 'Gehört jetzt zu <a href="/ideas/1?lang=leicht">Idee #1</a>',
+    "/polls": "Diese Umfragen laufen jetzt",
+    "/polls/1": "Ergebnis bis jetzt – 2 Menschen haben abgestimmt",
+    "/polls/2": "Das Ergebnis kommt nach dem Ende von der Umfrage.",
+    "/polls/3": "<caption>Ergebnis – 2 Menschen haben abgestimmt</caption>",
+    "/workshops": "0 von 1 Plätzen frei · 1 Menschen auf der Warte·liste",
+    "/workshops/1": "Donnerstag, 3. Dezember 2026, 18 Uhr",
+    "/workshops/2": "Fällt aus – Regen",
+    "/questions": "Fach·leute aus der Verwaltung haben die Fragen beantwortet.",
+}
+
+
+@pytest.mark.parametrize(("path", "text"), LEICHT_TEXTS.items())
+async def test_every_page_kind_in_leichte_sprache_by_the_switch(client, path, text):
+    separator = "&" if "?" in path else "?"
+    response = await client.get(f"{path}{separator}lang=leicht", headers={"Accept-Language": "en"})
+    body = await response.text()
+    assert response.status == 200, body
+    assert text in body
+    # German to screen readers and translators, marked visibly as Leichte Sprache.
+    assert '<html lang="de">' in body
+    assert response.headers["Content-Language"] == "de"
+    assert '<span class="current" aria-current="true" lang="de">Leichte Sprache</span>' in body
+    assert 'href="/ideas?lang=leicht"' in body  # the choice stays on every link
+    assert "Vary" not in response.headers
+
+
+async def test_the_switch_offers_every_language_and_marks_the_current_one(client):
+    german = await (await client.get("/ideas/1?x=1")).text()
+    assert '<span class="current" aria-current="true" lang="de">Deutsch</span>' in german
+    assert '<a href="/ideas/1?x=1&amp;lang=en" hreflang="en" lang="en">English</a>' in german
+    assert (
+        '<a href="/ideas/1?x=1&amp;lang=leicht" hreflang="de" lang="de">Leichte Sprache</a>'
+        in german
+    )
+    easy = await (await client.get("/ideas?lang=leicht&sort=top")).text()
+    assert '<a href="/ideas?sort=top&amp;lang=de" hreflang="de" lang="de">Deutsch</a>' in easy
+    assert '<input type="hidden" name="lang" value="leicht">' in easy  # the search keeps it
+
+
+@pytest.mark.parametrize("header", ["leicht", "de-x-leicht", "ls, en;q=0.5"])
+async def test_accept_language_cannot_ask_for_leichte_sprache(client, header):
+    body = await (await client.get("/ideas", headers={"Accept-Language": header})).text()
+    assert "Die neuen Ideen zuerst" not in body
+    assert ("Neueste zuerst" in body) == (not header.endswith("q=0.5"))
+
+
+async def test_dates_in_leichte_sprache_name_the_weekday_and_month(client):
+    easy = await (await client.get("/workshops?lang=leicht")).text()
+    assert "Donnerstag, 3. Dezember 2026, 18 Uhr" in easy
+    german = await (await client.get("/workshops?lang=de")).text()
+    assert "03.12.2026, 18:00 Uhr" in german and "Donnerstag" not in german
+
+
+async def test_each_language_has_its_own_etag(client):
+    german = await client.get("/ideas?lang=de")
+    easy = await client.get("/ideas?lang=leicht")
+    assert german.headers["ETag"] != easy.headers["ETag"]
+    stale = await client.get(
+        "/ideas?lang=leicht", headers={"If-None-Match": german.headers["ETag"]}
+    )
+    assert stale.status == 200 and "Die neuen Ideen zuerst" in await stale.text()
+    fresh = await client.get("/ideas?lang=leicht", headers={"If-None-Match": easy.headers["ETag"]})
+    assert fresh.status == 304
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        ("/ideas?page=0", 400, "„0“ ist keine Seiten·zahl. Bitte nimm eine ganze Zahl ab 1."),
+        ("/ideas?sort=random", 400, "Du kannst wählen: new oder top."),
+        ("/ideas?category=mond", 400, "Das Thema „mond“ gibt es nicht."),
+        ("/ideas/99", 404, "Es gibt keine Idee #99 für alle."),
+        ("/polls/4", 404, "Es gibt keine Umfrage #4 für alle."),
+        ("/workshops/99", 404, "Es gibt keinen Workshop #99."),
+        ("/nirgends", 404, "Diese Seite gibt es nicht."),
+    ],
+)
+async def test_errors_in_leichte_sprache(client, path, status, text):
+    separator = "&" if "?" in path else "?"
+    response = await client.get(f"{path}{separator}lang=leicht")
+    body = await response.text()
+    assert response.status == status
+    assert text in body and '<html lang="de">' in body
+    assert 'href="/?lang=leicht"' in body  # back to the start page, still in Leichte Sprache
+
+
+async def test_an_unknown_language_names_leichte_sprache_as_a_choice(client):
+    response = await client.get("/ideas?lang=easy")
+    assert response.status == 400
+    assert "möglich sind de, en und leicht (Leichte Sprache)" in await response.text()
