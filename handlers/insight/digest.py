@@ -12,6 +12,8 @@ platform unreachable) is tried again after RETRY_AFTER.
 The job is rebuilt at start: a digest whose time passed while the bot was down (this
 week's), or one decided but not delivered, goes out right after the start. A week whose
 time passed entirely in an earlier downtime is not sent late: only the latest counts.
+Until something has happened, a new installation sends no digest: the first would report
+weeks before anyone used the bot.
 """
 
 from __future__ import annotations
@@ -108,6 +110,10 @@ async def _decide(services: Services, week: date, now: datetime) -> bool:
         if await repository.decided(week):
             return False
         report = await collect(uow, week, 1, settings.timezone, settings.question_sla)
+        if report.empty and not await repository.any_decided():
+            # A new installation: a report of weeks before anyone used the bot says nothing.
+            logger.info("No digest of %s: nothing has happened yet", week.isoformat())
+            return False
         if not await repository.claim_week(week, report.to_json(), platforms, now):
             return False
         await uow.commit()

@@ -99,6 +99,19 @@ class PeriodFigures:
     def waiting(self) -> int:
         return sum(w.waiting for w in self.workshops)
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing at all happened in the period."""
+        busy_departments = any(d.asked or d.answered or d.overdue for d in self.departments)
+        return not (
+            self.ideas
+            or self.supports
+            or self.status_changes
+            or busy_departments
+            or self.workshops
+            or self.polls
+        )
+
     def department(self, department_id: str) -> DepartmentFigures:
         found = next((d for d in self.departments if d.department_id == department_id), None)
         return found or DepartmentFigures(department_id)
@@ -136,6 +149,12 @@ class Report:
     top_ideas: list[TopIdea]
     history: list[PeriodFigures]
     """One entry per week, oldest first, ending with the period's last week."""
+
+    @property
+    def empty(self) -> bool:
+        """No activity in the period or any week of its history, and no idea to list."""
+        periods = [self.current, self.previous, *self.history]
+        return not self.top_ideas and all(period.quiet for period in periods)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str, ensure_ascii=False, sort_keys=True)

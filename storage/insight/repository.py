@@ -205,6 +205,10 @@ class InsightRepository:
     async def decided(self, week_start: date) -> bool:
         return await self._session.get(Digest, week_start) is not None
 
+    async def any_decided(self) -> bool:
+        """Whether a digest was ever decided: false on a new installation."""
+        return await self._session.scalar(select(Digest.week_start).limit(1)) is not None
+
     async def unsent(self) -> list[tuple[DigestDelivery, str]]:
         """Deliveries not yet posted, oldest week first, each with its week's figures."""
         rows = await self._session.execute(

@@ -248,6 +248,30 @@ async def test_every_platform_with_a_staff_room_gets_its_copy(tmp_path):
         assert image.upload is not None and image.upload.content_type == "image/png"
 
 
+async def test_a_new_installation_sends_no_digest_until_something_happened(tmp_path):
+    departments = write_departments(tmp_path, {}, "!experts:localhost")
+    bot = await make_fake_bot(
+        tmp_path,
+        (insight, insight_digest),
+        BOT_DEPARTMENTS_FILE=str(departments),
+        BOT_STAFF_ROOM=STAFF_ROOM,
+        BOT_STAFF_USERS=STAFF,
+    )
+    await start(bot, DUE)  # installed on the day a digest is due
+    await run_at(bot, DUE)
+    assert in_staff_room(bot) == []
+    async with bot.services.unit_of_work() as uow:
+        assert list(await uow.session.scalars(select(Digest))) == []
+        uow.session.add(
+            Idea(number=1, platform="matrix", author_id="@a:x", author_name="a",
+                 room_id="!r:x", source_event_id="$first", text="Mehr Bänke", status="new",
+                 published=True, hidden=False, created_at=DUE + timedelta(days=1))
+        )  # fmt: skip
+        await uow.commit()
+    assert await run_at(bot, DUE + timedelta(weeks=1)) == 1
+    assert in_staff_room(bot)[0].message.body.startswith("Wochenbericht 30.11. – 06.12.2026")
+
+
 class FailingOnce(FakeAdapter):
     """A platform that is unreachable for the first send (the bot crashes after deciding)."""
 
