@@ -380,6 +380,11 @@ class DiscordEmulator:
         Permissions."""
         self.refusals.arm(route_pattern, times, status, code, message)
 
+    def lose_answer(self, route_pattern: str, times: int = 1) -> None:
+        """The next `times` REST requests whose "METHOD /path" matches take effect, but the
+        connection drops before their answer (see refusals.py)."""
+        self.refusals.arm_lost_answer(route_pattern, times)
+
     def rate_limit_globally(self, times: int, retry_after: float) -> None:
         """The next `times` REST requests, whatever their route, get a global 429."""
         self.rate_limits.arm(ALL_ROUTES, times, retry_after, is_global=True)

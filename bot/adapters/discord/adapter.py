@@ -576,14 +576,33 @@ class DiscordAdapter:
 
     async def create_calendar_entries(self, entry: CalendarEntry) -> list[str]:
         """An external scheduled event in every server the bot serves (its members see the
-        workshop in the server's event list); returns `guild/event` ids."""
+        workshop in the server's event list); returns `guild/event` ids.
+
+        A retry finds the event an earlier attempt made (its answer lost, or the bot gone
+        before it stored the id; the description names the workshop's number) and takes it
+        instead of making a second one."""
+        fields = event_fields(entry)
         created = []
         for guild in self.served_guilds():
-            data = await self.client.http.create_guild_scheduled_event(
-                guild.id, **event_fields(entry)
-            )
-            created.append(entry_id(guild.id, int(data["id"])))
+            event_id = await self._own_event(guild.id, fields["description"])
+            if event_id is None:
+                data = await self.client.http.create_guild_scheduled_event(guild.id, **fields)
+                event_id = int(data["id"])
+            created.append(entry_id(guild.id, event_id))
         return created
+
+    async def _own_event(self, guild_id: int, description: str) -> int | None:
+        """The scheduled, not yet cancelled event with this description the bot made."""
+        me = self.client.user
+        for event in await self.client.http.get_scheduled_events(guild_id, False):
+            if (
+                me is not None
+                and int(event.get("creator_id") or 0) == me.id
+                and event.get("description") == description
+                and event.get("status") == discord.EventStatus.scheduled.value
+            ):
+                return int(event["id"])
+        return None
 
     async def update_calendar_entry(self, entry_id: str, entry: CalendarEntry) -> None:
         """New times and texts; an event deleted on Discord (by a person) stays deleted."""

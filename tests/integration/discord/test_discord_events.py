@@ -146,3 +146,33 @@ async def test_refused_event_changes_are_retried_until_the_events_agree(
         await converge(bot.services)  # nothing left to do
         assert len(emulator.requests("PATCH", "/scheduled-events/")) == patches
         assert len(town.events()) == 1
+
+
+async def test_an_event_whose_answer_was_lost_is_taken_not_made_twice(
+    discord_at_emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    emulator = discord_at_emulator
+    town = Town(emulator)
+    clock = FakeClock(NOW)
+    events = rf"/guilds/{town.guild.id}/scheduled-events"
+    async with DiscordBot(
+        emulator, town.bot, tmp_path / "bot.db", env=town.env, clock=clock
+    ) as bot:
+        scheduler = bot.services.scheduler
+        await scheduler.run_due()
+        emulator.lose_answer(rf"^POST {events}$")  # made on Discord, the bot never hears
+        await town.staff_says('!workshop neu "Repair-Café" 05.12.2026 15:00 "Bücherei"')
+        await events_handled()
+        assert emulator.refusals.lost == [f"POST {events}"]
+        assert len(town.events()) == 1 and RETRY_JOB_ID in scheduler.job_ids()
+
+        clock.advance(RETRY_AFTER)
+        await scheduler.run_due()
+        await events_handled()
+        assert RETRY_JOB_ID not in scheduler.job_ids()
+        event = await town.event()  # still the one event, now known to the bot
+        assert len(emulator.requests("POST", "/scheduled-events")) == 1
+
+        await emulator.interested(town.alice, town.guild, event["id"])
+        registered = await town.direct_message(town.alice, "angemeldet")
+        assert "Repair-Café" in registered.content
