@@ -55,10 +55,8 @@ class OneHopCursor:
         self.arraysize = 1
 
     async def __aenter__(self) -> OneHopCursor:
+        """SQLAlchemy enters every new cursor; there is nothing to open."""
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def _run(self, sql: str, parameters: Any, many: bool) -> OneHopCursor:
         connection = self._connection
@@ -73,6 +71,8 @@ class OneHopCursor:
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> OneHopCursor:
         return await self._run(sql, parameters, many=True)
 
+    # fetchone and fetchmany serve SQLAlchemy's server-side cursors (`stream()`); the
+    # ordinary ones fetch all rows right after `execute`.
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
 

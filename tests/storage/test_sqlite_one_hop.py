@@ -71,3 +71,12 @@ async def test_a_statement_is_one_hop_to_the_database_thread(table: AsyncEngine)
             assert calls == ["_execute"]
         finally:
             del driver._execute
+
+
+async def test_a_streamed_result_yields_every_row(table: AsyncEngine) -> None:
+    async with table.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO t (v) VALUES (:v)"), [{"v": str(n)} for n in range(5)]
+        )
+        streamed = await connection.stream(text("SELECT v FROM t ORDER BY id"))
+        assert [row.v async for row in streamed] == ["0", "1", "2", "3", "4"]
