@@ -140,6 +140,7 @@ class MatrixAdapter:
         self._creators: dict[str, frozenset[str]] = {}
         self._saved_token: str | None = None
         self._token_saved_at = 0.0
+        self._token_saving: asyncio.Future[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.ready = asyncio.Event()
         """Set once the first sync is handled: from then on the bot hears every message."""
@@ -268,6 +269,8 @@ class MatrixAdapter:
     async def close(self) -> None:
         self._stopping.set()
         await self._progress.drain(seconds=10)
+        if self._token_saving is not None:
+            await self._token_saving
         await self._save_token(force=True)
         self._progress.cancel_all()
         for task in self._background:
@@ -304,7 +307,7 @@ class MatrixAdapter:
             await self._handle_sync(response, since=token, first_start=first_start)
             token = response.next_batch
             first_start = full_state = False
-            await self._save_token()
+            self._save_token_soon()
             if not self.ready.is_set():
                 self.ready.set()
                 self._spawn_background(self._cross_sign())
@@ -336,6 +339,29 @@ class MatrixAdapter:
     async def _sleep_unless_stopping(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    def _save_token_soon(self) -> None:
+        """Save the safe token in the background if a save is due and none is running.
+
+        Awaited between two syncs, the commit (a disk sync, 4-40 ms in bench.latency's
+        trace) delayed the next long poll, and with it the answer to whatever arrived
+        meanwhile. One save at a time, so an older token never overwrites a newer one.
+        """
+        if self._token_saving is not None and not self._token_saving.done():
+            return
+        if self._progress.safe_token() in (None, self._saved_token):
+            return
+        if time.monotonic() - self._token_saved_at < TOKEN_SAVE_INTERVAL_S:
+            return
+        self._token_saving = asyncio.ensure_future(self._save_token_logged())
+
+    async def _save_token_logged(self) -> None:
+        """A failed save is retried a second later; the events after the saved token are
+        replayed after a crash and recognised by their ids, so nothing is lost meanwhile."""
+        try:
+            await self._save_token()
+        except Exception:
+            logger.exception("Could not save the sync token; retrying after the next sync")
 
     async def _save_token(self, force: bool = False) -> None:
         """Persist the safe token, at most once a second while running (a commit per sync
