@@ -20,12 +20,11 @@ departments file without the fold's questions among its examples, in three varia
 
 For each variant it prints top-1, top-3, the share asked and the precision when confident
 under the shipped confidence rule (`Classification.confident`). ``--calibrate`` also searches
-the rule's lead (`CONFIDENT_LEAD`): for each fold, the lead that asks least while keeping precision
-at least `TARGET_PRECISION` on the *other* folds' ``no keyword`` questions (the hardest
-variant, so the rule holds for questions worded unlike the keyword lists) are applied to that
-fold, so the figures it prints are cross-validated too.
-``--no-translating`` measures the router without its English-German word list
-(``handlers/text/data/english-german.txt``).
+the rule's lead (`CONFIDENT_LEAD`): for each fold, the lowest lead that keeps precision at
+least `TARGET_PRECISION` on the *other* folds' ``no keyword`` questions (the hardest variant,
+so the rule holds for questions worded unlike the keyword lists) is applied to that fold, so
+the figures it prints are cross-validated too. ``--no-translating`` measures the router
+without its English-German word list (``handlers/text/data/english-german.txt``).
 """
 
 from __future__ import annotations
@@ -173,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--departments", type=Path, help="departments file")
     parser.add_argument("--seed", type=int, default=1, help="seed for folds and dropping")
     parser.add_argument(
-        "--calibrate", action="store_true", help="also search the confidence thresholds"
+        "--calibrate", action="store_true", help="also calibrate the lead of the confidence rule"
     )
     parser.add_argument(
         "--no-translating",
