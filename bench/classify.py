@@ -48,13 +48,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from bot.app import question_classifier
 from bot.classify_command import default_departments_file
 from bot.config import Department, example_departments_file, load_departments
 from handlers.questions import classifier as router_module
-from handlers.questions.classifier import CONFIDENT, Classifier
+from handlers.questions.classifier import CONFIDENT_LEAD, Classification, Classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "bench" / "data"
@@ -105,12 +106,12 @@ class Score:
     confident_right: int = 0
     confidence_sum: float = 0.0
 
-    def add(self, top1: bool, top3: bool, confidence: float) -> None:
+    def add(self, top1: bool, top3: bool, answer: Classification) -> None:
         self.questions += 1
         self.top1 += top1
         self.top3 += top3
-        self.confidence_sum += confidence
-        if confidence >= CONFIDENT:
+        self.confidence_sum += answer.confidence
+        if answer.confident:
             self.confident += 1
             self.confident_right += top1
 
@@ -168,6 +169,16 @@ def check_frozen(path: Path) -> str | None:
     return None
 
 
+def departments_or_report(path: Path | Traversable) -> tuple[Department, ...] | None:
+    """The departments of the file at `path`; None, with its problems on stderr, if it has any."""
+    problems: list[str] = []
+    departments = load_departments(path, problems)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return None
+    return departments
+
+
 def drop_keywords(
     departments: Sequence[Department], share: float, seed: int
 ) -> tuple[Department, ...]:
@@ -192,8 +203,8 @@ def evaluate(
         top1 = answer.department == question.department
         top3 = question.department in answer.candidates[:3]
         for group in ("all", *question.groups()):
-            result.groups.setdefault(group, Score()).add(top1, top3, answer.confidence)
-        result.departments[question.department].add(top1, top3, answer.confidence)
+            result.groups.setdefault(group, Score()).add(top1, top3, answer)
+        result.departments[question.department].add(top1, top3, answer)
         if not top1:
             result.confusions[(question.department, answer.department)] += 1
     return result
@@ -268,8 +279,9 @@ def print_table(results: Sequence[FileResult]) -> None:
                 f" {rates['precision']:>9.3f} {rates['mean_confidence']:>9.3f}"
             )
     print(
-        f"(asked: share below CONFIDENT = {CONFIDENT}, offered the numbered choice; precision:"
-        " top-1 among the others, sent without asking)"
+        "(asked: share offered the numbered choice, i.e. not `Classification.confident`: lead"
+        f" below CONFIDENT_LEAD = {CONFIDENT_LEAD} or no evidence; precision: top-1 among the"
+        " others, sent without asking)"
     )
 
 
@@ -345,10 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     router_module.COMPOUND_SPLITTING = not args.no_compound_splitting
 
     departments_file = args.departments or default_departments_file(os.environ)
-    problems: list[str] = []
-    departments = load_departments(departments_file, problems)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    departments = departments_or_report(departments_file)
+    if departments is None:
         return 2
     shares = [share for share in (args.drop_keywords or [0.4]) if share > 0]
     routers: dict[str, Callable[[], Classifier]] = {
@@ -437,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report = {
         "departments_file": short(str(departments_file)),
-        "confident_threshold": CONFIDENT,
+        "confident_lead": CONFIDENT_LEAD,
         "seed": args.seed,
         "drop_keywords": shares,
         "files": [to_json(result) for result in results],

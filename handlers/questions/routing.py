@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Department
 from bot.context import Services
-from handlers.questions.classifier import CONFIDENT, Classification, Classifier, LearnedExample
+from handlers.questions.classifier import Classification, Classifier, LearnedExample
 from storage.questions.repository import QuestionRepository
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class QuestionRouter:
         return self.classifier.classify(text)
 
     def is_confident(self, classification: Classification) -> bool:
-        return classification.confidence >= CONFIDENT
+        return classification.confident
 
     def hint(self, text: str) -> str | None:
         """The department a leading `#abteilung` names, if exactly one fits."""

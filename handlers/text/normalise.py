@@ -12,7 +12,8 @@ through here, so that the router and the similar-idea index agree on what a word
   and county, both read from data files in ``handlers/text/data/``;
 * `german_stem` and `english_stem`: Snowball stemmers from PyStemmer (C), falling back to the
   pure-Python snowballstemmer where PyStemmer is not installed; they are the same algorithms;
-* `Speller`: typo tolerance against a vocabulary, with rapidfuzz.
+* `Speller`: typo tolerance against a vocabulary, with rapidfuzz;
+* `translations`: German words for common English ones, from a data file.
 """
 
 from __future__ import annotations
@@ -86,6 +87,36 @@ def stems(word: str) -> tuple[str, ...]:
     """The German and the English stem of a folded word, once each: chat mixes both languages,
     and a word stemmed the wrong way only adds a feature nobody else has."""
     return tuple(dict.fromkeys((german_stem(word), english_stem(word))))
+
+
+def _read_translations() -> dict[str, tuple[str, ...]]:
+    """``handlers/text/data/english-german.txt`` as English word form -> folded German words.
+
+    Each English word also stands for its plural (``tree``: ``trees``; ``daisy``:
+    ``daisies``). Stems would reach more forms but also German words: the English stem of
+    ``Rente`` (pension) is ``rent``."""
+    text = (files("handlers.text") / "data" / "english-german.txt").read_text(encoding="utf-8")
+    found: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        english, colon, german = line.partition(":")
+        if not colon or line.lstrip().startswith("#"):
+            continue
+        word = fold(english.strip())
+        plurals = (word[:-1] + "ies",) if word.endswith("y") else (word + "s", word + "es")
+        for form in (word, *plurals):
+            found[form] = tuple(dict.fromkeys((*found.get(form, ()), *tokens(german))))
+    return found
+
+
+_TRANSLATIONS = _read_translations()
+
+
+def translations(word: str) -> tuple[str, ...]:
+    """German words for a folded English word (``landlord`` -> ``vermieter``), or ().
+
+    They let an English question meet the German words of a department's description;
+    the list is a data file, ``handlers/text/data/english-german.txt``."""
+    return _TRANSLATIONS.get(word, ())
 
 
 def is_noise(word: str, *, places: bool = True) -> bool:

@@ -1,5 +1,6 @@
 """The question router: German chat text normalised, questions routed, corrections learnt."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 from bot.config import Department, example_departments_file, load_departments
 from handlers.questions import classifier as router_module
-from handlers.questions.classifier import CONFIDENT, Classifier, LearnedExample
+from handlers.questions.classifier import CONFIDENT_LEAD, Classifier, LearnedExample
 
 DEV3 = Path(__file__).resolve().parents[2] / "bench" / "data" / "routing-dev3.jsonl"
 
@@ -145,10 +146,15 @@ CLEAR = {
     ("department", "text"),
     [(department, text) for department, texts in CLEAR.items() for text in texts],
 )
-def test_clear_questions_go_to_their_department_with_confidence(router, department, text):
-    result = router.classify(text)
-    assert result.department == department
-    assert result.confidence >= CONFIDENT
+def test_clear_questions_go_to_their_department(router, department, text):
+    assert router.classify(text).department == department
+
+
+def test_most_clear_questions_are_routed_without_asking(router):
+    """The confidence rule is set for questions worded unlike any keyword list, so it also
+    asks about some clear ones (3 of these 27 when it was set); it must not ask about many."""
+    texts = [text for texts in CLEAR.values() for text in texts]
+    assert sum(router.classify(text).confident for text in texts) >= len(texts) - 4
 
 
 def test_every_department_is_ranked_best_first(router):
@@ -166,14 +172,44 @@ def test_a_question_between_two_departments_is_not_confident(router):
     # Each word alone is a clear case; together they pull apart, so the router is less sure
     # than about either alone, and asks the citizen.
     assert both.confidence < min(parking.confidence, playground.confidence)
-    assert both.confidence < CONFIDENT
+    assert not both.confident
     assert set(both.candidates[:2]) == {"mobilitaet", "bildung"}
 
 
 def test_an_unknown_word_votes_only_weakly(router):
     """A word the router has never seen gets a hint from its letter groups, never a verdict."""
-    assert router.classify("Zwischenfruchtbegrünungsgedöns").confidence < CONFIDENT
-    assert router.classify("Quaxelbrummer").confidence < CONFIDENT
+    assert not router.classify("Zwischenfruchtbegrünungsgedöns").confident
+    assert not router.classify("Quaxelbrummer").confident
+
+
+def test_confident_needs_the_lead_and_evidence(router):
+    """`Classification.confident` is exactly the documented rule, on real classifications."""
+    for text in ("Wann fährt der letzte Bus?", "Parkplatz oder Spielplatz?", "Quaxelbrummer"):
+        result = router.classify(text)
+        assert result.confident == (result.evidence and result.lead >= CONFIDENT_LEAD)
+    clear = router.classify("Wann fährt der letzte Bus?")
+    assert clear.confident
+    assert dataclasses.replace(clear, evidence=False).confident is False
+    assert dataclasses.replace(clear, lead=CONFIDENT_LEAD - 0.01).confident is False
+
+
+def test_letter_groups_alone_are_no_evidence(router):
+    """Without a known word only the letter n-grams speak: that ranks, but never decides."""
+    result = router.classify("Quaxelbrummer")
+    assert not result.evidence
+
+
+def test_a_learned_example_is_evidence():
+    question = "Wo liegen in Würzburg überall Stolpersteine?"
+    router = Classifier(example_departments())
+    router.forward("Wer putzt die Stolpersteine und wer verlegt neue?", "kultur")
+    result = router.classify(question)
+    assert (result.department, result.evidence) == ("kultur", True)
+
+
+def test_english_words_meet_their_german_words(router):
+    """`handlers/text/data/english-german.txt`: ``landlord`` is read as ``vermieter`` too."""
+    assert "vermiet" in router.normalise("landlord")
 
 
 def test_without_a_known_word_all_departments_are_equally_likely(router):
@@ -255,8 +291,8 @@ def test_what_a_new_user_asked_in_issue_15_is_offered_the_right_department(
 def test_accuracy_floor_on_development_questions(router):
     """A regression guard on `routing-dev3.jsonl` (development data, not among the examples).
 
-    `python -m bench.classify` measured top-1 0.986 and top-3 1.000 on its 352 questions, and
-    0.994 right among those routed without asking; the floors sit a few questions below, so
+    `python -m bench.classify` measured top-1 0.980 and top-3 1.000 on its 352 questions, and
+    1.000 right among those routed without asking; the floors sit a few questions below, so
     that a harmless change to the departments file does not break the build while a real
     regression does. Training is seeded, so the test cannot flake.
     """
@@ -264,7 +300,7 @@ def test_accuracy_floor_on_development_questions(router):
     results = [(row["department"], router.classify(row["text"])) for row in rows]
     top1 = sum(result.department == expected for expected, result in results) / len(rows)
     top3 = sum(expected in result.candidates[:3] for expected, result in results) / len(rows)
-    confident = [(e, r) for e, r in results if r.confidence >= CONFIDENT]
+    confident = [(e, r) for e, r in results if r.confident]
     precision = sum(r.department == e for e, r in confident) / len(confident)
     assert top1 >= 0.96
     assert top3 >= 0.99
