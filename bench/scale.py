@@ -102,6 +102,8 @@ async def measure(args: argparse.Namespace) -> int:
         size = Size(ideas=2_000, supports_per_idea=2, workshops=200, questions=1_000)
     else:
         size = Size(args.ideas, args.supports, args.workshops, args.questions)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     results = []
     async with (
         harness.workspace("scale", args.keep) as directory,
@@ -152,6 +154,7 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
                 f"{top['with_send']['p50']:.0f} / {listed['with_send']['p50']:.0f} ms",
                 f"{result['similar_lookup']['p50']:.1f} / {result['similar_lookup']['p99']:.1f} ms",
                 f"{rss:.0f} MB (peak {result['memory_at_end']['peak_rss_mb']:.0f})",
+                f"{result['child_peak_rss_mb']:.0f} MB",
                 result["scheduled_jobs"],
             ]
         )
@@ -165,6 +168,7 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
         "p50 incl. sending the reply (top / workshops)",
         "similar-idea lookup p50/p99",
         f"RSS (≤{RSS_TARGET_MB:g} MB)",
+        "index worker peak RSS",
         "jobs scheduled",
     ]
     text = harness.table(headers, rows)
