@@ -1,37 +1,31 @@
 """Building the similar-idea index in a child process, so the bot's own process stays quick.
 
 Indexing 89,000 open ideas is 2.2 s of pure Python. In a worker thread it held the
-interpreter lock right when the first commands after a start ran: each of their database
-round trips waited for the lock, and the first `!ideen top` took 1.5 s instead of 20 ms
-(`bench.scale`). Yielding the lock more often, event-loop slices and a shorter switch
-interval did not help (docs/benchmarks.md). A child process runs on another core and shares
-no lock: it reads the open ideas itself, builds the index and writes it to its standard
-output as a few flat arrays (`SimilarityIndex.to_bytes`); the bot only turns those bytes
-back into arrays. Nothing is written to disk, so no file can keep an erased idea's words.
+interpreter lock right when the first commands after a start ran (`bot.child_process`);
+yielding the lock more often, event-loop slices and a shorter switch interval did not help
+(docs/benchmarks.md). The child reads the open ideas itself, builds the index and writes it
+to its standard output as a few flat arrays (`SimilarityIndex.to_bytes`): pickling the
+index took longer than building it. The bot only turns those bytes back into arrays.
+Nothing is written to disk, so no file can keep an erased idea's words.
 
 `python -m handlers.ideas.index_worker` reads its request (database URL and PostgreSQL
-search path) as JSON on standard input: a URL with a password never shows in `ps`.
+search path) as JSON on standard input.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.child_process import run_child
 from handlers.ideas.similarity import SimilarityIndex
 from storage.db import create_engine, create_session_factory
 from storage.ideas.repository import IdeasRepository
-
-
-class IndexWorkerFailed(RuntimeError):
-    """The child process did not deliver an index (its error output is in the message)."""
 
 
 def can_read_separately(database_url: str) -> bool:
@@ -55,42 +49,12 @@ async def search_path(session: Any, database_url: str) -> str | None:
 
 
 async def build_in_child(database_url: str, schema_path: str | None) -> SimilarityIndex:
-    """The index of the open ideas, built by `python -m handlers.ideas.index_worker`.
-
-    If the caller is cancelled (the bot stops), the child is killed.
-    """
+    """The index of the open ideas, built by `python -m handlers.ideas.index_worker`."""
     request = json.dumps({"url": database_url, "search_path": schema_path}).encode()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        __name__,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=_child_environment(),
-    )
-    try:
-        out, err = await process.communicate(request)
-    except BaseException:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        raise
-    if process.returncode != 0:
-        tail = err.decode(errors="replace")[-2000:]
-        raise IndexWorkerFailed(f"index worker exited with {process.returncode}: {tail}")
+    out = await run_child(__name__, request)
     # Turning 10 MB into arrays and 50,000 postings is a few tens of milliseconds: in a
     # thread, so that the event loop gets the lock back within the switch interval.
     return await asyncio.to_thread(SimilarityIndex.from_bytes, out)
-
-
-def _child_environment() -> dict[str, str]:
-    """The bot's environment, with the directory this code came from first on the path:
-    the child must run the same code as the bot, also from a checkout that is not
-    installed."""
-    source = str(Path(__file__).resolve().parents[2])
-    paths = [source, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 async def _read_open_ideas(database_url: str, schema_path: str | None) -> list[tuple[int, str]]:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bot.child_process import ChildProcessFailed
 from bot.context import Services
 from handlers.ideas.categories import IdeaCategories
 from handlers.ideas.index_worker import (
-    IndexWorkerFailed,
     build_in_child,
     can_read_separately,
     search_path,
@@ -100,7 +100,7 @@ async def _build_index(services: Services) -> SimilarityIndex:
             logger.info("Indexing %d open ideas in a child process", count)
             try:
                 return await build_in_child(url, schema_path)
-            except (OSError, ValueError, IndexWorkerFailed):
+            except (OSError, ValueError, ChildProcessFailed):
                 logger.exception("Indexing in a child process failed; indexing here instead")
     async with services.unit_of_work() as uow:
         texts = await IdeasRepository(uow.session).open_texts()

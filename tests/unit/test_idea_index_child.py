@@ -13,9 +13,10 @@ import logging
 import pytest
 
 from bot.app import HANDLER_MODULES
+from bot.child_process import ChildProcessFailed
 from bot.context import Services
 from handlers.ideas import personal_data, state
-from handlers.ideas.index_worker import IndexWorkerFailed, build_in_child
+from handlers.ideas.index_worker import build_in_child
 from handlers.ideas.similarity import SimilarityIndex
 from handlers.ideas.state import IdeasState, ideas_state
 from tests.unit.fakes import FakeBot, make_fake_bot
@@ -67,7 +68,7 @@ async def test_an_idea_erased_after_the_child_read_it_is_not_named(bot, caplog, 
 
 async def test_if_the_child_fails_the_ideas_are_indexed_in_the_bot(bot, caplog, monkeypatch):
     async def failing(_url: str, _schema_path: str | None) -> None:
-        raise IndexWorkerFailed("index worker exited with 1: out of memory")
+        raise ChildProcessFailed("index worker exited with 1: out of memory")
 
     monkeypatch.setattr(state, "build_in_child", failing)
     index = (await ideas_state(bot.services)).index
