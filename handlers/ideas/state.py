@@ -24,6 +24,7 @@ from handlers.ideas.index_worker import (
     search_path,
 )
 from handlers.ideas.similarity import SimilarityIndex
+from handlers.questions.model_worker import departments_model
 from storage.ideas.models import OPEN_STATUSES, Idea
 from storage.ideas.repository import IdeasRepository
 
@@ -78,6 +79,7 @@ async def _once(
 
 
 async def _build_categories(services: Services) -> IdeaCategories:
+    await departments_model(services)  # the question router's model, trained once
     return await asyncio.to_thread(IdeaCategories, services.settings.departments)
 
 
