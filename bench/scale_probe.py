@@ -42,7 +42,7 @@ JOIN_TIMEOUT_S = 30
 
 def child_peak_mb() -> float:
     """The peak resident memory of the largest finished child process (the similar-idea
-    index worker, `handlers.ideas.index_worker`), in MB; 0 if there was none."""
+    index worker or the departments model's trainer, `bot.child_process`), in MB."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
@@ -116,19 +116,24 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.from_env(env=config["env"])
     room = config["room"]
     profiler = cProfile.Profile() if config.get("profile") else None
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     app = App(settings)
     await app.__aenter__()
     startup_s = time.perf_counter() - started
+    startup_cpu_s = time.process_time() - started_cpu
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(f"{config['profile']}-startup.prof")
     after_start = memory()
 
+    index_cpu_s = 0.0
+
     async def index_ready() -> float:
+        nonlocal index_cpu_s
         await ideas_state(app.services)
+        index_cpu_s = time.process_time() - started_cpu
         return time.perf_counter() - started
 
     indexed = asyncio.create_task(index_ready())
@@ -151,6 +156,9 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
 
         app.adapters["matrix"].send_event = timed_send  # type: ignore[method-assign]
         commands: dict[str, dict[str, Any]] = {}
+        first_cpu_ms: dict[str, float] = {}
+        """CPU time of the whole bot process (all its threads) during each first call:
+        unlike the call's duration, barely changed by other load on the machine."""
         for text in ("!ideen top", "!workshops"):
             own, total = [], []
             for number in range(config["commands"]):
@@ -162,9 +170,11 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
                 )
                 sending[0] = 0.0
                 profiling = first_call_profiler(config, text, number)
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 await app.router.dispatch(message)
                 elapsed = time.perf_counter() - began
+                if number == 0:
+                    first_cpu_ms[text] = (time.process_time() - began_cpu) * 1000
                 if profiling is not None:
                     profiling[0].disable()
                     profiling[0].dump_stats(f"{config['profile']}-{text.split()[-1]}.prof")
@@ -187,6 +197,9 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         await app.__aexit__(None, None, None)
     return {
         "startup_s": startup_s,
+        "startup_cpu_s": startup_cpu_s,
+        "first_call_cpu_ms": first_cpu_ms,
+        "cpu_until_index_ready_s": index_cpu_s,
         "index_ready_s": index_ready_s,
         "memory_after_start": after_start,
         "memory_at_end": memory(),
