@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CHILD_PROCESS_FROM = 1_000
-"""Open ideas from which the index is built in a child process: indexing 1,000 ideas takes
-about 25 ms, starting the child about 0.3 s of another core."""
+"""Open ideas from which the index is built in a child process. Below it, a thread is done
+sooner than a child that first imports SQLAlchemy and the stemmer, and holds the lock only
+briefly (100,000 ideas take about 1-2 s, `bench.ideas_similarity`)."""
 STATE_KEY = "ideas"
 CATEGORIES_KEY = "ideas-categories"
 

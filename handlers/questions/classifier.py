@@ -423,7 +423,7 @@ def adopt_model(texts_by_department: tuple[tuple[str, ...], ...], data: bytes) -
 
     Only the latest is kept: a bot has one departments file.
     """
-    model = pickle.loads(data)
+    model = pickle.loads(data)  # trusted: written by the bot's own child, through a pipe
     if not isinstance(model, _Model):
         raise ValueError(f"not a trained model: {type(model).__name__}")
     _ADOPTED.clear()
