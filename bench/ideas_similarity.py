@@ -3,8 +3,9 @@
 Builds synthetic German ideas from compounds (modifier + head, e.g. "Fahrrad" + "ständer"),
 places, verbs and inflections, indexes them, and times `SimilarityIndex.similar` for a few
 hundred queries written like new ideas (other inflections, other compound forms, ae/oe/ue
-spellings). Prints build time, p50/p99/max lookup time and how many queries found a hint;
-`--memory` also what the index holds (tracemalloc).
+spellings). Prints build time, the time to hand the index over as bytes (as the index
+worker does) and back, p50/p99/max lookup time in the handed-over copy and how many queries
+found a hint; `--memory` also what the index holds (tracemalloc).
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ def main() -> None:
         print_memory(tracemalloc.take_snapshot())
         tracemalloc.stop()
 
+    # The bot gets the index of many ideas from a child process as bytes
+    # (`handlers.ideas.index_worker`): time that hand-over and look up in the copy.
+    started = time.perf_counter()
+    data = index.to_bytes()
+    to_bytes_ms = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    index = SimilarityIndex.from_bytes(data)
+    from_bytes_ms = (time.perf_counter() - started) * 1000
+
     queries = [
         rewrite(rng.choice(texts)[1]) if rng.random() < 0.5 else idea_text(rng)
         for _ in range(args.queries)
@@ -125,6 +135,10 @@ def main() -> None:
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
     print(f"ideas indexed:   {len(index):,} in {build_seconds:.1f} s")
+    print(
+        f"hand-over:       {len(data) / 2**20:.1f} MB, to_bytes {to_bytes_ms:.0f} ms, "
+        f"from_bytes {from_bytes_ms:.0f} ms"
+    )
     print(f"queries:         {len(queries)} ({hits} with a similar idea)")
     print(f"lookup p50:      {statistics.median(timings):.2f} ms")
     print(f"lookup p99:      {p99:.2f} ms")

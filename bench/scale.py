@@ -102,6 +102,8 @@ async def measure(args: argparse.Namespace) -> int:
         size = Size(ideas=2_000, supports_per_idea=2, workshops=200, questions=1_000)
     else:
         size = Size(args.ideas, args.supports, args.workshops, args.questions)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     results = []
     async with (
         harness.workspace("scale", args.keep) as directory,
@@ -146,12 +148,16 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
                 result["backend"],
                 f"{result['seed']['seconds']:.0f} s",
                 f"{result['startup_s']:.2f} s",
+                f"{result['startup_cpu_s']:.2f} s",
+                f"{result['first_call_cpu_ms']['!ideen top']:.0f} ms",
+                f"{result['cpu_until_index_ready_s']:.2f} s",
                 f"{result['index_ready_s']:.2f} s",
                 f"{top['bot']['p50']:.0f} / {top['bot']['p99']:.0f} ms",
                 f"{listed['bot']['p50']:.0f} / {listed['bot']['p99']:.0f} ms",
                 f"{top['with_send']['p50']:.0f} / {listed['with_send']['p50']:.0f} ms",
                 f"{result['similar_lookup']['p50']:.1f} / {result['similar_lookup']['p99']:.1f} ms",
                 f"{rss:.0f} MB (peak {result['memory_at_end']['peak_rss_mb']:.0f})",
+                f"{result['child_peak_rss_mb']:.0f} MB",
                 result["scheduled_jobs"],
             ]
         )
@@ -159,12 +165,16 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
         "database",
         "seeding",
         f"start-up (≤{STARTUP_TARGET_S:g} s)",
+        "bot CPU in start-up",
+        "bot CPU in first !ideen top",
+        "bot CPU until index ready",
         "similar-idea index ready",
         f"!ideen top p50/p99 (≤{COMMAND_TARGET_MS:g} ms)",
         f"!workshops p50/p99 (≤{COMMAND_TARGET_MS:g} ms)",
         "p50 incl. sending the reply (top / workshops)",
         "similar-idea lookup p50/p99",
         f"RSS (≤{RSS_TARGET_MB:g} MB)",
+        "child processes peak RSS",
         "jobs scheduled",
     ]
     text = harness.table(headers, rows)

@@ -14,13 +14,17 @@ accept the reply, which the bot does not control.
 from __future__ import annotations
 
 import asyncio
+import collections
 import cProfile
 import functools
 import json
 import logging
 import random
+import resource
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,12 @@ from storage.db import create_engine
 JOIN_TIMEOUT_S = 30
 
 
+def child_peak_mb() -> float:
+    """The peak resident memory of the largest finished child process (the similar-idea
+    index worker or the departments model's trainer, `bot.child_process`), in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def memory() -> dict[str, float]:
     """Resident memory now and at its peak (Linux /proc), in MB."""
     values = {}
@@ -46,13 +56,54 @@ def memory() -> dict[str, float]:
     return {"rss_mb": values.get("VmRSS", float("nan")), "peak_rss_mb": values.get("VmHWM", 0)}
 
 
-def first_call_profiler(config: dict[str, Any], text: str, number: int) -> cProfile.Profile | None:
-    """A running profiler for the first call of a command if `bench.scale --profile` asked."""
+class StackSampler(threading.Thread):
+    """Samples every thread's Python stack every few milliseconds: cProfile sees only the
+    event loop's thread, which spends the first call waiting in `epoll`; this shows what
+    the other threads (aiosqlite's, worker threads) do meanwhile."""
+
+    def __init__(self, interval_s: float = 0.002) -> None:
+        super().__init__(daemon=True)
+        self.interval_s = interval_s
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        names = {thread.ident: thread.name for thread in threading.enumerate()}
+        while not self.stopped.wait(self.interval_s):
+            for ident, frame in sys._current_frames().items():
+                if ident == self.ident:
+                    continue
+                calls = [
+                    f"{Path(f.filename).name}:{f.name}" for f in traceback.extract_stack(frame)
+                ]
+                self.counts[";".join([names.get(ident, str(ident)), *calls])] += 1
+
+    def write(self, path: str) -> None:
+        """Stacks with their sample counts, most frequent first (flame-graph input format)."""
+        self.stopped.set()
+        self.join()
+        lines = [f"{stack} {count}" for stack, count in self.counts.most_common()]
+        Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def first_call_profiler(
+    config: dict[str, Any], text: str, number: int
+) -> tuple[cProfile.Profile, StackSampler] | None:
+    """A running profiler and stack sampler for the first call of a command if
+    `bench.scale --profile` asked; the tasks running beside it are written down at once."""
     if not config.get("profile") or number != 0:
         return None
+    name = f"{config['profile']}-{text.split()[-1]}"
+    tasks = [
+        f"{task.get_name()}: {' <- '.join(f'{frame.f_code.co_name}' for frame in task.get_stack())}"
+        for task in asyncio.all_tasks()
+    ]
+    Path(f"{name}-tasks.txt").write_text("\n".join(sorted(tasks)) + "\n", encoding="utf-8")
+    sampler = StackSampler()
+    sampler.start()
     profiler = cProfile.Profile()
     profiler.enable()
-    return profiler
+    return profiler, sampler
 
 
 async def probe(config: dict[str, Any]) -> dict[str, Any]:
@@ -65,19 +116,24 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.from_env(env=config["env"])
     room = config["room"]
     profiler = cProfile.Profile() if config.get("profile") else None
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     app = App(settings)
     await app.__aenter__()
     startup_s = time.perf_counter() - started
+    startup_cpu_s = time.process_time() - started_cpu
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(f"{config['profile']}-startup.prof")
     after_start = memory()
 
+    index_cpu_s = 0.0
+
     async def index_ready() -> float:
+        nonlocal index_cpu_s
         await ideas_state(app.services)
+        index_cpu_s = time.process_time() - started_cpu
         return time.perf_counter() - started
 
     indexed = asyncio.create_task(index_ready())
@@ -100,6 +156,9 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
 
         app.adapters["matrix"].send_event = timed_send  # type: ignore[method-assign]
         commands: dict[str, dict[str, Any]] = {}
+        first_cpu_ms: dict[str, float] = {}
+        """CPU time of the whole bot process (all its threads) during each first call:
+        unlike the call's duration, barely changed by other load on the machine."""
         for text in ("!ideen top", "!workshops"):
             own, total = [], []
             for number in range(config["commands"]):
@@ -110,13 +169,16 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
                     text=text,
                 )
                 sending[0] = 0.0
-                profiler = first_call_profiler(config, text, number)
-                began = time.perf_counter()
+                profiling = first_call_profiler(config, text, number)
+                began, began_cpu = time.perf_counter(), time.process_time()
                 await app.router.dispatch(message)
                 elapsed = time.perf_counter() - began
-                if profiler is not None:
-                    profiler.disable()
-                    profiler.dump_stats(f"{config['profile']}-{text.split()[-1]}.prof")
+                if number == 0:
+                    first_cpu_ms[text] = (time.process_time() - began_cpu) * 1000
+                if profiling is not None:
+                    profiling[0].disable()
+                    profiling[0].dump_stats(f"{config['profile']}-{text.split()[-1]}.prof")
+                    profiling[1].write(f"{config['profile']}-{text.split()[-1]}-stacks.txt")
                 total.append(elapsed)
                 own.append(elapsed - sending[0])
             commands[text] = {"bot": summary_ms(own), "with_send": summary_ms(total)}
@@ -135,9 +197,13 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         await app.__aexit__(None, None, None)
     return {
         "startup_s": startup_s,
+        "startup_cpu_s": startup_cpu_s,
+        "first_call_cpu_ms": first_cpu_ms,
+        "cpu_until_index_ready_s": index_cpu_s,
         "index_ready_s": index_ready_s,
         "memory_after_start": after_start,
         "memory_at_end": memory(),
+        "child_peak_rss_mb": child_peak_mb(),
         "commands": commands,
         "similar_lookup": summary_ms(lookups),
         "indexed_ideas": len(index),

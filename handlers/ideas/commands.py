@@ -130,8 +130,7 @@ def _submitted_message(ctx: Context, idea: Idea, explicit: bool, similar: list[I
 @command("ideen", "ideas", Text("query", optional=True, max_length=200))
 async def list_ideas(ctx: Context, query: str | None) -> None:
     """A page of ideas (newest, top, mine, one category) or one idea with its history."""
-    categories = await ideas_categories(ctx.services)
-    request = parse_listing(query, categories.find)
+    request = await _listing_request(ctx.services, query)
     if isinstance(request, SingleIdea):
         await _show_idea(ctx, request.number)
         return
@@ -176,6 +175,24 @@ async def list_ideas(ctx: Context, query: str | None) -> None:
     if request.page < pages:
         parts.append(ctx.render("ideas.list_more", command=_next_page(ctx, request)))
     await ctx.reply_message(join(parts))
+
+
+async def _listing_request(services: Services, query: str | None) -> ListingRequest | SingleIdea:
+    """What `!ideen <query>` asks for; the category chooser is waited for only if a word
+    of the query may be a category.
+
+    The chooser shares its model with the question router, trained in a worker thread at
+    start: the first `!ideen top` after a start waited 0.4 s for it (`bench.scale`).
+    """
+    try:
+        return parse_listing(query, _no_category)
+    except UsageError:
+        categories = await ideas_categories(services)
+        return parse_listing(query, categories.find)
+
+
+def _no_category(_word: str) -> None:
+    return None
 
 
 def _view_name(ctx: Context, request: ListingRequest) -> str:

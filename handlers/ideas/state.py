@@ -1,10 +1,10 @@
 """What the ideas feature keeps in memory: the similar-ideas index, categories, a card lock.
 
 All of it is derived from the database and settings (never the source of truth) and lives in
-`services.state`, not in a module global. It is built in a worker thread, by a job that runs
-once the bot is synced or by the first command that needs it: indexing 100,000 open ideas
-takes about two seconds, and only commands that need the index (`!idee`, status changes)
-wait for it.
+`services.state`, not in a module global. It is built by a job that runs once the bot is synced
+or by the first command that needs it, in a child process for many ideas
+(`handlers.ideas.index_worker`): indexing 100,000 open ideas takes about two seconds, and
+only commands that need the index (`!idee`, status changes) wait for it.
 """
 
 from __future__ import annotations
@@ -15,15 +15,26 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bot.child_process import ChildProcessFailed
 from bot.context import Services
 from handlers.ideas.categories import IdeaCategories
+from handlers.ideas.index_worker import (
+    build_in_child,
+    can_read_separately,
+    search_path,
+)
 from handlers.ideas.similarity import SimilarityIndex
+from handlers.questions.model_worker import departments_model
 from storage.ideas.models import OPEN_STATUSES, Idea
 from storage.ideas.repository import IdeasRepository
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+CHILD_PROCESS_FROM = 1_000
+"""Open ideas from which the index is built in a child process. Below it, a thread is done
+sooner than a child that first imports SQLAlchemy and the stemmer, and holds the lock only
+briefly (100,000 ideas take about 1-2 s, `bench.ideas_similarity`)."""
 STATE_KEY = "ideas"
 CATEGORIES_KEY = "ideas-categories"
 
@@ -69,17 +80,34 @@ async def _once(
 
 
 async def _build_categories(services: Services) -> IdeaCategories:
+    await departments_model(services)  # the question router's model, trained once
     return await asyncio.to_thread(IdeaCategories, services.settings.departments)
 
 
 async def _build(services: Services) -> IdeasState:
-    async with services.unit_of_work() as uow:
-        texts = await IdeasRepository(uow.session).open_texts()
-    index, categories = await asyncio.gather(
-        asyncio.to_thread(SimilarityIndex.build, texts), ideas_categories(services)
-    )
+    index, categories = await asyncio.gather(_build_index(services), ideas_categories(services))
     logger.info("Indexed %d open ideas for similar-idea hints", len(index))
     return IdeasState(index=index, categories=categories)
+
+
+async def _build_index(services: Services) -> SimilarityIndex:
+    """Many ideas are indexed in a child process (`index_worker`: in a thread, 89,000 ideas
+    held the interpreter lock for 2.2 s while the first commands waited), a few in a thread
+    (quicker than starting a process). If the child fails, the thread does it."""
+    url = services.settings.database_url
+    if can_read_separately(url):
+        async with services.unit_of_work() as uow:
+            count = await IdeasRepository(uow.session).open_count()
+            schema_path = await search_path(uow.session, url)
+        if count >= CHILD_PROCESS_FROM:
+            logger.info("Indexing %d open ideas in a child process", count)
+            try:
+                return await build_in_child(url, schema_path)
+            except (OSError, ValueError, ChildProcessFailed):
+                logger.exception("Indexing in a child process failed; indexing here instead")
+    async with services.unit_of_work() as uow:
+        texts = await IdeasRepository(uow.session).open_texts()
+    return await asyncio.to_thread(SimilarityIndex.build, texts)
 
 
 def is_open(idea: Idea) -> bool:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from bot.config import Department
 from bot.context import Services
 from handlers.questions.classifier import Classification, Classifier, LearnedExample
+from handlers.questions.model_worker import departments_model
 from storage.questions.repository import QuestionRepository
 
 logger = logging.getLogger(__name__)
@@ -101,9 +102,9 @@ class QuestionRouter:
 def start_building(services: Services) -> asyncio.Task[QuestionRouter]:
     """Begin training the router without waiting for it (the start hook).
 
-    Training takes most of a second, in a worker thread: commands that do not route
-    questions are answered meanwhile, and a question that arrives first waits for it
-    (`question_router`).
+    Training takes most of a second, in a child process (`model_worker`): commands that do
+    not route questions are answered meanwhile, and a question that arrives first waits
+    for it (`question_router`).
     """
     building = asyncio.create_task(_build(services), name="question router")
     services.state[BUILDING_KEY] = building
@@ -137,6 +138,7 @@ async def _build(services: Services) -> QuestionRouter:
         )
         for e in examples
     ]
+    await departments_model(services)
     router = await asyncio.to_thread(
         QuestionRouter.build,
         services.settings.departments,

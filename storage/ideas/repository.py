@@ -101,6 +101,15 @@ class IdeasRepository:
         )
         return [(number, text) for number, text in rows]
 
+    async def open_count(self) -> int:
+        """How many ideas similar-idea hints may name (what `open_texts` would return)."""
+        return int(
+            await self._session.scalar(
+                select(func.count()).select_from(Idea).where(*_open_conditions())
+            )
+            or 0
+        )
+
     async def open_numbers(self, numbers: Sequence[int]) -> list[Idea]:
         """Those of `numbers` that are still open and visible, in the given order."""
         if not numbers:

@@ -60,3 +60,44 @@ def test_an_edited_index_answers_like_a_freshly_built_one():
 def test_negative_numbers_are_refused():
     with pytest.raises(ValueError, match="not negative"):
         Documents().put(-1, ["bank"])
+
+
+def test_an_index_handed_over_as_bytes_answers_like_the_original_and_stays_editable():
+    rng = random.Random(11)
+    words = ["".join(rng.choices("bdfgklmnprstvwz", k=6)) for _ in range(60)]
+    texts = {n: " ".join(rng.sample(words, 4)) for n in range(1, 1_001)}
+    original = SimilarityIndex.build(texts.items())
+    for number in rng.sample(sorted(texts), 200):  # garbage in the flat array
+        texts[number] = " ".join(rng.sample(words, 3))
+        original.add(number, texts[number])
+    for number in (3, 500, 999):  # absent numbers in the middle of the arrays
+        original.remove(number)
+        del texts[number]
+    copy = SimilarityIndex.from_bytes(original.to_bytes())
+    assert len(copy) == len(original) == len(texts)
+    assert 500 not in copy and 501 in copy
+    for query in rng.sample(sorted(texts.values()), 50):
+        assert copy.similar(query, limit=5) == original.similar(query, limit=5)
+    copy.add(5_000, "zzzbank " + texts[1])
+    copy.remove(1)
+    assert copy.similar("zzzbank " + texts[1], limit=1)[0].number == 5_000
+
+
+def test_an_empty_index_survives_the_hand_over():
+    copy = SimilarityIndex.from_bytes(SimilarityIndex.build([]).to_bytes())
+    assert len(copy) == 0 and copy.similar("Bank am Marktplatz") == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-3],  # cut short
+        lambda data: b"XXXXXX" + data[6:],  # not an index
+        lambda data: data[:6] + b"\xff" * 8 + data[14:],  # a section length that lies
+        lambda data: data[:-4] + (10**6).to_bytes(4, "little"),  # a word id out of range
+    ],
+)
+def test_damaged_bytes_are_refused_not_misread(damage):
+    index = SimilarityIndex.build([(1, "Bank am Marktplatz"), (2, "Radweg zur Schule")])
+    with pytest.raises(ValueError):
+        SimilarityIndex.from_bytes(damage(index.to_bytes()))
