@@ -15,9 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.web.cache import kept
 from bot.web.links import idea_path, poll_path, workshop_path
 from bot.web.pages import page_number
 from bot.web.rendering import bad_request
+from bot.web.rooms import stored_private_rooms
 from bot.web.site import Site, site_of
 from bot.web.views import (
     IdeaView,
@@ -75,9 +77,8 @@ async def ideas_csv(request: web.Request) -> web.Response:
 
 async def polls_json(request: web.Request) -> web.Response:
     site = site_of(request)
-    private = await site.private_rooms()
     async with site.unit_of_work() as uow:
-        found = await polls(uow, private)
+        found = await polls(uow, await stored_private_rooms(site.settings, uow))
     base = site.base_url(request)
     return _json(site, {"licence": site.licence, "polls": [_poll(p, base) for p in found]})
 
@@ -175,7 +176,7 @@ def _limit(raw: str | None) -> int:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/ideas.json", ideas_json)
+    app.router.add_get("/api/ideas.json", kept(ideas_json))
     app.router.add_get("/api/ideas.csv", ideas_csv)
-    app.router.add_get("/api/polls.json", polls_json)
+    app.router.add_get("/api/polls.json", kept(polls_json))
     app.router.add_get("/api/workshops.json", workshops_json)

@@ -1,9 +1,9 @@
-"""What every part of the public page shares: settings, texts, the database, the clock,
-and which rooms are not public. Kept on the aiohttp application (no module globals)."""
+"""What every part of the public page shares: settings, texts, the database and the clock.
+Kept on the aiohttp application (no module globals)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -19,13 +19,6 @@ from storage.uow import UnitOfWork
 NUMBER = r"{number:\d{1,9}}"
 """A `#N` in a path; longer digit strings are no number the bot ever handed out (404)."""
 
-PrivateRooms = Callable[[], Awaitable[frozenset[tuple[str, str]]]]
-"""(platform, room id) of the rooms whose polls stay off the page: staff and departments."""
-
-
-async def no_private_rooms() -> frozenset[tuple[str, str]]:
-    return frozenset()
-
 
 @dataclass
 class Site:
@@ -33,7 +26,6 @@ class Site:
     catalog: Catalog
     unit_of_work: Callable[[], UnitOfWork]
     clock: Clock
-    private_rooms: PrivateRooms = no_private_rooms
     renderer: Renderer = field(init=False)
     freshness: Freshness = field(init=False, default_factory=Freshness)
 
