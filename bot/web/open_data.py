@@ -40,7 +40,7 @@ async def ideas_json(request: web.Request) -> web.Response:
     site = site_of(request)
     after = _after(request.query.get("after"))
     limit = _limit(request.query.get("limit"))
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await ideas_after(uow, after, limit + 1)
     more = len(found) > limit
     found = found[:limit]
@@ -66,7 +66,7 @@ async def ideas_csv(request: web.Request) -> web.Response:
     writer = csv.DictWriter(out, IDEA_FIELDS)
     writer.writeheader()
     after = 0
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         while batch := await ideas_after(uow, after, CSV_BATCH):
             writer.writerows(_idea(idea, base) for idea in batch)
             after = batch[-1].number
@@ -77,7 +77,7 @@ async def ideas_csv(request: web.Request) -> web.Response:
 
 async def polls_json(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await polls(uow, await stored_private_rooms(site.settings, uow))
     base = site.base_url(request)
     return _json(site, {"licence": site.licence, "polls": [_poll(p, base) for p in found]})
@@ -85,7 +85,7 @@ async def polls_json(request: web.Request) -> web.Response:
 
 async def workshops_json(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await upcoming_workshops(uow, site.clock.now())
     base = site.base_url(request)
     return _json(site, {"licence": site.licence, "workshops": [_workshop(w, base) for w in found]})

@@ -34,7 +34,7 @@ LISTED_WORKSHOPS = 100
 async def start(request: web.Request) -> web.Response:
     site = site_of(request)
     now = site.clock.now()
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         newest = await idea_page(uow, top=False, category=None, status=None, search=None, page=1)
         coming = await upcoming_workshops(uow, now, RECENT * 2)
     return site.renderer.page(
@@ -63,7 +63,7 @@ async def ideas(request: web.Request) -> web.Response:
     if search is not None and len(search) > SEARCH_MAX:
         raise bad_request("web.errors.search_too_long", max=SEARCH_MAX)
     page = page_number(query.get("page"))
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await idea_page(
             uow, top=sort == "top", category=category, status=status, search=search, page=page
         )
@@ -86,7 +86,7 @@ async def ideas(request: web.Request) -> web.Response:
 async def idea(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await idea_detail(uow, number)
     if found is None:
         raise not_found("web.errors.idea_not_found", number=number)
@@ -95,7 +95,7 @@ async def idea(request: web.Request) -> web.Response:
 
 async def poll_list(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await polls(uow, await stored_private_rooms(site.settings, uow))
     return site.renderer.page(
         request,
@@ -108,7 +108,7 @@ async def poll_list(request: web.Request) -> web.Response:
 async def poll_page(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await poll(uow, number, await stored_private_rooms(site.settings, uow))
     if found is None:
         raise not_found("web.errors.poll_not_found", number=number)
@@ -117,7 +117,7 @@ async def poll_page(request: web.Request) -> web.Response:
 
 async def workshop_list(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await upcoming_workshops(uow, site.clock.now(), LISTED_WORKSHOPS)
     return site.renderer.page(
         request,
@@ -131,7 +131,7 @@ async def workshop_list(request: web.Request) -> web.Response:
 async def workshop_page(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await workshop(uow, number)
     if found is None:
         raise not_found("web.errors.workshop_not_found", number=number)
@@ -141,7 +141,7 @@ async def workshop_page(request: web.Request) -> web.Response:
 
 async def questions(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await answered_questions(uow, site.department_name)
     groups: dict[str, list[Any]] = defaultdict(list)
     for question in found:

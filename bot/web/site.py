@@ -3,7 +3,8 @@ Kept on the aiohttp application (no module globals)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -40,6 +41,17 @@ class Site:
     def licence(self) -> str:
         return self.settings.web.licence if self.settings.web else "CC0-1.0"
 
+    @asynccontextmanager
+    async def reading(self, request: web.Request) -> AsyncIterator[UnitOfWork]:
+        """The unit of work a page reads in: the one the render cache opened to read the
+        page version (so version and data come from one transaction), else a new one."""
+        opened = request.get(READING)
+        if opened is not None:
+            yield opened
+            return
+        async with self.unit_of_work() as uow:
+            yield uow
+
     def base_url(self, request: web.Request) -> str:
         """The public address: BOT_WEB_BASE_URL, else the one the request came to."""
         configured = self.settings.web.base_url if self.settings.web else ""
@@ -63,6 +75,8 @@ class Site:
 
 
 SITE = web.AppKey("site", Site)
+READING = web.RequestKey("reading", UnitOfWork)
+"""The unit of work a cached page's version was read in (bot.web.cache)."""
 
 
 def site_of(request: web.Request) -> Site:
