@@ -1,13 +1,13 @@
 """Rendered answers kept until the page version moves (storage.web.versioning).
 
 Every transaction that writes something a page could show raises the version, in the same
-transaction. A request reads the version first and the data after it, in one transaction
-(`Site.reading`), so what it renders is at least as new as the version it is stored under:
-a copy is never older than its key, and the first request after any write (an erasure, a
-hidden idea, a vote) reads the new version, misses, and renders afresh. Only answers that
-depend on nothing but the database, the settings and the request are kept: not the start
-and workshop pages, whose content moves with the clock. Errors (404 for a hidden idea) are
-never kept.
+transaction. A request reads the version first and the data after it (in the same unit of
+work, `Site.reading`), so what it renders is at least as new as the version it is stored
+under: a copy is never older than its key, and the first request after any write (an
+erasure, a hidden idea, a vote) reads the new version, misses, and renders afresh. Only
+answers that depend on nothing but the database, the settings and the request are kept:
+not the start and workshop pages, whose content moves with the clock. Errors (404 for a
+hidden idea) are never kept.
 
 A hit costs one small query (the version) instead of the page's queries and its template.
 The key is what the body depends on besides the data: the path with its query, the
@@ -111,7 +111,7 @@ def kept(handler: PageHandler) -> PageHandler:
             found = cache.get(key, version)
             if found is not None:
                 return found.response()
-            request[READING] = uow  # the page's data in the same transaction
+            request[READING] = uow  # the page's data after the version, same session
             response = await handler(request)
         if response.status == 200:
             cache.put(key, version, response)

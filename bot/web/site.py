@@ -44,7 +44,8 @@ class Site:
     @asynccontextmanager
     async def reading(self, request: web.Request) -> AsyncIterator[UnitOfWork]:
         """The unit of work a page reads in: the one the render cache opened to read the
-        page version (so version and data come from one transaction), else a new one."""
+        page version (its data is read after the version, in the same session), else a
+        new one."""
         opened = request.get(READING)
         if opened is not None:
             yield opened
