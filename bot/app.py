@@ -16,7 +16,7 @@ from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.capabilities import Capabilities
 from bot.clock import Clock, SystemClock
 from bot.command_menu import command_menu
-from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings, WebSettings
+from bot.config import NO_PLATFORM, ConfigError, DiscordSettings, Settings
 from bot.context import IncomingEvent, Services
 from bot.i18n import Catalog
 from bot.reply_outbox import send_pending_replies
@@ -50,7 +50,7 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
-    from bot.web.server import WebServer
+    from bot.web.process import PageProcess
 
 logger = logging.getLogger(__name__)
 
@@ -120,22 +120,6 @@ def discord_adapter(settings: DiscordSettings, unit_of_work: UnitOfWorkFactory) 
     return DiscordAdapter(DiscordConnection.from_settings(settings), unit_of_work)
 
 
-def public_page(services: Services, web: WebSettings) -> WebServer:
-    """The public web page on BOT_WEB_ADDRESS, reading the bot's database (bot.web)."""
-    from bot.web.rooms import private_rooms
-    from bot.web.server import WebServer
-    from bot.web.site import Site
-
-    site = Site(
-        services.settings,
-        services.catalog,
-        services.unit_of_work,
-        services.clock,
-        partial(private_rooms, services),
-    )
-    return WebServer(site, web.host, web.port)
-
-
 class App:
     """A running bot: storage, scheduler and chat adapters, entered and left together.
 
@@ -153,9 +137,11 @@ class App:
         clock: Clock | None = None,
         handler_modules: tuple[ModuleType, ...] = HANDLER_MODULES,
         start_scheduler: bool = True,
+        serve_page: bool = True,
     ) -> None:
         self.settings = settings
         self.start_scheduler = start_scheduler
+        self.serve_page = serve_page
         self.clock = clock or SystemClock(settings.timezone)
         self.handler_modules = handler_modules
         self._stack = AsyncExitStack()
@@ -209,12 +195,23 @@ class App:
                 adapter.on_events = self.router.dispatch_all
         for hook in registry.start_hooks:
             await hook(self.services)
-        self.web: WebServer | None = None
+        self.page: PageProcess | None = None
         if settings.web is not None:
-            self.web = await self._stack.enter_async_context(
-                public_page(self.services, settings.web)
-            )
+            await self._start_page()
         return self
+
+    async def _start_page(self) -> None:
+        """Store the private rooms the page must leave out (it has no adapters to resolve
+        them), then start the page's own process (bot.web.process) unless it runs under a
+        unit of its own (`run --no-page`)."""
+        from bot.web.process import PageProcess
+        from bot.web.rooms import private_rooms
+
+        await private_rooms(self.services)
+        if self.serve_page:
+            self.page = await self._stack.enter_async_context(
+                PageProcess(self.settings.environment)
+            )
 
     async def __aexit__(self, *exc: object) -> None:
         for adapter in self.adapters.values():

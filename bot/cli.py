@@ -62,8 +62,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot with settings from the environment")
     run.add_argument("--env-file", type=Path, help="read settings from this .env file")
+    run.add_argument(
+        "--no-page",
+        action="store_true",
+        help="do not start the public page: `smartregion-bot web` serves it under its own unit",
+    )
     check = commands.add_parser("check-config", help="name every problem in the settings")
     check.add_argument("--env-file", type=Path, help="read settings from this .env file")
+    page = commands.add_parser(
+        "web", help="serve the public page (BOT_WEB_ADDRESS) in a process of its own"
+    )
+    page.add_argument("--env-file", type=Path, help="read settings from this .env file")
+    page.add_argument(
+        "--until-stdin-closes", action="store_true", help=argparse.SUPPRESS
+    )  # how `run` starts it as a child: it ends when the bot does
     demo = commands.add_parser("demo", help="local homeserver, demo users and rooms, and the bot")
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
     demo.add_argument("--port", type=int, default=8008, help="homeserver port on 127.0.0.1")
@@ -147,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.classify_command import run_classify
 
         return run_classify(args.departments, sys.stdin, sys.stdout, sys.stderr)
+    if args.command == "web":
+        return run_page(args.env_file, until_stdin_closes=args.until_stdin_closes)
     if args.command == "check-config":
         return check_config(args.env_file)
     if args.command == "run":
@@ -159,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.leadership import AlreadyRunning, UnsupportedServer
 
         try:
-            return run_until_interrupted(run_bot(settings))
+            return run_until_interrupted(run_bot(settings, serve_page=not args.no_page))
         except (PlatformSetupError, UnsupportedServer) as error:
             print(f"The bot cannot run: {error}", file=sys.stderr)
             return 2
@@ -233,6 +247,23 @@ def check_config(env_file: Path | None) -> int:
     return 0
 
 
+def run_page(env_file: Path | None, *, until_stdin_closes: bool) -> int:
+    """`smartregion-bot web`: the public page alone, on the bot's database."""
+    settings = settings_or_problems(env_file)
+    if settings is None:
+        return 2
+    if settings.web is None:
+        print("BOT_WEB_ADDRESS is not set: there is no page to serve.", file=sys.stderr)
+        return 2
+    from bot.web.process import SchemaMissing, serve
+
+    try:
+        return run_until_interrupted(serve(settings, until_stdin_closes=until_stdin_closes))
+    except (SchemaMissing, OSError) as error:
+        print(f"The public page cannot run: {error}", file=sys.stderr)
+        return 2
+
+
 def digest_summary(settings: Settings) -> str:
     """When the weekly staff digest goes out, and to which platforms' staff rooms."""
     if settings.digest_weekday is None:
@@ -278,7 +309,7 @@ def print_problems(error: ConfigError) -> None:
         print(f"  - {problem}", file=sys.stderr)
 
 
-async def run_bot(settings: Settings) -> None:
+async def run_bot(settings: Settings, *, serve_page: bool = True) -> None:
     """Wait until this instance is the active one (bot.leadership), then run the bot."""
     from bot.app import App
     from bot.leadership import election
@@ -286,7 +317,7 @@ async def run_bot(settings: Settings) -> None:
     leadership = election(settings.database_url, settings.failover_seconds, stop_at_once)
     try:
         await leadership.acquire()
-        async with App(settings) as app:
+        async with App(settings, serve_page=serve_page) as app:
             await app.run()
     finally:
         await leadership.release()

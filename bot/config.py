@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -195,6 +195,9 @@ class Settings:
     """Days after a workshop ended before its registrations are deleted."""
     web: WebSettings | None = None
     """The public web page; None when it is off."""
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The variables these settings were read from (file and environment), so the public
+    page's own process (`smartregion-bot web`, bot.web.process) reads the same ones."""
     digest_weekday: int | None = 0
     """The weekday of the staff digest (0 is Monday); None: no weekly digest."""
     digest_time: time = time(8, 0)
@@ -238,7 +241,7 @@ class Settings:
                 raise ConfigError([f"The settings file {path} does not exist."])
             values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
         values.update(os.environ if env is None else env)
-        return _parse(values, problems)
+        return replace(_parse(values, problems), environment=values)
 
 
 def _parse(values: Mapping[str, str], problems: list[str]) -> Settings:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_one_hop
+from storage.web.versioning import VersionedSession
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +93,10 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
     ``expire_on_commit=False`` because an expired attribute would be reloaded lazily, and
     lazy IO is not possible with an AsyncSession (it raises ``MissingGreenlet``).
+    Every session raises the public page's version when it commits a write the page could
+    show (storage.web.versioning).
     """
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=VersionedSession)
 
 
 def alembic_config(connection: Connection) -> Config:

@@ -14,6 +14,7 @@ from storage.polls.models import Poll  # noqa: F401  (registers the table)
 from storage.privacy.models import RetentionRun  # noqa: F401  (registers the tables)
 from storage.questions.models import Question
 from storage.repositories import RoomColumns
+from storage.web.models import PageVersion  # noqa: F401  (registers the tables)
 from storage.workshops.models import WorkshopNotice
 
 metadata = models.Base.metadata

@@ -1,5 +1,6 @@
 """The public web page: read-only pages, a workshop calendar feed and open data.
 
-Served by the bot process itself (`aiohttp.web`) when BOT_WEB_ADDRESS is set; it reads
-the same database through the storage repositories and never writes. See docs/web.md.
+Served in a process of its own (`smartregion-bot web`, bot.web.process), which `run`
+starts when BOT_WEB_ADDRESS is set; it reads the bot's database through the storage
+repositories and never writes. See docs/web.md.
 """

@@ -63,7 +63,7 @@ async def feed(request: web.Request) -> web.Response:
     now = site.clock.now()
     since, until = now - KEPT_FOR, now + AHEAD
     key = (site.base_url(request), category)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         version = await WorkshopRepository(uow.session).window_version(since, until, category)
         body = request.app[FEEDS].get(key, version)
         if body is None:
@@ -80,7 +80,7 @@ async def feed(request: web.Request) -> web.Response:
 async def workshop_file(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await workshop(uow, number)
     if found is None:
         raise not_found("web.errors.workshop_not_found", number=number)

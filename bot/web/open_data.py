@@ -15,9 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.web.cache import kept
 from bot.web.links import idea_path, poll_path, workshop_path
 from bot.web.pages import page_number
 from bot.web.rendering import bad_request
+from bot.web.rooms import stored_private_rooms
 from bot.web.site import Site, site_of
 from bot.web.views import (
     IdeaView,
@@ -38,7 +40,7 @@ async def ideas_json(request: web.Request) -> web.Response:
     site = site_of(request)
     after = _after(request.query.get("after"))
     limit = _limit(request.query.get("limit"))
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await ideas_after(uow, after, limit + 1)
     more = len(found) > limit
     found = found[:limit]
@@ -64,7 +66,7 @@ async def ideas_csv(request: web.Request) -> web.Response:
     writer = csv.DictWriter(out, IDEA_FIELDS)
     writer.writeheader()
     after = 0
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         while batch := await ideas_after(uow, after, CSV_BATCH):
             writer.writerows(_idea(idea, base) for idea in batch)
             after = batch[-1].number
@@ -75,16 +77,15 @@ async def ideas_csv(request: web.Request) -> web.Response:
 
 async def polls_json(request: web.Request) -> web.Response:
     site = site_of(request)
-    private = await site.private_rooms()
-    async with site.unit_of_work() as uow:
-        found = await polls(uow, private)
+    async with site.reading(request) as uow:
+        found = await polls(uow, await stored_private_rooms(site.settings, uow))
     base = site.base_url(request)
     return _json(site, {"licence": site.licence, "polls": [_poll(p, base) for p in found]})
 
 
 async def workshops_json(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await upcoming_workshops(uow, site.clock.now())
     base = site.base_url(request)
     return _json(site, {"licence": site.licence, "workshops": [_workshop(w, base) for w in found]})
@@ -175,7 +176,7 @@ def _limit(raw: str | None) -> int:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/ideas.json", ideas_json)
+    app.router.add_get("/api/ideas.json", kept(ideas_json))
     app.router.add_get("/api/ideas.csv", ideas_csv)
-    app.router.add_get("/api/polls.json", polls_json)
+    app.router.add_get("/api/polls.json", kept(polls_json))
     app.router.add_get("/api/workshops.json", workshops_json)

@@ -1,5 +1,6 @@
 """The HTML pages: start, ideas, one idea, polls, one poll, workshops, one workshop, answered
-questions. Each reads through `bot.web.views` in one unit of work and renders a template."""
+questions. Each reads through `bot.web.views` in one unit of work and renders a template;
+those that depend on the database alone are kept until it changes (bot.web.cache)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.web.cache import kept
 from bot.web.rendering import bad_request, not_found
+from bot.web.rooms import stored_private_rooms
 from bot.web.site import NUMBER, number_in_path, site_of
 from bot.web.views import (
     answered_questions,
@@ -31,7 +34,7 @@ LISTED_WORKSHOPS = 100
 async def start(request: web.Request) -> web.Response:
     site = site_of(request)
     now = site.clock.now()
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         newest = await idea_page(uow, top=False, category=None, status=None, search=None, page=1)
         coming = await upcoming_workshops(uow, now, RECENT * 2)
     return site.renderer.page(
@@ -60,7 +63,7 @@ async def ideas(request: web.Request) -> web.Response:
     if search is not None and len(search) > SEARCH_MAX:
         raise bad_request("web.errors.search_too_long", max=SEARCH_MAX)
     page = page_number(query.get("page"))
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await idea_page(
             uow, top=sort == "top", category=category, status=status, search=search, page=page
         )
@@ -83,7 +86,7 @@ async def ideas(request: web.Request) -> web.Response:
 async def idea(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await idea_detail(uow, number)
     if found is None:
         raise not_found("web.errors.idea_not_found", number=number)
@@ -92,9 +95,8 @@ async def idea(request: web.Request) -> web.Response:
 
 async def poll_list(request: web.Request) -> web.Response:
     site = site_of(request)
-    private = await site.private_rooms()
-    async with site.unit_of_work() as uow:
-        found = await polls(uow, private)
+    async with site.reading(request) as uow:
+        found = await polls(uow, await stored_private_rooms(site.settings, uow))
     return site.renderer.page(
         request,
         "polls.html",
@@ -106,9 +108,8 @@ async def poll_list(request: web.Request) -> web.Response:
 async def poll_page(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    private = await site.private_rooms()
-    async with site.unit_of_work() as uow:
-        found = await poll(uow, number, private)
+    async with site.reading(request) as uow:
+        found = await poll(uow, number, await stored_private_rooms(site.settings, uow))
     if found is None:
         raise not_found("web.errors.poll_not_found", number=number)
     return site.renderer.page(request, "poll.html", poll=found)
@@ -116,7 +117,7 @@ async def poll_page(request: web.Request) -> web.Response:
 
 async def workshop_list(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await upcoming_workshops(uow, site.clock.now(), LISTED_WORKSHOPS)
     return site.renderer.page(
         request,
@@ -130,7 +131,7 @@ async def workshop_list(request: web.Request) -> web.Response:
 async def workshop_page(request: web.Request) -> web.Response:
     site = site_of(request)
     number = number_in_path(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await workshop(uow, number)
     if found is None:
         raise not_found("web.errors.workshop_not_found", number=number)
@@ -140,7 +141,7 @@ async def workshop_page(request: web.Request) -> web.Response:
 
 async def questions(request: web.Request) -> web.Response:
     site = site_of(request)
-    async with site.unit_of_work() as uow:
+    async with site.reading(request) as uow:
         found = await answered_questions(uow, site.department_name)
     groups: dict[str, list[Any]] = defaultdict(list)
     for question in found:
@@ -161,10 +162,10 @@ def page_number(raw: str | None) -> int:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", start)
-    app.router.add_get("/ideas", ideas)
-    app.router.add_get(f"/ideas/{NUMBER}", idea)
-    app.router.add_get("/polls", poll_list)
-    app.router.add_get(f"/polls/{NUMBER}", poll_page)
+    app.router.add_get("/ideas", kept(ideas))
+    app.router.add_get(f"/ideas/{NUMBER}", kept(idea))
+    app.router.add_get("/polls", kept(poll_list))
+    app.router.add_get(f"/polls/{NUMBER}", kept(poll_page))
     app.router.add_get("/workshops", workshop_list)
     app.router.add_get(f"/workshops/{NUMBER}", workshop_page)
-    app.router.add_get("/questions", questions)
+    app.router.add_get("/questions", kept(questions))

@@ -16,6 +16,7 @@ from importlib import resources
 from aiohttp import web
 
 from bot.web import feed, open_data, pages
+from bot.web.cache import CACHE, RenderCache
 from bot.web.freshness import conditional
 from bot.web.protection import ALLOWED_METHODS, RequestLimit, add_security_headers
 from bot.web.rendering import VISITOR, PageError, Visitor, not_found
@@ -68,6 +69,7 @@ def build_app(site: Site) -> web.Application:
 
     app = web.Application(middlewares=[headers, read_only, errors, fresh])
     app[SITE] = site
+    app[CACHE] = RenderCache()
     pages.add_routes(app)
     feed.add_routes(app)
     open_data.add_routes(app)

@@ -1,9 +1,10 @@
-"""What every part of the public page shares: settings, texts, the database, the clock,
-and which rooms are not public. Kept on the aiohttp application (no module globals)."""
+"""What every part of the public page shares: settings, texts, the database and the clock.
+Kept on the aiohttp application (no module globals)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -19,13 +20,6 @@ from storage.uow import UnitOfWork
 NUMBER = r"{number:\d{1,9}}"
 """A `#N` in a path; longer digit strings are no number the bot ever handed out (404)."""
 
-PrivateRooms = Callable[[], Awaitable[frozenset[tuple[str, str]]]]
-"""(platform, room id) of the rooms whose polls stay off the page: staff and departments."""
-
-
-async def no_private_rooms() -> frozenset[tuple[str, str]]:
-    return frozenset()
-
 
 @dataclass
 class Site:
@@ -33,7 +27,6 @@ class Site:
     catalog: Catalog
     unit_of_work: Callable[[], UnitOfWork]
     clock: Clock
-    private_rooms: PrivateRooms = no_private_rooms
     renderer: Renderer = field(init=False)
     freshness: Freshness = field(init=False, default_factory=Freshness)
 
@@ -47,6 +40,18 @@ class Site:
     @property
     def licence(self) -> str:
         return self.settings.web.licence if self.settings.web else "CC0-1.0"
+
+    @asynccontextmanager
+    async def reading(self, request: web.Request) -> AsyncIterator[UnitOfWork]:
+        """The unit of work a page reads in: the one the render cache opened to read the
+        page version (its data is read after the version, in the same session), else a
+        new one."""
+        opened = request.get(READING)
+        if opened is not None:
+            yield opened
+            return
+        async with self.unit_of_work() as uow:
+            yield uow
 
     def base_url(self, request: web.Request) -> str:
         """The public address: BOT_WEB_BASE_URL, else the one the request came to."""
@@ -71,6 +76,8 @@ class Site:
 
 
 SITE = web.AppKey("site", Site)
+READING = web.RequestKey("reading", UnitOfWork)
+"""The unit of work a cached page's version was read in (bot.web.cache)."""
 
 
 def site_of(request: web.Request) -> Site:

@@ -11,7 +11,7 @@ anyone agreed to when they typed `!idee`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -166,7 +166,7 @@ async def ideas_after(uow: UnitOfWork, after: int, limit: int) -> list[IdeaView]
     return list(map(idea_view, await IdeasRepository(uow.session).public_after(after, limit)))
 
 
-async def polls(uow: UnitOfWork, private_rooms: Collection[tuple[str, str]]) -> list[PollView]:
+async def polls(uow: UnitOfWork, private_rooms: Container[tuple[str, str]]) -> list[PollView]:
     """Posted polls outside the staff and department rooms, newest first."""
     repository = PollRepository(uow.session)
     return [
@@ -177,7 +177,7 @@ async def polls(uow: UnitOfWork, private_rooms: Collection[tuple[str, str]]) -> 
 
 
 async def poll(
-    uow: UnitOfWork, number: int, private_rooms: Collection[tuple[str, str]]
+    uow: UnitOfWork, number: int, private_rooms: Container[tuple[str, str]]
 ) -> PollView | None:
     repository = PollRepository(uow.session)
     found = await repository.get(number)

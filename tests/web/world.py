@@ -6,7 +6,6 @@ file); the web side is the real aiohttp application of bot.web on that database.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,7 +46,8 @@ async def web_town(tmp_path: Path, **env: str) -> FakeBot:
     waiting person, category digitales) and 2 (cancelled); questions 1 (published, answered)
     and 2 (not published, answered).
     """
-    bot = await town(tmp_path, BOT_WEB_ADDRESS="127.0.0.1:0", BOT_WEB_BASE_URL=BASE_URL, **env)
+    env = {"BOT_WEB_ADDRESS": "127.0.0.1:0", "BOT_WEB_BASE_URL": BASE_URL, **env}
+    bot = await town(tmp_path, **env)
     await say(bot, BERND, f"!idee {BENCH_IDEA}")
     await say(bot, BERND, "!idee Ein Trinkbrunnen auf dem Marktplatz wäre schön")
     await say(bot, ALICE, "!idee Mehr Radständer am Hauptbahnhof aufstellen")
@@ -86,18 +86,15 @@ async def web_town(tmp_path: Path, **env: str) -> FakeBot:
 
 
 def site_of_bot(bot: FakeBot) -> Site:
+    """The page's site on the bot's database, as `smartregion-bot web` builds it."""
     services = bot.services
-    return Site(
-        services.settings,
-        services.catalog,
-        services.unit_of_work,
-        services.clock,
-        functools.partial(private_rooms, services),
-    )
+    return Site(services.settings, services.catalog, services.unit_of_work, services.clock)
 
 
 @asynccontextmanager
 async def browsing(bot: FakeBot) -> AsyncIterator[TestClient]:
-    """An HTTP client of the bot's public page (a real server on a loopback port)."""
+    """An HTTP client of the bot's public page (a real server on a loopback port), after
+    the bot stored its private rooms as it does before it starts the page."""
+    await private_rooms(bot.services)
     async with TestClient(TestServer(build_app(site_of_bot(bot)))) as client:
         yield client
