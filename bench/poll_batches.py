@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from bot.context import Actor, IncomingMessage, IncomingPollResponse, Place
 from handlers import help as help_commands
 from handlers.ideas import commands as ideas
 from handlers.polls import commands as polls
+from handlers.polls import lifecycle
 from tests.unit.fakes import FakeBot, make_fake_bot
 
 STAFF = "@sabine:localhost"
@@ -128,7 +130,7 @@ async def measure_viral_sync(responses: int, text_votes: int, idea_count: int) -
         events += [
             IncomingMessage(
                 f"$t{n}", Actor("matrix", f"@c{n}:localhost", "c"), Place(FORUM, False),
-                f"!abstimmen 1 {n % 3 + 1}", bot.services.clock.now(),
+                f"!abstimmen 1 {(n + 1) % 3 + 1}", bot.services.clock.now() + timedelta(seconds=1),
             )
             for n in range(text_votes)
         ]  # fmt: skip
@@ -147,10 +149,14 @@ async def measure_viral_sync(responses: int, text_votes: int, idea_count: int) -
             elapsed = time.perf_counter() - began
         final = counts["votes_final"] - began
         answers = len(bot.adapter.sent) - answers_before
+        poll = await lifecycle.load(bot.services, 1)
+        assert poll is not None
+        tally = await lifecycle.tally_of(bot.services, poll)
         print(
             f"one sync of {len(events)} ({responses} responses, {text_votes} !abstimmen, "
             f"{idea_count} !idee): votes final after {final:.2f} s, all handled after "
-            f"{elapsed:.2f} s = {len(events) / elapsed:.0f} events/s; {answers} answers sent; "
+            f"{elapsed:.2f} s = {len(events) / elapsed:.0f} events/s; tally {tally.voters} voters "
+            f"{list(tally.votes.values())}; {answers} answers sent; "
             f"{counts['commits']} commits, {counts['statements']} statements, "
             f"{counts['hops']} aiosqlite hops"
         )
