@@ -36,6 +36,13 @@ class RateLimiter:
             self._seen.setdefault((person, command), deque()).append(now)
         return True
 
+    def give_back(self, person: Person, command: str, when: datetime) -> None:
+        """Forget a use `allow` recorded at `when` that is to be counted again elsewhere
+        (a command the router meant to handle in a batch and then handled alone)."""
+        window = self._seen.get((person, command))
+        if window is not None and when in window:
+            window.remove(when)
+
     def exhausted(self, person: Person, command: str, default: int, now: datetime) -> bool:
         """Whether `person` has used up the hour's limit, without recording a use.
 

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
@@ -50,6 +51,15 @@ ECHO_MAX = 40
 Listener = Callable[[Services, Any], Awaitable[bool | None]]
 StartHook = Callable[[Services], Awaitable[None]]
 BatchListener = Callable[[Services, UnitOfWork, Sequence[Any]], Awaitable[None]]
+CommandBatch = Callable[[UnitOfWork, Sequence["BatchedCommand"]], Awaitable[Sequence[Context]]]
+
+
+@dataclass(frozen=True)
+class BatchedCommand:
+    """A command the router hands to its batch handler (`in_batches`), arguments parsed."""
+
+    ctx: Context
+    arguments: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class CommandSpec:
     role: Role
     rate_per_hour: int = 0
     open_to_blocked: bool = False
+    batch: CommandBatch | None = None
 
     @property
     def names(self) -> tuple[str, str]:
@@ -129,6 +140,27 @@ def listens_in_batches(event_type: type) -> Callable[[BatchListener], BatchListe
     def mark(listener: BatchListener) -> BatchListener:
         listener.__listens_in_batches_to__ = event_type  # type: ignore[attr-defined]
         return listener
+
+    return mark
+
+
+def in_batches(batch: CommandBatch) -> Callable[[Handler], Handler]:
+    """Let `batch(uow, commands)` take this command when several arrive together (one
+    sync), in the transaction that stores the sync's batch events (`listens_in_batches`).
+
+    The batch handler stores the effect of each command it can take in `uow`, queues its
+    answers there (`ctx.queue_reply`), must neither commit nor send, and returns the
+    contexts it took; they must get exactly what the command's handler would have done.
+    The router has marked them processed in that transaction and sends their answers after
+    the commit. The others (an error to explain, a check that needs the platform) are
+    handled one by one after the commit, as if they had arrived alone, so their answers
+    are the usual ones. A viral poll's `!abstimmen` are thus votes as final as the native
+    responses of the same sync, without a transaction of their own.
+    """
+
+    def mark(handler: Handler) -> Handler:
+        handler.__command_batch__ = batch  # type: ignore[attr-defined]
+        return handler
 
     return mark
 
@@ -228,6 +260,7 @@ class CommandRegistry:
                         role=getattr(value, "__required_role__", Role.CITIZEN),
                         rate_per_hour=getattr(value, "__rate_per_hour__", 0),
                         open_to_blocked=getattr(value, "__open_to_blocked__", False),
+                        batch=getattr(value, "__command_batch__", None),
                     )
                 )
         capabilities = Capabilities.from_modules(modules)
@@ -239,6 +272,22 @@ class CommandRegistry:
     def closest(self, name: str) -> str | None:
         matches = difflib.get_close_matches(name.casefold(), self._by_name, n=1, cutoff=0.6)
         return matches[0] if matches else None
+
+
+@dataclass(frozen=True)
+class _BatchCandidate:
+    """A message naming a command with a batch handler, checked as far as possible before
+    the batch's transaction."""
+
+    message: IncomingMessage
+    spec: CommandSpec
+    name: str
+    arguments: dict[str, Any]
+    role: Role
+
+    @property
+    def platform(self) -> str:
+        return self.message.actor.platform
 
 
 class Router:
@@ -255,7 +304,7 @@ class Router:
             await self.handle(event)
             return
         if type(event) in self.registry.batch_listeners:
-            await self._dispatch_batch(type(event), [event])
+            await self._dispatch_batch({type(event): [event]}, [])
             return
         listeners = self.registry.listeners.get(type(event), [])
         if not listeners:
@@ -277,58 +326,215 @@ class Router:
         await self._mark_processed(event.actor.platform, event.event_id)
 
     async def dispatch_all(self, events: Sequence[IncomingEvent]) -> None:
-        """Handle events that arrived together (one sync): those with a batch listener in
-        one transaction per event type, the others concurrently as `dispatch` does."""
+        """Handle events that arrived together (one sync).
+
+        Events with a batch listener and commands with a batch handler (`in_batches`) are
+        stored first, in one transaction; then the answers to those commands go out while
+        the other events are handled concurrently, as `dispatch` does. So a sync's votes
+        are final before anything that came with them runs (an `!ergebnis` or a redaction
+        in the same sync sees them).
+        """
         batches: dict[type, list[IncomingEvent]] = {}
+        commands: list[_BatchCandidate] = []
         single: list[IncomingEvent] = []
         for event in events:
             if type(event) in self.registry.batch_listeners:
                 batches.setdefault(type(event), []).append(event)
+            elif isinstance(event, IncomingMessage) and (
+                candidate := await self._batch_candidate(event)
+            ):
+                commands.append(candidate)
             else:
                 single.append(event)
-        await asyncio.gather(
-            *(self._dispatch_batch(kind, batch) for kind, batch in batches.items()),
-            *(self.dispatch(event) for event in single),
-        )
+        taken: list[Context] = []
+        if batches or commands:
+            taken, alone = await self._dispatch_batch(batches, commands)
+            single = [*alone, *single]
+        await asyncio.gather(self._answer_batch(taken), *(self.dispatch(event) for event in single))
 
-    async def _dispatch_batch(self, kind: type, events: Sequence[IncomingEvent]) -> None:
-        """Run the batch listeners of `kind` in one transaction that also marks the events.
+    async def _batch_candidate(self, message: IncomingMessage) -> _BatchCandidate | None:
+        """The command `message` names, if it has a batch handler and may run (role and
+        arguments); None sends it the usual way, which also explains any error."""
+        prefix = self.services.settings.command_prefix
+        text = message.text.strip()
+        if not text.startswith(prefix):
+            return None
+        name, _, raw_args = text[len(prefix) :].partition(" ")
+        spec = self.registry.find(name)
+        if spec is None or spec.batch is None:
+            return None
+        role = await self.services.roles.role_of(message.actor.platform, message.actor.id)
+        if role < spec.role:
+            return None
+        try:
+            arguments = parse_arguments(raw_args, spec.params, spec.options)
+        except Exception:  # `handle` answers it with the usual explanation
+            return None
+        return _BatchCandidate(message, spec, name.casefold(), arguments, role)
+
+    async def _dispatch_batch(
+        self, batches: dict[type, list[IncomingEvent]], commands: Sequence[_BatchCandidate]
+    ) -> tuple[list[Context], list[IncomingMessage]]:
+        """Store the batch in one transaction (`_store_batch`); the commands it took, and
+        those to handle one by one.
 
         If the batch fails, each event is tried alone, so one bad event costs only itself
         (it is then logged and marked processed, like a failing listener's event).
         """
         try:
-            await self._store_batch(kind, events)
+            return await self._store_batch(batches, commands)
         except Exception:
-            if len(events) == 1:
-                logger.exception("Batch listener failed for event %s", events[0].event_id)
-                await self._mark_processed(events[0].actor.platform, events[0].event_id)
-                return
-            logger.exception("A batch of %d events failed; handling them one by one", len(events))
-            for event in events:
-                await self._dispatch_batch(kind, [event])
+            events = [(kind, event) for kind, batch in batches.items() for event in batch]
+            if len(events) == 1 and not commands:
+                logger.exception("Batch listener failed for event %s", events[0][1].event_id)
+                await self._mark_processed(events[0][1].actor.platform, events[0][1].event_id)
+                return [], []
+            logger.exception(
+                "A batch of %d events failed; handling them one by one",
+                len(events) + len(commands),
+            )
+            for kind, event in events:
+                await self._dispatch_batch({kind: [event]}, [])
+            return [], [candidate.message for candidate in commands]
 
-    async def _store_batch(self, kind: type, events: Sequence[IncomingEvent]) -> None:
+    async def _store_batch(
+        self, batches: dict[type, list[IncomingEvent]], commands: Sequence[_BatchCandidate]
+    ) -> tuple[list[Context], list[IncomingMessage]]:
+        """Mark the events processed, run the batch listeners and command batch handlers,
+        and commit once: a crash stores all of it or none of it.
+
+        Commands left to be handled alone (blocked senders, over their limit, not taken by
+        the batch handler) lose their mark again in this transaction, so that handling
+        marks them.
+        """
         now = self.services.clock.now()
+        messages = [candidate.message for candidate in commands]
+        everything = [*(event for batch in batches.values() for event in batch), *messages]
+        taken: list[Context] = []
+        alone: list[IncomingMessage] = []
+        counted: dict[int, Context] = {}
+        try:
+            async with self.services.unit_of_work() as uow:
+                fresh, blocked = await self._claim_fresh(uow, everything, now)
+                for kind, listeners in self.registry.batch_listeners.items():
+                    events = [event for event in fresh if type(event) is kind]
+                    for listener in listeners if events else ():
+                        await listener(self.services, uow, events)
+                fresh_ids = {id(event) for event in fresh}
+                waiting = [c for c in commands if id(c.message) in fresh_ids]
+                if waiting:
+                    taken, alone = await self._run_command_batches(uow, waiting, now, counted)
+                alone += [message for message in messages if id(message) in blocked]
+                for platform in dict.fromkeys(message.actor.platform for message in alone):
+                    await uow.events.unmark_many(
+                        platform, [m.event_id for m in alone if m.actor.platform == platform]
+                    )
+                await uow.commit()
+        except BaseException:
+            for ctx in counted.values():  # none of it happened; handled alone, they count
+                self._give_back_use(ctx, now)
+            raise
+        timing.debug("stored a batch of %d events at %.3f", len(everything), time.time())
+        return taken, alone
+
+    @staticmethod
+    async def _claim_fresh(
+        uow: UnitOfWork, events: Sequence[IncomingEvent], now: datetime
+    ) -> tuple[list[IncomingEvent], set[int]]:
+        """Mark the events processed in `uow`; those not processed before from people not
+        blocked (a repeat in the batch only once), and the `id()`s of those new but blocked."""
+        fresh: list[IncomingEvent] = []
+        blocked_ones: set[int] = set()
+        for platform in dict.fromkeys(event.actor.platform for event in events):
+            mine = [event for event in events if event.actor.platform == platform]
+            new_ids = await uow.events.mark_processed_many(
+                platform, [event.event_id for event in mine]
+            )
+            blocked = await BlockRepository(uow.session).blocked_among(
+                platform, (event.actor.id for event in mine), now
+            )
+            for event in mine:
+                if event.event_id not in new_ids:
+                    continue
+                new_ids.discard(event.event_id)  # a repeat in the batch is skipped
+                if event.actor.id in blocked:
+                    blocked_ones.add(id(event))
+                else:
+                    fresh.append(event)
+        return fresh, blocked_ones
+
+    async def _run_command_batches(
+        self,
+        uow: UnitOfWork,
+        candidates: Sequence[_BatchCandidate],
+        now: datetime,
+        counted: dict[int, Context],
+    ) -> tuple[list[Context], list[IncomingMessage]]:
+        """Hand each command's batch handler its commands (rate limit and language as
+        `handle` applies them); the contexts taken, and the messages to handle alone.
+
+        `counted` holds the contexts whose use the rate limiter recorded (by `id`), so a
+        failed batch can give them back."""
+        default_language = self.services.settings.language
+        chosen: dict[str, dict[str, str]] = {}
+        for platform in dict.fromkeys(c.message.actor.platform for c in candidates):
+            chosen[platform] = await uow.people.languages_of(
+                platform, (c.message.actor.id for c in candidates if c.platform == platform)
+            )
+        alone: list[IncomingMessage] = []
+        waiting: dict[str, list[BatchedCommand]] = {}
+        specs: dict[str, CommandSpec] = {}
+        for candidate in candidates:
+            spec, actor = candidate.spec, candidate.message.actor
+            if not spec.open_to_blocked and not self.rate_limiter.allow(
+                (actor.platform, actor.id), spec.name, spec.rate_per_hour, now
+            ):
+                alone.append(candidate.message)  # `handle` says the limit is reached
+                continue
+            language = chosen[actor.platform].get(actor.id) or spec.language_of_name(
+                candidate.name, default_language
+            )
+            ctx = Context(self.services, candidate.message, language, candidate.role, spec.name)
+            counted[id(ctx)] = ctx
+            waiting.setdefault(spec.name, []).append(BatchedCommand(ctx, candidate.arguments))
+            specs[spec.name] = spec
+        taken: list[Context] = []
+        for name, batch in waiting.items():
+            handler = specs[name].batch
+            assert handler is not None  # only such commands are candidates
+            took = {id(ctx) for ctx in await handler(uow, batch)}
+            for command in batch:
+                if id(command.ctx) in took:
+                    command.ctx.claimed = True
+                    taken.append(command.ctx)
+                else:
+                    self._give_back_use(counted.pop(id(command.ctx)), now)
+                    alone.append(command.ctx.message)
+        return taken, alone
+
+    def _give_back_use(self, ctx: Context, now: datetime) -> None:
+        """Forget the rate-limited use a batch recorded for a command it did not take."""
+        self.rate_limiter.give_back((ctx.actor.platform, ctx.actor.id), ctx.command_name, now)
+
+    async def _answer_batch(self, taken: Sequence[Context]) -> None:
+        """Send the answers a batch stored with its commands, then forget them at once.
+
+        A stop in between leaves them stored; they are sent at the next start under the
+        same dedupe keys, so an answer that went out is not repeated (bot.reply_outbox).
+        """
+        if not taken:
+            return
+        await asyncio.gather(*(self._answer_batched(ctx) for ctx in taken))
         async with self.services.unit_of_work() as uow:
-            fresh: list[IncomingEvent] = []
-            for platform in dict.fromkeys(event.actor.platform for event in events):
-                mine = [event for event in events if event.actor.platform == platform]
-                new_ids = await uow.events.mark_processed_many(
-                    platform, [event.event_id for event in mine]
-                )
-                blocked = await BlockRepository(uow.session).blocked_among(
-                    platform, (event.actor.id for event in mine), now
-                )
-                for event in mine:
-                    if event.event_id in new_ids and event.actor.id not in blocked:
-                        new_ids.discard(event.event_id)  # a repeat in the batch is skipped
-                        fresh.append(event)
-            if fresh:
-                for listener in self.registry.batch_listeners[kind]:
-                    await listener(self.services, uow, fresh)
+            await uow.replies.remove([key for ctx in taken for key in ctx.sent_from_queue])
             await uow.commit()
-        timing.debug("stored a batch of %d events at %.3f", len(events), time.time())
+
+    async def _answer_batched(self, ctx: Context) -> None:
+        for observer in self.registry.listeners.get(EveryMessage, []):
+            await self._notify(observer, ctx.message)
+        await self._safely(ctx.send_queued())
+        if ctx.has_unsent_answers:
+            await self._safely(send_pending_replies(self.services, ctx.event_id))
 
     def _too_many_reactions(self, event: IncomingEvent) -> bool:
         """Whether this reaction is over the person's limit (then it is ignored silently).

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,16 @@ from bot.context import (
     poll_answer_id,
 )
 from bot.errors import NotPermitted, UsageError
-from bot.router import command, listens, listens_in_batches, on_start, rate_limited, requires
+from bot.router import (
+    BatchedCommand,
+    command,
+    in_batches,
+    listens,
+    listens_in_batches,
+    on_start,
+    rate_limited,
+    requires,
+)
 from bot.timeparse import TimeParseError, parse_duration, parse_moment
 from handlers.polls import lifecycle
 from handlers.polls.native import text_poll_reason
@@ -204,7 +214,44 @@ async def _target_room(ctx: Context, reference: str | None) -> str:
 # ------------------------------------------------------------------------------ vote
 
 
+async def votes_together(uow: UnitOfWork, commands: Sequence[BatchedCommand]) -> list[Context]:
+    """The `!abstimmen` of one sync, stored with its native responses (`in_batches`).
+
+    In a viral poll hundreds come in one sync; as part of the batch's transaction they are
+    final as soon as the native votes, instead of after a few transactions each. Taken are
+    the votes `vote` would store without asking the platform anything: valid numbers for an
+    open, public poll of the room they were sent in. The rest (errors, a vote from another
+    room, which needs a membership check, secret polls) goes to `vote` as usual.
+    """
+    polls = PollRepository(uow.session)
+    found: dict[int, Poll | None] = {}
+    stored: list[NewResponse] = []
+    taken: list[Context] = []
+    for batched in commands:
+        ctx, number = batched.ctx, batched.arguments["number"]
+        if number not in found:
+            found[number] = await polls.get(number)
+        poll = found[number]
+        if (
+            poll is None
+            or poll.secret
+            or poll.closed_at is not None
+            or (poll.platform, poll.room_id) != (ctx.actor.platform, ctx.place.room_id)
+        ):
+            continue
+        try:
+            answer_ids, chosen = _ballot(ctx, poll, batched.arguments["choices"])
+        except UsageError:
+            continue
+        stored.append(_text_vote(ctx, poll, answer_ids))
+        ctx.queue_reply(uow, "polls.voted", number=number, choices=chosen)
+        taken.append(ctx)
+    await polls.add_responses(stored)
+    return taken
+
+
 @rate_limited(per_hour=60)
+@in_batches(votes_together)
 @command("abstimmen", "vote", Number("number", refers_to="poll"), Text("choices", max_length=200))
 async def vote(ctx: Context, number: int, choices: str) -> None:
     """A text vote: the same as pressing the buttons, or the only way in secret polls."""
@@ -219,23 +266,35 @@ async def vote(ctx: Context, number: int, choices: str) -> None:
     if poll.secret:
         await _vote_secretly(ctx, poll, positions)
         return
+    answer_ids, chosen = _ballot(ctx, poll, choices)
+    async with ctx.services.unit_of_work() as uow:
+        await ctx.claim(uow)
+        await PollRepository(uow.session).add_response(**asdict(_text_vote(ctx, poll, answer_ids)))
+        ctx.queue_reply(uow, "polls.voted", number=number, choices=chosen)
+        await uow.commit()
+    await ctx.send_queued()
+
+
+def _ballot(ctx: Context, poll: Poll, choices: str) -> tuple[list[str], str]:
+    """The answer ids a text vote chooses, and how the confirmation names them."""
+    positions = _positions(poll, choices)
     answer_ids = [poll.answers[position - 1].answer_id for position in positions]
     chosen = ", ".join(
         ctx.t("polls.choice", position=p, answer=poll.answers[p - 1].text) for p in positions
     )
-    async with ctx.services.unit_of_work() as uow:
-        await ctx.claim(uow)
-        await PollRepository(uow.session).add_response(
-            poll_id=poll.id,
-            platform=ctx.actor.platform,
-            event_id=ctx.event_id,
-            voter=ctx.actor.id,
-            answer_ids=answer_ids,
-            sent_at=ctx.message.sent_at or ctx.services.clock.now(),
-        )
-        ctx.queue_reply(uow, "polls.voted", number=number, choices=chosen)
-        await uow.commit()
-    await ctx.send_queued()
+    return answer_ids, chosen
+
+
+def _text_vote(ctx: Context, poll: Poll, answer_ids: Sequence[str]) -> NewResponse:
+    """A text vote stored as a response like a native one, keyed by the command's event."""
+    return NewResponse(
+        poll_id=poll.id,
+        platform=ctx.actor.platform,
+        event_id=ctx.event_id,
+        voter=ctx.actor.id,
+        answer_ids=answer_ids,
+        sent_at=ctx.message.sent_at or ctx.services.clock.now(),
+    )
 
 
 async def _vote_secretly(ctx: Context, poll: Poll, positions: Sequence[int]) -> None:

@@ -161,6 +161,44 @@ async def test_an_event_marked_in_a_rolled_back_transaction_counts_as_unhandled(
         assert not await uow.events.is_processed("matrix", "$event2")
 
 
+async def test_the_languages_of_many_people_leave_out_those_without_a_choice(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.people.set_language("matrix", "@alice:localhost", "en")
+        await uow.people.set_language("matrix", "@bernd:localhost", "leicht")
+        await uow.people.get_or_create("matrix", "@carla:localhost")
+        await uow.people.set_language("discord", "@alice:localhost", "de")
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        chosen = await uow.people.languages_of(
+            "matrix", ["@alice:localhost", "@bernd:localhost", "@carla:localhost", "@nobody:x"]
+        )
+        assert chosen == {"@alice:localhost": "en", "@bernd:localhost": "leicht"}
+        assert await uow.people.languages_of("matrix", []) == {}
+
+
+async def test_marks_taken_back_in_the_transaction_leave_the_events_unhandled(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.events.mark_processed("matrix", "$before")
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        new = await uow.events.mark_processed_many("matrix", ["$before", "$a", "$b", "$c"])
+        assert new == {"$a", "$b", "$c"}
+        await uow.events.unmark_many("matrix", ["$b", "$c"])
+        await uow.events.unmark_many("matrix", [])
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        handled = [await uow.events.is_processed("matrix", e) for e in ("$before", "$a", "$b")]
+        assert handled == [True, True, False]
+        assert await uow.events.mark_processed("matrix", "$c") is True
+
+
 async def test_sync_token_is_replaced(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         assert await uow.sync.get("@bot:localhost") is None
