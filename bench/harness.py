@@ -619,6 +619,7 @@ async def smartregion_bot(
 
 async def echo_bot(synapse: LocalSynapse, directory: Path) -> ProcessBot:
     """The latency floor: `python -m bench.echo_bot` with its own account (not started yet)."""
+    pythonpath_env()  # it runs in its own directory, where `bench` is not importable
     user_id = await synapse.register_user(f"echo-{secrets.token_hex(3)}", PASSWORD)
     command = [
         sys.executable,
