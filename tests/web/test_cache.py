@@ -19,7 +19,7 @@ from sqlalchemy import update
 from bot.devserver import free_port
 from bot.web.cache import CACHE, RenderCache
 from bot.web.process import PageProcess
-from bot.web.rooms import STATE_KEY
+from bot.web.rooms import STATE_KEY, private_rooms
 from bot.web.server import build_app
 from storage.ideas.models import Idea
 from storage.models import ProcessedEvent
@@ -140,8 +140,7 @@ async def test_polls_stay_off_until_the_bot_stored_its_private_rooms(tmp_path):
 async def test_the_page_runs_in_its_own_process_and_ends_with_the_bot(tmp_path):
     port = free_port()
     bot = await web_town(tmp_path, BOT_WEB_ADDRESS=f"127.0.0.1:{port}")
-    async with browsing(bot):
-        pass  # stores the private rooms, as `smartregion-bot run` does before the page
+    await private_rooms(bot.services)  # as `smartregion-bot run` does before the page
     async with PageProcess(bot.services.settings.environment) as page:
         child = page.pid
         assert child is not None
