@@ -86,6 +86,9 @@ def _before_commit(session: Session) -> None:
             .where(PageVersion.id == PAGE_VERSION_ROW)
             .values(version=PageVersion.version + 1)
         )
+        # The raise itself went through `_do_orm_execute`; it is no write of the next
+        # transaction on this session.
+        session.info.pop(_WROTE, None)
 
 
 @event.listens_for(VersionedSession, "after_rollback")

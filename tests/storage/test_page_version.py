@@ -42,6 +42,12 @@ async def test_writes_raise_the_version_once_per_commit_and_nothing_else_does(
         assert await BlockRepository(uow.session).unblock("matrix", SPAMMER)
         await uow.commit()
     assert await version(uow_factory) == start + 2
+    async with uow_factory() as uow:  # a second commit of the same session counts alone
+        await block(uow)
+        await uow.commit()
+        await uow.events.mark_processed("matrix", "$after")
+        await uow.commit()
+    assert await version(uow_factory) == start + 3
 
 
 async def block(uow: UnitOfWork) -> None:
