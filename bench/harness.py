@@ -18,6 +18,7 @@ import logging
 import os
 import platform
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -645,6 +646,17 @@ async def wait_joined(
         except TimeoutError:
             tail = bot.log_tail() if bot else ""
             raise BenchFailure(f"{user_id} did not join {room}\n{tail}") from None
+
+
+def run_benchmark(module: str, options: Sequence[str]) -> int | str | None:
+    """Run `python -m <module> <options>` in this process (for a benchmark that instruments
+    another one); its exit status."""
+    sys.argv = [module, *options]
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as finished:
+        return finished.code
+    return 0
 
 
 def pythonpath_env() -> None:

@@ -106,12 +106,7 @@ def main() -> None:
         start(self, name, directory, command, user_id)
 
     harness.ProcessBot.__init__ = instrumented  # type: ignore[method-assign]
-    sys.argv = [benchmark, *options]
-    status: int | str | None = 0
-    try:
-        runpy.run_module(benchmark, run_name="__main__", alter_sys=True)
-    except SystemExit as finished:
-        status = finished.code
+    status = harness.run_benchmark(benchmark, options)
     counts = json.loads(counts_path.read_text(encoding="utf-8"))
     rows = [
         [
