@@ -8,7 +8,7 @@ subqueries of one SELECT they cost one.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, ProcessedEvent
@@ -22,29 +22,36 @@ class IncomingFacts:
     language: str | None
 
 
+def _facts_statement() -> Select[tuple[bool, int | None, datetime | None, str | None]]:
+    platform, sender = bindparam("platform"), bindparam("sender")
+    processed = (
+        select(ProcessedEvent.event_id)
+        .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id == bindparam("event"))
+        .exists()
+    )
+    block = (Block.platform == platform, Block.external_id == sender)
+    return select(
+        processed,
+        select(Block.id).where(*block).scalar_subquery(),
+        select(Block.until).where(*block).scalar_subquery(),
+        select(Person.language)
+        .where(Person.platform == platform, Person.external_id == sender)
+        .scalar_subquery(),
+    )
+
+
+_FACTS = _facts_statement()
+"""Built once: constructing it cost about 0.3 ms of the event loop per message, before
+every answer (`bench.bot_steps`); SQLAlchemy caches its compiled form either way."""
+
+
 async def incoming_facts(
     session: AsyncSession, platform: str, event_id: str, sender_id: str, now: datetime
 ) -> IncomingFacts:
     """Whether the event was handled already, whether its sender is blocked at `now`, and
     the language the sender chose (None: no choice made, or unknown)."""
-    processed = (
-        select(ProcessedEvent.event_id)
-        .where(ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id)
-        .exists()
-    )
-    block = (Block.platform == platform, Block.external_id == sender_id)
-    row = (
-        await session.execute(
-            select(
-                processed,
-                select(Block.id).where(*block).scalar_subquery(),
-                select(Block.until).where(*block).scalar_subquery(),
-                select(Person.language)
-                .where(Person.platform == platform, Person.external_id == sender_id)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+    parameters = {"platform": platform, "event": event_id, "sender": sender_id}
+    row = (await session.execute(_FACTS, parameters)).one()
     was_processed, block_id, until, language = row
     return IncomingFacts(
         processed=bool(was_processed),
