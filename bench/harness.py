@@ -447,6 +447,17 @@ def reply_to(event_id: str, sender: str) -> Callable[[Event], bool]:
     return matches
 
 
+def message_from(sender: str, room_id: str) -> Callable[[Event], bool]:
+    def matches(event: Event) -> bool:
+        return (
+            event.get("type") == "m.room.message"
+            and event["room_id"] == room_id
+            and event.get("sender") == sender
+        )
+
+    return matches
+
+
 def joined(room_id: str, user_id: str) -> Callable[[Event], bool]:
     def matches(event: Event) -> bool:
         return (
