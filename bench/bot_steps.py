@@ -71,6 +71,8 @@ SPANS = (
     "handlers.polls.commands:votes_together",
     "storage.polls.repository:PollRepository.get",
     "storage.polls.repository:PollRepository.add_responses",
+    "bot.router:people_facts",
+    "storage.moderation.repository:BlockRepository.blocked_among",
     "storage.repositories:PeopleRepository.languages_of",
     "storage.uow:UnitOfWork.commit",
     "sqlalchemy.ext.asyncio.session:AsyncSession.execute",
@@ -136,6 +138,8 @@ def instrument(log_path: str) -> None:
         *parents, name = qualname.split(".")
         for parent in parents:
             owner = getattr(owner, parent)
+        if not hasattr(owner, name):  # gone in this version of the bot (a before/after run)
+            continue
         wrapped = wrap(qualname, getattr(owner, name))
         if isinstance(inspect.getattr_static(owner, name), staticmethod):
             wrapped = staticmethod(wrapped)
