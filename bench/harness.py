@@ -18,6 +18,7 @@ import logging
 import os
 import platform
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -446,6 +447,17 @@ def reply_to(event_id: str, sender: str) -> Callable[[Event], bool]:
     return matches
 
 
+def message_from(sender: str, room_id: str) -> Callable[[Event], bool]:
+    def matches(event: Event) -> bool:
+        return (
+            event.get("type") == "m.room.message"
+            and event["room_id"] == room_id
+            and event.get("sender") == sender
+        )
+
+    return matches
+
+
 def joined(room_id: str, user_id: str) -> Callable[[Event], bool]:
     def matches(event: Event) -> bool:
         return (
@@ -645,6 +657,17 @@ async def wait_joined(
         except TimeoutError:
             tail = bot.log_tail() if bot else ""
             raise BenchFailure(f"{user_id} did not join {room}\n{tail}") from None
+
+
+def run_benchmark(module: str, options: Sequence[str]) -> int | str | None:
+    """Run `python -m <module> <options>` in this process (for a benchmark that instruments
+    another one); its exit status."""
+    sys.argv = [module, *options]
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as finished:
+        return finished.code
+    return 0
 
 
 def pythonpath_env() -> None:

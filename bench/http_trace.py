@@ -234,12 +234,7 @@ def main() -> None:
 
     harness.Account.say = timed_say  # type: ignore[method-assign]
     options = sys.argv[1:]
-    sys.argv = ["bench.latency", *options]
-    status: int | str | None = 0
-    try:
-        runpy.run_module("bench.latency", run_name="__main__", alter_sys=True)
-    except SystemExit as finished:
-        status = finished.code
+    status = harness.run_benchmark("bench.latency", options)
     warmup_rounds = 2 if "--quick" in options else 10
     said = [s for s in said if s["kind"] != "!umfrage"]
     report(directory, said, warmup_rounds * 5)

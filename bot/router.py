@@ -32,8 +32,7 @@ from bot.errors import AlreadyProcessed, NotPermitted, UsageError
 from bot.messages import Message, join
 from bot.rate_limits import RateLimiter
 from bot.reply_outbox import send_pending_replies
-from storage.incoming import IncomingFacts, incoming_facts
-from storage.moderation.repository import BlockRepository
+from storage.incoming import IncomingFacts, PeopleFacts, incoming_facts, people_facts
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -415,7 +414,7 @@ class Router:
         counted: dict[int, Context] = {}
         try:
             async with self.services.unit_of_work() as uow:
-                fresh, blocked = await self._claim_fresh(uow, everything, now)
+                fresh, blocked, senders = await self._claim_fresh(uow, everything, now)
                 for kind, listeners in self.registry.batch_listeners.items():
                     events = [event for event in fresh if type(event) is kind]
                     for listener in listeners if events else ():
@@ -423,7 +422,9 @@ class Router:
                 fresh_ids = {id(event) for event in fresh}
                 waiting = [c for c in commands if id(c.message) in fresh_ids]
                 if waiting:
-                    taken, alone = await self._run_command_batches(uow, waiting, now, counted)
+                    taken, alone = await self._run_command_batches(
+                        uow, waiting, now, counted, senders
+                    )
                 alone += [message for message in messages if id(message) in blocked]
                 for platform in dict.fromkeys(message.actor.platform for message in alone):
                     await uow.events.unmark_many(
@@ -440,28 +441,30 @@ class Router:
     @staticmethod
     async def _claim_fresh(
         uow: UnitOfWork, events: Sequence[IncomingEvent], now: datetime
-    ) -> tuple[list[IncomingEvent], set[int]]:
+    ) -> tuple[list[IncomingEvent], set[int], dict[str, PeopleFacts]]:
         """Mark the events processed in `uow`; those not processed before from people not
-        blocked (a repeat in the batch only once), and the `id()`s of those new but blocked."""
+        blocked (a repeat in the batch only once), the `id()`s of those new but blocked, and
+        what was read about the senders, by platform."""
         fresh: list[IncomingEvent] = []
         blocked_ones: set[int] = set()
+        senders: dict[str, PeopleFacts] = {}
         for platform in dict.fromkeys(event.actor.platform for event in events):
             mine = [event for event in events if event.actor.platform == platform]
             new_ids = await uow.events.mark_processed_many(
                 platform, [event.event_id for event in mine]
             )
-            blocked = await BlockRepository(uow.session).blocked_among(
-                platform, (event.actor.id for event in mine), now
+            facts = senders[platform] = await people_facts(
+                uow.session, platform, (event.actor.id for event in mine), now
             )
             for event in mine:
                 if event.event_id not in new_ids:
                     continue
                 new_ids.discard(event.event_id)  # a repeat in the batch is skipped
-                if event.actor.id in blocked:
+                if event.actor.id in facts.blocked:
                     blocked_ones.add(id(event))
                 else:
                     fresh.append(event)
-        return fresh, blocked_ones
+        return fresh, blocked_ones, senders
 
     async def _run_command_batches(
         self,
@@ -469,18 +472,15 @@ class Router:
         candidates: Sequence[_BatchCandidate],
         now: datetime,
         counted: dict[int, Context],
+        senders: dict[str, PeopleFacts],
     ) -> tuple[list[Context], list[IncomingMessage]]:
         """Hand each command's batch handler its commands (rate limit and language as
         `handle` applies them); the contexts taken, and the messages to handle alone.
 
         `counted` holds the contexts whose use the rate limiter recorded (by `id`), so a
-        failed batch can give them back."""
+        failed batch can give them back; `senders` is what `_claim_fresh` read about the
+        senders (their languages)."""
         default_language = self.services.settings.language
-        chosen: dict[str, dict[str, str]] = {}
-        for platform in dict.fromkeys(c.message.actor.platform for c in candidates):
-            chosen[platform] = await uow.people.languages_of(
-                platform, (c.message.actor.id for c in candidates if c.platform == platform)
-            )
         alone: list[IncomingMessage] = []
         waiting: dict[str, list[BatchedCommand]] = {}
         specs: dict[str, CommandSpec] = {}
@@ -491,7 +491,7 @@ class Router:
             ):
                 alone.append(candidate.message)  # `handle` says the limit is reached
                 continue
-            language = chosen[actor.platform].get(actor.id) or spec.language_of_name(
+            language = senders[actor.platform].languages.get(actor.id) or spec.language_of_name(
                 candidate.name, default_language
             )
             ctx = Context(self.services, candidate.message, language, candidate.role, spec.name)

@@ -84,21 +84,6 @@ class PeopleRepository:
             )
         )
 
-    async def languages_of(self, platform: str, external_ids: Iterable[str]) -> dict[str, str]:
-        """The languages these people chose, by id (one query for a sync's worth of
-        commands); people without a choice are left out."""
-        wanted = set(external_ids)
-        if not wanted:
-            return {}
-        rows = await self._session.execute(
-            select(Person.external_id, Person.language).where(
-                Person.platform == platform,
-                Person.external_id.in_(wanted),
-                Person.language.is_not(None),
-            )
-        )
-        return {person: language for person, language in rows}
-
     async def set_language(self, platform: str, external_id: str, language: str | None) -> None:
         """Record the person's language; None returns them to the default language.
 

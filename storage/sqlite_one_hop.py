@@ -91,10 +91,26 @@ class OneHopCursor:
 
 
 class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection handing out `OneHopCursor`s (no hop to create one)."""
+    """An aiosqlite connection handing out `OneHopCursor`s (no hop to create one), whose
+    commit and rollback make no hop when no transaction is open."""
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
+
+    async def commit(self) -> None:
+        """sqlite3 does nothing without an open transaction; neither does this, without
+        the hop that would find that out on the thread."""
+        if self.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """As `commit`: a read-only session (the router's read before every message)
+        ends with a rollback that sqlite3 skips, but that cost a hop to the thread first,
+        and on a busy machine a wait for the thread (`bench.bot_steps`). Whether a
+        transaction is open is the connection's autocommit flag, read on the loop while
+        no statement runs (aiosqlite's `in_transaction` reads it the same way)."""
+        if self.in_transaction:
+            await super().rollback()
 
 
 def connect(database: str, **kwargs: Any) -> OneHopConnection:

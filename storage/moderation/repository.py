@@ -1,6 +1,5 @@
 """Queries on blocks; takes the session of a unit of work and never commits."""
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -16,20 +15,6 @@ class BlockRepository:
     async def is_blocked(self, platform: str, external_id: str, now: datetime) -> bool:
         block = await self._find(platform, external_id)
         return block is not None and (block.until is None or block.until > now)
-
-    async def blocked_among(
-        self, platform: str, external_ids: Iterable[str], now: datetime
-    ) -> set[str]:
-        """Which of these people are blocked now (one query for a sync's worth of events)."""
-        wanted = set(external_ids)
-        if not wanted:
-            return set()
-        rows = await self.session.execute(
-            select(Block.external_id, Block.until).where(
-                Block.platform == platform, Block.external_id.in_(wanted)
-            )
-        )
-        return {person for person, until in rows if until is None or until > now}
 
     async def block(
         self,

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.matching import SUGGESTIONS, typed_matches
 from storage.polls.models import Poll, PollAnswer, PollResponse, SecretTally, SecretVoter
@@ -75,10 +76,17 @@ class PollRepository:
         return poll
 
     async def get(self, number: int) -> Poll | None:
-        """The poll with this number, always read fresh from the database."""
-        return await self._session.scalar(
-            select(Poll).where(Poll.id == number).execution_options(populate_existing=True)
+        """The poll with this number and its answers, always read fresh from the database.
+
+        In one statement: the answers' own SELECT (the relationship's "selectin") was a
+        second statement before every `!abstimmen`'s answer (`bench.bot_steps`)."""
+        result = await self._session.execute(
+            select(Poll)
+            .options(joinedload(Poll.answers))
+            .where(Poll.id == number)
+            .execution_options(populate_existing=True)
         )
+        return result.unique().scalar_one_or_none()
 
     async def by_start_event(self, platform: str, event_id: str) -> Poll | None:
         """The poll whose native start event (or announcement) is `event_id`."""

@@ -1,6 +1,7 @@
 """SQLite statements through `storage.sqlite_one_hop`: same results, one thread hop each."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 import pytest_asyncio
@@ -54,23 +55,45 @@ async def test_an_error_reaches_the_caller_and_the_transaction_rolls_back(
         assert rows.scalars().all() == ["x"]
 
 
+@contextmanager
+def hops(driver: OneHopConnection) -> Iterator[list[str]]:
+    """The calls handed to the connection's database thread meanwhile."""
+    calls: list[str] = []
+    hop = driver._execute
+
+    async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(getattr(fn, "__name__", repr(fn)))
+        return await hop(fn, *args, **kwargs)
+
+    driver._execute = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        del driver._execute
+
+
 async def test_a_statement_is_one_hop_to_the_database_thread(table: AsyncEngine) -> None:
     async with table.connect() as connection:
-        driver = await driver_of(connection)
-        calls: list[str] = []
-        hop = driver._execute
-
-        async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-            calls.append(getattr(fn, "__name__", repr(fn)))
-            return await hop(fn, *args, **kwargs)
-
-        driver._execute = counted  # type: ignore[method-assign]
-        try:
+        with hops(await driver_of(connection)) as calls:
             result = await connection.execute(text("SELECT id FROM t"))
             assert result.all() == []
             assert calls == ["_execute"]
-        finally:
-            del driver._execute
+
+
+async def test_ending_a_read_makes_no_hop_and_ending_a_write_one(table: AsyncEngine) -> None:
+    async with table.connect() as connection:
+        with hops(await driver_of(connection)) as calls:
+            await connection.execute(text("SELECT id FROM t"))
+            await connection.rollback()
+            await connection.commit()
+            assert calls == ["_execute"]
+            await connection.execute(text("INSERT INTO t (v) VALUES ('r')"))
+            await connection.rollback()
+            await connection.execute(text("INSERT INTO t (v) VALUES ('c')"))
+            await connection.commit()
+            assert calls == ["_execute", "_execute", "rollback", "_execute", "commit"]
+        rows = await connection.execute(text("SELECT v FROM t"))
+        assert rows.scalars().all() == ["c"]
 
 
 async def test_a_streamed_result_yields_every_row(table: AsyncEngine) -> None:

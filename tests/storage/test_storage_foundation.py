@@ -21,7 +21,9 @@ from storage.db import (
     create_session_factory,
     upgrade_schema,
 )
+from storage.incoming import PeopleFacts, people_facts
 from storage.models import Person
+from storage.moderation.repository import BlockRepository
 from storage.repositories import RoomRepository
 from storage.schema import metadata
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -161,22 +163,35 @@ async def test_an_event_marked_in_a_rolled_back_transaction_counts_as_unhandled(
         assert not await uow.events.is_processed("matrix", "$event2")
 
 
-async def test_the_languages_of_many_people_leave_out_those_without_a_choice(
+async def test_the_facts_of_many_people_are_their_chosen_languages_and_blocks_now(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     async with uow_factory() as uow:
         await uow.people.set_language("matrix", "@alice:localhost", "en")
         await uow.people.set_language("matrix", "@bernd:localhost", "leicht")
         await uow.people.get_or_create("matrix", "@carla:localhost")
         await uow.people.set_language("discord", "@alice:localhost", "de")
+        blocks = BlockRepository(uow.session)
+        for person, until in (
+            ("@bernd:localhost", None),
+            ("@carla:localhost", now + timedelta(hours=1)),
+            ("@dora:localhost", now - timedelta(hours=1)),
+        ):
+            await blocks.block(
+                "matrix", person, until=until, reason="spam", blocked_by="@sabine:x", now=now
+            )
+        await blocks.block(
+            "discord", "@alice:localhost", until=None, reason="spam", blocked_by="x", now=now
+        )
         await uow.commit()
 
     async with uow_factory() as uow:
-        chosen = await uow.people.languages_of(
-            "matrix", ["@alice:localhost", "@bernd:localhost", "@carla:localhost", "@nobody:x"]
-        )
-        assert chosen == {"@alice:localhost": "en", "@bernd:localhost": "leicht"}
-        assert await uow.people.languages_of("matrix", []) == {}
+        people = ["@alice:localhost", "@bernd:localhost", "@carla:localhost", "@dora:localhost"]
+        facts = await people_facts(uow.session, "matrix", [*people, "@nobody:x"], now)
+        assert facts.languages == {"@alice:localhost": "en", "@bernd:localhost": "leicht"}
+        assert facts.blocked == {"@bernd:localhost", "@carla:localhost"}
+        assert await people_facts(uow.session, "matrix", [], now) == PeopleFacts()
 
 
 async def test_marks_taken_back_in_the_transaction_leave_the_events_unhandled(
