@@ -9,7 +9,7 @@ IntegrityError).
 """
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -409,24 +409,33 @@ class RoomRepository:
             )
         logger.info("Room %s was replaced by %s", old_room_id, new_room_id)
 
-    async def resolve(self, platform: str, room_id: str) -> str:
-        """The current room for ``room_id`` on `platform`, following chains of replacements.
+    async def replacements(self, platform: str) -> dict[str, str]:
+        """Every replacement recorded on `platform`, old room to new room, in one query.
 
-        A room never replaced resolves to itself. A cycle (which a misbehaving homeserver
-        could produce) stops at the last room before the cycle repeats.
+        Resolving room by room cost a transaction per configured room on the first command
+        after a start (its role check asks every department room); rooms are rarely
+        upgraded, so the whole table is small. Follow them with `follow_replacements`.
         """
-        seen = {room_id}
-        current = room_id
-        while True:
-            successor = await self._session.scalar(
-                select(RoomReplacement.new_room_id).where(
-                    RoomReplacement.platform == platform, RoomReplacement.old_room_id == current
-                )
+        rows = await self._session.execute(
+            select(RoomReplacement.old_room_id, RoomReplacement.new_room_id).where(
+                RoomReplacement.platform == platform
             )
-            if successor is None:
-                return current
-            if successor in seen:
-                logger.warning("Room replacements form a cycle at %s; using %s", successor, current)
-                return current
-            seen.add(successor)
-            current = successor
+        )
+        return {old: new for old, new in rows}
+
+
+def follow_replacements(replacements: Mapping[str, str], room_id: str) -> str:
+    """The current room for ``room_id``, following chains of `replacements` (old to new).
+
+    A room never replaced resolves to itself. A cycle (which a misbehaving homeserver
+    could produce) stops at the last room before the cycle repeats.
+    """
+    seen = {room_id}
+    current = room_id
+    while (successor := replacements.get(current)) is not None:
+        if successor in seen:
+            logger.warning("Room replacements form a cycle at %s; using %s", successor, current)
+            return current
+        seen.add(successor)
+        current = successor
+    return current

@@ -85,6 +85,17 @@ class Idea(Base):
     support_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
+class IdeaVisibleCount(Base):
+    """How many ideas of a category ('' for none) are visible: published, not hidden, not
+    merged. Kept by database triggers on `ideas` (migration 0022), never written here, so
+    that a listing's "page 1 of N" reads a few rows instead of counting every idea."""
+
+    __tablename__ = "idea_visible_counts"
+
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visible: Mapped[int]
+
+
 class IdeaSupport(Base):
     """One person supports one idea, by command, by 👍 on the card, or carried over by a merge.
 

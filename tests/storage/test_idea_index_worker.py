@@ -18,7 +18,7 @@ from handlers.ideas.index_worker import (
 from handlers.ideas.similarity import SimilarityIndex
 from storage.ideas.repository import IdeasRepository
 from storage.uow import UnitOfWorkFactory
-from tests.storage.test_ideas_support_count import NOW, new_idea
+from tests.storage.idea_rows import NOW, new_idea
 
 TOPICS = [
     "Mehr Sitzbänke am Marktplatz",

@@ -4,36 +4,12 @@ Whatever adds, withdraws or moves a support, `ideas.support_count` must equal th
 of support rows, because `!ideen top` orders by it without counting.
 """
 
-from datetime import UTC, datetime
-
 from sqlalchemy import delete, func, select
 
 from storage.ideas.models import Idea, IdeaSupport
 from storage.ideas.repository import IdeasRepository
 from storage.uow import UnitOfWorkFactory
-
-NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-
-
-def new_idea(number: int) -> Idea:
-    return Idea(
-        number=number,
-        platform="matrix",
-        author_id=f"@author{number}:localhost",
-        author_name=f"Author {number}",
-        room_id="!forum:localhost",
-        source_event_id=f"$idea{number}",
-        category=None,
-        text=f"Idee Nummer {number} für mehr Bänke",
-        status="new",
-        published=True,
-        hidden=False,
-        hidden_reason=None,
-        merged_into=None,
-        card_room_id=None,
-        card_event_id=None,
-        created_at=NOW,
-    )
+from tests.storage.idea_rows import NOW, new_idea
 
 
 async def counters(uow_factory: UnitOfWorkFactory) -> dict[int, tuple[int, int]]:

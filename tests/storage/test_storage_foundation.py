@@ -24,7 +24,7 @@ from storage.db import (
 from storage.incoming import PeopleFacts, people_facts
 from storage.models import Person
 from storage.moderation.repository import BlockRepository
-from storage.repositories import RoomRepository
+from storage.repositories import RoomRepository, follow_replacements
 from storage.schema import metadata
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -291,11 +291,13 @@ async def test_room_replacements_are_followed_through_chains(
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.rooms.resolve("matrix", "!a:localhost") == "!c:localhost"
-        assert await uow.rooms.resolve("matrix", "!b:localhost") == "!c:localhost"
-        assert await uow.rooms.resolve("matrix", "!c:localhost") == "!c:localhost"
+        replacements = await uow.rooms.replacements("matrix")
+        assert await uow.rooms.replacements("discord") == {}
+        assert follow_replacements(replacements, "!a:localhost") == "!c:localhost"
+        assert follow_replacements(replacements, "!b:localhost") == "!c:localhost"
+        assert follow_replacements(replacements, "!c:localhost") == "!c:localhost"
         assert (
-            await uow.rooms.resolve("matrix", "!never-replaced:localhost")
+            follow_replacements(replacements, "!never-replaced:localhost")
             == "!never-replaced:localhost"
         )
         with pytest.raises(ValueError, match="itself"):
@@ -307,8 +309,9 @@ async def test_a_cycle_of_replacements_still_resolves(uow_factory: UnitOfWorkFac
         await uow.rooms.record_replacement("matrix", "!a:localhost", "!b:localhost")
         await uow.rooms.record_replacement("matrix", "!b:localhost", "!a:localhost")
 
-        assert await uow.rooms.resolve("matrix", "!a:localhost") == "!b:localhost"
-        assert await uow.rooms.resolve("matrix", "!b:localhost") == "!a:localhost"
+        replacements = await uow.rooms.replacements("matrix")
+        assert follow_replacements(replacements, "!a:localhost") == "!b:localhost"
+        assert follow_replacements(replacements, "!b:localhost") == "!a:localhost"
 
 
 class _ExtraBase(DeclarativeBase):

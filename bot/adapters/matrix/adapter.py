@@ -72,6 +72,7 @@ from bot.context import (
     Place,
     PollDraft,
 )
+from storage.repositories import follow_replacements
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class MatrixAdapter:
         self._progress = SyncProgress()
         self._stopping = asyncio.Event()
         self._room_ids: dict[str, str] = {}
+        self._replacements: dict[str, str] | None = None
         self._direct_rooms: dict[str, str] = {}
         self._creators: dict[str, frozenset[str]] = {}
         self._saved_token: str | None = None
@@ -543,6 +545,7 @@ class MatrixAdapter:
             await uow.rooms.record_replacement(PLATFORM, old_room_id, new_room_id)
             await uow.commit()
         self._room_ids.clear()
+        self._replacements = None
         response = await self._retrying(lambda: self.client.join(new_room_id))
         if isinstance(response, JoinError):
             # Invite-only rooms: the bot joins when the upgrader's client invites it.
@@ -594,10 +597,18 @@ class MatrixAdapter:
             if not isinstance(response, RoomResolveAliasResponse):
                 raise MatrixError(f"The room alias {reference} cannot be resolved: {response}")
             room_id = response.room_id
-        async with self.unit_of_work() as uow:
-            room_id = await uow.rooms.resolve(PLATFORM, room_id)
+        room_id = follow_replacements(await self._known_replacements(), room_id)
         self._room_ids[reference] = room_id
         return room_id
+
+    async def _known_replacements(self) -> dict[str, str]:
+        """The recorded room upgrades, read once for all rooms: the first command after a
+        start resolves every department room for its role check, and a transaction per
+        room made it the slowest command (`bench.scale`)."""
+        if self._replacements is None:
+            async with self.unit_of_work() as uow:
+                self._replacements = await uow.rooms.replacements(PLATFORM)
+        return self._replacements
 
     def parse_user(self, text: str) -> str | None:
         return parse_user_id(text)
