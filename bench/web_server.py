@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.clock import SystemClock
 from bot.config import Settings, example_departments_file
 from bot.i18n import Catalog
+from bot.web.process import CONNECTIONS
 from bot.web.server import Handler, build_app
 from bot.web.site import Site
 from storage.db import create_engine, create_session_factory
@@ -38,7 +39,7 @@ async def serve(database_url: str, port: int) -> None:
     web_settings = settings.web
     if web_settings is None:
         raise SystemExit("BOT_WEB_ADDRESS was not taken")
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, connections=CONNECTIONS)
     clock = SystemClock(settings.timezone)
     site = Site(
         settings,

@@ -40,6 +40,9 @@ READY = b"ready"
 START_TIMEOUT_S = 60.0
 RESTART_DELAY_S = 5.0
 STOP_TIMEOUT_S = 10.0
+CONNECTIONS = 8
+"""The page's database connections, kept open (storage.db.create_engine): a page reads for
+a few milliseconds, so more requests than this at once wait for one rather than open one."""
 
 
 class SchemaMissing(Exception):
@@ -52,7 +55,7 @@ async def serve(settings: Settings, *, until_stdin_closes: bool = False) -> None
     web = settings.web
     if web is None:
         raise ValueError("BOT_WEB_ADDRESS is not set")
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, connections=CONNECTIONS)
     try:
         clock = SystemClock(settings.timezone)
         unit_of_work = UnitOfWorkFactory(create_session_factory(engine), now=clock.now)

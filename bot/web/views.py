@@ -17,7 +17,7 @@ from datetime import datetime
 
 from handlers.polls.lifecycle import load_tally
 from storage.ideas.models import Idea
-from storage.ideas.repository import IdeasRepository
+from storage.ideas.repository import IdeasRepository, PublicIdea
 from storage.polls.models import Poll
 from storage.polls.repository import PollRepository
 from storage.questions.repository import QuestionRepository
@@ -111,7 +111,7 @@ class QuestionView:
     """The experts' answers (text, when), without their names: they answer for the office."""
 
 
-def idea_view(idea: Idea, history: tuple[HistoryEntry, ...] = ()) -> IdeaView:
+def idea_view(idea: Idea | PublicIdea, history: tuple[HistoryEntry, ...] = ()) -> IdeaView:
     return IdeaView(
         number=idea.number,
         text=idea.text,
@@ -150,13 +150,11 @@ async def idea_page(
 
 async def idea_detail(uow: UnitOfWork, number: int) -> IdeaView | None:
     """The idea with its history, or None when the public may not see it."""
-    repository = IdeasRepository(uow.session)
-    idea = await repository.public_idea(number)
+    idea = await IdeasRepository(uow.session).public_idea(number)
     if idea is None:
         return None
     history = tuple(
-        HistoryEntry(change.status, change.reason, change.changed_at)
-        for change in await repository.history(idea)
+        HistoryEntry(change.status, change.reason, change.changed_at) for change in idea.history
     )
     return idea_view(idea, history)
 

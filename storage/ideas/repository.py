@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ideas.models import (
@@ -45,6 +45,27 @@ class Person:
 
     platform: str
     id: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    reason: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class PublicIdea:
+    """What the public page shows of one idea: no author, room or event ids."""
+
+    number: int
+    text: str
+    category: str | None
+    status: str
+    support_count: int
+    created_at: datetime
+    merged_into: int | None
+    history: tuple[StatusChange, ...]
 
 
 class IdeasRepository:
@@ -231,11 +252,27 @@ class IdeasRepository:
         )
         return list(page)
 
-    async def public_idea(self, number: int) -> Idea | None:
-        """The idea `number` if the public may see it (published, not hidden); merged ones
-        too, so their page can point to the idea they were merged into."""
-        return await self._session.scalar(
-            select(Idea).where(Idea.number == number, *_visible_conditions())
+    async def public_idea(self, number: int) -> PublicIdea | None:
+        """The idea `number` with its status history if the public may see it (published,
+        not hidden); merged ones too, so their page can point to the idea they were merged
+        into. One statement of plain rows (see `_PUBLIC_IDEA`)."""
+        rows = (await self._session.execute(_PUBLIC_IDEA, {"number": number})).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return PublicIdea(
+            number=first.number,
+            text=first.text,
+            category=first.category,
+            status=first.status,
+            support_count=first.support_count,
+            created_at=first.created_at,
+            merged_into=first.merged_into,
+            history=tuple(
+                StatusChange(row.change_status, row.change_reason, row.changed_at)
+                for row in rows
+                if row.changed_at is not None
+            ),
         )
 
     async def public_after(self, after: int, limit: int) -> list[Idea]:
@@ -427,6 +464,36 @@ class IdeasRepository:
 def _visible_conditions() -> tuple[Any, ...]:
     """Ideas anyone may see: published and not hidden."""
     return (Idea.published.is_(True), Idea.hidden.is_(False))
+
+
+_IDEAS = Idea.__table__.c
+_CHANGES = IdeaStatusChange.__table__.c
+_PUBLIC_IDEA = (
+    select(
+        _IDEAS.number,
+        _IDEAS.text,
+        _IDEAS.category,
+        _IDEAS.status,
+        _IDEAS.support_count,
+        _IDEAS.created_at,
+        _IDEAS.merged_into,
+        _CHANGES.status.label("change_status"),
+        _CHANGES.reason.label("change_reason"),
+        _CHANGES.changed_at,
+    )
+    .select_from(Idea.__table__.outerjoin(IdeaStatusChange.__table__))
+    .where(
+        _IDEAS.number == bindparam("number"),
+        _IDEAS.published.is_(True),
+        _IDEAS.hidden.is_(False),
+    )
+    .order_by(_CHANGES.changed_at, _CHANGES.id)
+)
+"""An idea the public may see, one row per history entry (one row of NULLs for none).
+Built once, on the tables rather than the mapped classes: the public page reads it for
+every idea page it renders, and constructing an ORM select and loading `Idea` objects
+from it cost three times what the query itself does (docs/benchmarks.md, "Public page,
+idea page speed")."""
 
 
 def _open_conditions() -> tuple[object, ...]:

@@ -9,6 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.web.models import PAGE_VERSION_ROW, PageVersion, PrivateRoom
 
+_VERSION = select(PageVersion.__table__.c.version).where(
+    PageVersion.__table__.c.id == PAGE_VERSION_ROW
+)
+"""Built once, on the table: the page reads it on every request, and building an ORM
+select each time cost more than the query (docs/benchmarks.md, "Public page, idea page
+speed")."""
+
 
 class PageStateRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -16,9 +23,7 @@ class PageStateRepository:
 
     async def version(self) -> int | None:
         """The current page version; None if the row is missing (then nothing is kept)."""
-        return await self.session.scalar(
-            select(PageVersion.version).where(PageVersion.id == PAGE_VERSION_ROW)
-        )
+        return await self.session.scalar(_VERSION)
 
     async def private_rooms(self) -> dict[tuple[str, str], str]:
         """(platform, reference as configured) -> resolved room id."""
