@@ -11,9 +11,10 @@ in the report.
 The other sets are development data: ``routing-dev.jsonl`` and ``routing-dev2.jsonl`` (their
 questions are also example questions of the shipped departments file, so their figures show
 how well the router fits what it was taught), ``routing-dev3.jsonl`` (once called held out,
-but the keyword lists were grown alongside it) and the maintainers' 45 shared examples next
-to the repository, if present. Development data may be looked at and tuned against; the
-frozen set may not.
+but the keyword lists were grown alongside it), ``routing-dev4.jsonl`` (180 questions, half
+in English, written to calibrate the confidence rule without opening the frozen set) and the
+maintainers' 45 shared examples next to the repository, if present. Development data may be
+looked at and tuned against; the frozen set may not.
 
 For every set and subset it prints top-1 and top-3 accuracy, the share of questions the
 router is unsure about and asks the citizen to choose (``asked``), the share of the others
@@ -66,6 +67,7 @@ DEVELOPMENT = (
     DATA_DIR / "routing-dev.jsonl",
     DATA_DIR / "routing-dev2.jsonl",
     DATA_DIR / "routing-dev3.jsonl",
+    DATA_DIR / "routing-dev4.jsonl",
 )
 STREAM = (DATA_DIR / "routing-dev3.jsonl",)
 """The learning stream: development data that is not among the departments file's examples."""
