@@ -7,11 +7,11 @@ every SQL statement, every commit and every call aiosqlite hands to its thread (
 round trip between the event loop and the database thread) is counted, and the process's
 CPU time (all its threads) measured, and attributed to the command whose handling was
 started last (by the router's `handle`, or taken by its sync's batch, as Matrix's
-`!abstimmen`, which were counted with the `!idee` before them). Each command's count therefore includes the
-work it leaves behind after its answer, which the next command of the benchmark competes
-with. The counts do not depend on the machine's load, so they show what a change saves
-where the timings of this shared machine cannot (CPU time depends on it less than wall
-time, but does); they are printed as a table per kind.
+`!abstimmen`, which were counted with the `!idee` before them). Each command's count
+therefore includes the work it leaves behind after its answer, which the next command of
+the benchmark competes with. The counts do not depend on the machine's load, so they show
+what a change saves where the timings of this shared machine cannot (CPU time depends on it
+less than wall time, but does); they are printed as a table per kind.
 """
 
 from __future__ import annotations
