@@ -46,9 +46,10 @@ class Kind:
 
 
 def questions() -> list[str]:
-    """Realistic citizens' questions from the router's labelled data, if present."""
+    """Realistic citizens' questions from the router's development data, if present (never the
+    frozen test set, which only `bench.classify` may open)."""
     texts = []
-    for path in sorted((harness.PROJECT_ROOT / "bench" / "data").glob("routing-*.jsonl")):
+    for path in sorted((harness.PROJECT_ROOT / "bench" / "data").glob("routing-dev*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 text = json.loads(line)["text"]
