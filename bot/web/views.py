@@ -17,7 +17,7 @@ from datetime import datetime
 
 from handlers.polls.lifecycle import load_tally
 from storage.ideas.models import Idea
-from storage.ideas.repository import IdeasRepository, PublicIdea
+from storage.ideas.repository import IdeasRepository, PublicIdea, StatusChange
 from storage.polls.models import Poll
 from storage.polls.repository import PollRepository
 from storage.questions.repository import QuestionRepository
@@ -29,14 +29,6 @@ PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
-    status: str
-    """A status id, or "merged"."""
-    reason: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
 class IdeaView:
     number: int
     text: str
@@ -45,7 +37,7 @@ class IdeaView:
     supports: int
     created_at: datetime
     merged_into: int | None
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[StatusChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +103,7 @@ class QuestionView:
     """The experts' answers (text, when), without their names: they answer for the office."""
 
 
-def idea_view(idea: Idea | PublicIdea, history: tuple[HistoryEntry, ...] = ()) -> IdeaView:
+def idea_view(idea: Idea | PublicIdea, history: tuple[StatusChange, ...] = ()) -> IdeaView:
     return IdeaView(
         number=idea.number,
         text=idea.text,
@@ -153,10 +145,7 @@ async def idea_detail(uow: UnitOfWork, number: int) -> IdeaView | None:
     idea = await IdeasRepository(uow.session).public_idea(number)
     if idea is None:
         return None
-    history = tuple(
-        HistoryEntry(change.status, change.reason, change.changed_at) for change in idea.history
-    )
-    return idea_view(idea, history)
+    return idea_view(idea, idea.history)
 
 
 async def ideas_after(uow: UnitOfWork, after: int, limit: int) -> list[IdeaView]:

@@ -50,8 +50,9 @@ class Person:
 @dataclass(frozen=True)
 class StatusChange:
     status: str
+    """A status id, or "merged"."""
     reason: str | None
-    changed_at: datetime
+    at: datetime
 
 
 @dataclass(frozen=True)
