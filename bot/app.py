@@ -45,7 +45,7 @@ from handlers.suggestions import suggest
 from handlers.workshops import commands as workshops
 from handlers.workshops import export as workshops_export
 from handlers.workshops import personal_data as workshops_data
-from storage.db import create_engine, create_session_factory, upgrade_schema
+from storage.db import create_engine, create_session_factory, upgrade_schema, warm_pool
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -148,6 +148,13 @@ class App:
         self._run_task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> App:
+        try:
+            return await self._enter()
+        except BaseException:
+            await self._stack.aclose()  # __aexit__ does not run when entering failed
+            raise
+
+    async def _enter(self) -> App:
         settings = self.settings
         if not settings.platforms:
             raise ConfigError([NO_PLATFORM])
@@ -160,45 +167,63 @@ class App:
         self.scheduler = Scheduler(self.clock)
         self._stack.callback(self.scheduler.shutdown)
         self.adapters: dict[str, RunningAdapter] = {}
-        if settings.matrix is not None:
-            self.adapters["matrix"] = await self._stack.enter_async_context(
-                MatrixAdapter(settings.matrix, unit_of_work)
+        # Logging in mostly waits for the homeserver (a password login hashes there for a
+        # few hundred milliseconds); the start hooks rebuild the schedule meanwhile. They
+        # read the database and schedule jobs, none of them talks to a platform.
+        logging_in = asyncio.ensure_future(self._log_in(unit_of_work))
+        try:
+            registry = CommandRegistry.from_modules(self.handler_modules)
+            catalog = Catalog.load(default=settings.language)
+            self.services = Services(
+                settings=settings,
+                catalog=catalog,
+                clock=self.clock,
+                unit_of_work=unit_of_work,
+                adapters=self.adapters,
+                commands=registry,
+                scheduler=self.scheduler,
+                roles=RoleResolver(settings, self.adapters),
             )
-        discord: DiscordAdapter | None = None
-        if settings.discord is not None:
-            discord = await self._stack.enter_async_context(
-                discord_adapter(settings.discord, unit_of_work)
-            )
-            self.adapters["discord"] = discord
-        registry = CommandRegistry.from_modules(self.handler_modules)
-        catalog = Catalog.load(default=settings.language)
+            self.router = Router(self.services, registry)
+            for hook in registry.start_hooks:
+                await hook(self.services)
+            # The first commands then find their connections open (bench.scale: a command
+            # beside the first sync's follow-ups had to open one on PostgreSQL).
+            await warm_pool(engine)
+            await logging_in
+        finally:
+            if not logging_in.done():
+                logging_in.cancel()
+                await asyncio.gather(logging_in, return_exceptions=True)
+        discord = self.discord
         if discord is not None:
             discord.command_menu = command_menu(
                 registry, catalog, settings.command_prefix, discord.user_reference_example
             )
-        self.services = Services(
-            settings=settings,
-            catalog=catalog,
-            clock=self.clock,
-            unit_of_work=unit_of_work,
-            adapters=self.adapters,
-            commands=registry,
-            scheduler=self.scheduler,
-            roles=RoleResolver(settings, self.adapters),
-        )
-        self.router = Router(self.services, registry)
-        if discord is not None:
             discord.suggest = partial(suggest, self.services)
         for adapter in self.adapters.values():
             adapter.on_event = self.router.dispatch
             if isinstance(adapter, MatrixAdapter):
                 adapter.on_events = self.router.dispatch_all
-        for hook in registry.start_hooks:
-            await hook(self.services)
+                adapter.activity = self.router.activity
         self.page: PageProcess | None = None
         if settings.web is not None:
             await self._start_page()
         return self
+
+    async def _log_in(self, unit_of_work: UnitOfWorkFactory) -> None:
+        """Enter every configured platform's adapter (each logs in) into `adapters`."""
+        settings = self.settings
+        self.discord: DiscordAdapter | None = None
+        if settings.matrix is not None:
+            self.adapters["matrix"] = await self._stack.enter_async_context(
+                MatrixAdapter(settings.matrix, unit_of_work)
+            )
+        if settings.discord is not None:
+            self.discord = await self._stack.enter_async_context(
+                discord_adapter(settings.discord, unit_of_work)
+            )
+            self.adapters["discord"] = self.discord
 
     async def _start_page(self) -> None:
         """Store the private rooms the page must leave out (it has no adapters to resolve
@@ -234,14 +259,22 @@ class App:
             starter.cancel()
 
     async def _catch_up_when_synced(self) -> None:
-        """Send the answers a stop left unsent, then start the scheduled work."""
+        """Send the answers a stop left unsent, then start the scheduled work.
+
+        Both wait for the commands that came with the first sync (at most
+        `Activity.at_most_s`), and each job already due waits for the commands then in
+        flight once more: a citizen's command is answered first. The database stays the
+        truth: a job that waited still decides from it whether its effect is due.
+        """
         await asyncio.gather(*(adapter.ready.wait() for adapter in self.adapters.values()))
+        activity = self.router.activity
+        await activity.settled()
         try:
             await send_pending_replies(self.services)
         except Exception:  # the scheduled work must start all the same
             logger.exception("The answers a stop left unsent could not be read")
         if self.start_scheduler:
-            self.scheduler.start()
+            self.scheduler.start(before_overdue=activity.settled)
 
     def start_background(self) -> asyncio.Task[None]:
         """Run the sync loop as a task (for tests and the demo); stopped by leaving the App."""

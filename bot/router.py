@@ -17,6 +17,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
+from bot.activity import Activity
 from bot.arguments import Option, Param, parse_arguments
 from bot.capabilities import Capabilities
 from bot.context import (
@@ -292,13 +293,21 @@ class _BatchCandidate:
 class Router:
     """Turns incoming messages into command calls and errors into friendly replies."""
 
-    def __init__(self, services: Services, registry: CommandRegistry):
+    def __init__(
+        self, services: Services, registry: CommandRegistry, activity: Activity | None = None
+    ):
         self.services = services
         self.registry = registry
         self.rate_limiter = RateLimiter(services.settings.rate_limits)
+        self.activity = activity or Activity()
+        """Busy while an event is dispatched: the start's follow-ups wait for it (bot.app)."""
 
     async def dispatch(self, event: IncomingEvent) -> None:
         """Handle any incoming event; never raises, so nothing can stop the sync loop."""
+        with self.activity.handling():
+            await self._dispatch(event)
+
+    async def _dispatch(self, event: IncomingEvent) -> None:
         if isinstance(event, IncomingMessage):
             await self.handle(event)
             return
@@ -333,6 +342,10 @@ class Router:
         are final before anything that came with them runs (an `!ergebnis` or a redaction
         in the same sync sees them).
         """
+        with self.activity.handling():
+            await self._dispatch_all(events)
+
+    async def _dispatch_all(self, events: Sequence[IncomingEvent]) -> None:
         batches: dict[type, list[IncomingEvent]] = {}
         commands: list[_BatchCandidate] = []
         single: list[IncomingEvent] = []

@@ -20,6 +20,7 @@ from storage.db import (
     create_engine,
     create_session_factory,
     upgrade_schema,
+    warm_pool,
 )
 from storage.incoming import PeopleFacts, people_facts
 from storage.models import Person
@@ -82,6 +83,20 @@ async def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(sqlite_engine: As
         foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
         busy_timeout = await connection.scalar(text("PRAGMA busy_timeout"))
     assert (journal_mode, foreign_keys, busy_timeout) == ("wal", 1, SQLITE_BUSY_TIMEOUT_MS)
+
+
+async def test_a_warmed_pool_holds_its_connections_and_hands_out_the_last_returned_first(
+    engine: AsyncEngine,
+) -> None:
+    await warm_pool(engine)
+    pool = engine.pool
+    assert (pool.checkedin(), pool.checkedout()) == (pool.size(), 0)
+
+    async with engine.connect() as first:
+        used = first.sync_connection.connection.dbapi_connection
+    async with engine.connect() as again:
+        assert again.sync_connection.connection.dbapi_connection is used
+    assert pool.checkedin() == pool.size()
 
 
 async def test_a_failed_upgrade_leaves_no_connection_without_foreign_keys(

@@ -47,6 +47,7 @@ from nio import (
 from nio.api import RelationshipType
 from nio.crypto import ENCRYPTION_ENABLED
 
+from bot.activity import Activity
 from bot.adapters.base import PlatformFeatures
 from bot.adapters.matrix.events import (
     POLL_END_TYPES,
@@ -121,6 +122,9 @@ class MatrixAdapter:
         self.on_event: EventSink | None = None
         self.on_events: BatchSink | None = None
         """Takes the events of one sync together; without it they go to `on_event`."""
+        self.activity = Activity()
+        """Counts each sync's delivery as busy from the moment it is handed over; the App
+        shares the router's, so the start's follow-ups wait for the first sync's commands."""
         self.client = AsyncClient(
             settings.homeserver,
             settings.user_id,
@@ -263,6 +267,7 @@ class MatrixAdapter:
             self.settings.crypto_store / "cross-signing.json",
             self.settings.password,
         )
+        await self.activity.settled()  # people's commands first; this can wait a moment
         try:
             await signer.ensure()
         except Exception:
@@ -407,7 +412,9 @@ class MatrixAdapter:
                 if incoming is not None:
                     arrived.append((room, incoming))
         if arrived:
-            self._progress.spawn(self._deliver(arrived), name=f"{len(arrived)} events")
+            delivery = self._progress.spawn(self._deliver(arrived), name=f"{len(arrived)} events")
+            self.activity.begin()  # busy already now, before the router sees the events
+            delivery.add_done_callback(lambda _: self.activity.end())
 
     async def _backfill(self, room_id: str, prev_batch: str, since: str) -> list[Event]:
         """Fetch events a limited timeline left out, so downtime loses nothing."""
