@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Iterable
@@ -10,6 +11,8 @@ from typing import Any
 
 from bots import RunningBot, register_bot
 from chat import ChatUser, Event, MakeUser
+
+from storage.ideas.repository import IdeasRepository
 
 
 @dataclass
@@ -140,6 +143,40 @@ async def test_reactions_while_the_bot_is_down_count_after_restart(synapse, tmp_
         await town.bot.restart()
         listing = await town.carla.reply_to(await town.carla.say(town.forum, "!ideen"))
         assert "2 insgesamt" in listing.body  # the idea sent during downtime is stored once
+    finally:
+        await town.bot.stop()
+
+
+async def recorded_card(app) -> str:
+    """Wait until the bot has recorded the card of idea #1 (just after posting it)."""
+    async with asyncio.timeout(30):
+        while True:
+            async with app.unit_of_work() as uow:
+                idea = await IdeasRepository(uow.session).get(1)
+            if idea is not None and idea.card_event_id is not None:
+                return idea.card_event_id
+            await asyncio.sleep(0.1)
+
+
+async def test_a_card_posted_just_before_a_crash_is_not_doubled(synapse, tmp_path, make_user):
+    town = await make_town(synapse, tmp_path, make_user)
+    try:
+        await submit(town, town.alice, "!idee Mehr Bänke am Mainufer")
+        card = await town.bernd.wait_for(from_bot(town, town.ideas_room, "Idee #1"))
+        app = town.bot.app
+        assert app is not None
+        assert await recorded_card(app) == card["event_id"]
+        # As if the bot died after the card went out but before it recorded the card.
+        async with app.unit_of_work() as uow:
+            idea = await IdeasRepository(uow.session).get(1)
+            assert idea is not None
+            idea.card_event_id = None
+            await uow.commit()
+        app = await town.bot.restart()
+        # The start posts the cards a stop left out. The resend carried the first
+        # attempt's transaction id: Synapse answered with the card it already had
+        # instead of making a second one.
+        assert await recorded_card(app) == card["event_id"]
     finally:
         await town.bot.stop()
 
