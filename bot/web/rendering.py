@@ -1,14 +1,22 @@
 """HTML from Jinja2 templates with autoescaping, in the visitor's language.
 
 Every text of a page comes from the message catalogs (`web.*` keys in
-`bot/locales/<language>/web.toml`); user text (ideas, questions, answers) only ever goes
-through a template variable, which autoescaping turns into text, never markup.
+`bot/locales/<language>/web.toml`), through the `t` filter (`{{ "web.nav.ideas"|t }}`,
+`{{ "web.ideas.number"|t(number=idea.number) }}`); user text (ideas, questions, answers)
+only ever goes through a template variable, which autoescaping turns into text, never
+markup.
+
+The templates are compiled once per language, each with its own `t`: Jinja folds a filter
+of a constant when it compiles a template, so a fixed text (most of a page's texts) is
+looked up and escaped once, and then is part of the compiled template like its markup.
+Only texts with parameters, or keys built while rendering, are looked up per page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -86,29 +94,45 @@ class Renderer:
     def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self.settings = settings
         self.catalog = catalog
-        self.environment = Environment(
-            loader=PackageLoader("bot.web", "templates"),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            # Templates change with a release, which restarts the process: no `stat` of
-            # every template a page extends on every request (3 % of a page's time).
-            auto_reload=False,
-        )
+        self._environments: dict[str, Environment] = {}
+
+    def text(self, language: str, key: str, **params: Any) -> str:
+        """The text `key`; `{p}` in it is the command prefix, as chat commands are typed."""
+        return self.catalog.text(language, key, p=self.settings.command_prefix, **params)
+
+    def environment(self, language: str) -> Environment:
+        """The templates of `language`, compiled with its texts (see the module)."""
+        found = self._environments.get(language)
+        if found is None:
+            found = Environment(
+                loader=PackageLoader("bot.web", "templates"),
+                autoescape=True,
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                # Templates change with a release, which restarts the process: no `stat`
+                # of every template a page extends on every request (3 % of its time).
+                auto_reload=False,
+            )
+            found.filters["t"] = partial(self.text, language)
+            self._environments[language] = found
+        return found
 
     def page(
         self, request: web.Request, template: str, *, http_status: int = 200, **values: Any
     ) -> web.Response:
         visitor: Visitor = request[VISITOR]
         helpers = PageHelpers(self, request, visitor)
-        html = self.environment.get_template(template).render(
-            lang=html_language(visitor.language),
-            choice=visitor.language,
-            h=helpers,
-            t=helpers.t,
-            url=helpers.url,
-            **values,
+        html = (
+            self.environment(visitor.language)
+            .get_template(template)
+            .render(
+                lang=html_language(visitor.language),
+                choice=visitor.language,
+                h=helpers,
+                url=helpers.url,
+                **values,
+            )
         )
         response = web.Response(text=html, status=http_status, content_type="text/html")
         response.headers["Content-Language"] = html_language(visitor.language)
@@ -139,9 +163,7 @@ class PageHelpers:
         self.tz: ZoneInfo = renderer.settings.timezone
 
     def t(self, key: str, **params: Any) -> str:
-        """The text `key`; `{p}` in it is the command prefix, as chat commands are typed."""
-        prefix = self._renderer.settings.command_prefix
-        return self._renderer.catalog.text(self.language, key, p=prefix, **params)
+        return self._renderer.text(self.language, key, **params)
 
     def url(self, path: str, **params: Any) -> str:
         """A link to `path` with `params` (None values left out) and the chosen language."""
