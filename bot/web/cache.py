@@ -10,6 +10,9 @@ not the start and workshop pages, whose content moves with the clock. Errors (40
 hidden idea) are never kept.
 
 A hit costs one small query (the version) instead of the page's queries and its template.
+A page whose data is one statement reads the version in it instead (`RenderCache.answer`,
+the idea page): one round trip for a hit and a miss alike, version and data from the same
+snapshot.
 The key is what the body depends on besides the data: the path with its query, the
 visitor's language and whether they chose it (links then carry `?lang=`), and the base
 address (the request's own host when BOT_WEB_BASE_URL is unset).
@@ -70,6 +73,21 @@ class RenderCache:
         self.hits += 1
         return found
 
+    def answer(
+        self, key: Key, version: int | None, render: Callable[[], web.Response]
+    ) -> web.Response:
+        """The kept answer for `key` at `version`, else `render()` (kept if it is a 200);
+        `version` must have been read with (or before) the data `render` shows."""
+        if version is None:  # no version row: nothing can be kept safely
+            return render()
+        found = self.get(key, version)
+        if found is not None:
+            return found.response()
+        response = render()
+        if response.status == 200:
+            self.put(key, version, response)
+        return response
+
     def put(self, key: Key, version: int, response: web.Response) -> None:
         body = response.body
         if not isinstance(body, bytes) or len(body) > min(LARGEST_KEPT, self.kept_bytes):
@@ -95,6 +113,13 @@ class RenderCache:
 CACHE = web.AppKey("render_cache", RenderCache)
 
 
+def key_of(request: web.Request) -> Key:
+    """What an answer depends on besides the data (see the module's docstring)."""
+    visitor = request[VISITOR]
+    base_url = site_of(request).base_url(request)
+    return (request.path_qs, visitor.language, visitor.chosen, base_url)
+
+
 def kept(handler: PageHandler) -> PageHandler:
     """`handler` answering from the cache while the page version stays the same."""
 
@@ -105,8 +130,7 @@ def kept(handler: PageHandler) -> PageHandler:
             version = await PageStateRepository(uow.session).version()
             if version is None:  # no version row: nothing can be kept safely
                 return await handler(request)
-            visitor = request[VISITOR]
-            key = (request.path_qs, visitor.language, visitor.chosen, site.base_url(request))
+            key = key_of(request)
             cache = request.app[CACHE]
             found = cache.get(key, version)
             if found is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.cache import kept
+from bot.web.cache import CACHE, kept, key_of
 from bot.web.rendering import bad_request, not_found
 from bot.web.rooms import stored_private_rooms
 from bot.web.site import NUMBER, number_in_path, site_of
@@ -84,13 +84,17 @@ async def ideas(request: web.Request) -> web.Response:
 
 
 async def idea(request: web.Request) -> web.Response:
+    """Kept like the pages under `kept`, but with the page version read in the idea's own
+    statement: the page most asked for costs one round trip to the database, not two."""
     site = site_of(request)
     number = number_in_path(request)
-    async with site.reading(request) as uow:
-        found = await idea_detail(uow, number)
+    async with site.unit_of_work() as uow:
+        found, version = await idea_detail(uow, number)
     if found is None:
         raise not_found("web.errors.idea_not_found", number=number)
-    return site.renderer.page(request, "idea.html", idea=found)
+    return request.app[CACHE].answer(
+        key_of(request), version, lambda: site.renderer.page(request, "idea.html", idea=found)
+    )
 
 
 async def poll_list(request: web.Request) -> web.Response:
@@ -163,7 +167,7 @@ def page_number(raw: str | None) -> int:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", start)
     app.router.add_get("/ideas", kept(ideas))
-    app.router.add_get(f"/ideas/{NUMBER}", kept(idea))
+    app.router.add_get(f"/ideas/{NUMBER}", idea)
     app.router.add_get("/polls", kept(poll_list))
     app.router.add_get(f"/polls/{NUMBER}", kept(poll_page))
     app.router.add_get("/workshops", workshop_list)

@@ -140,12 +140,13 @@ async def idea_page(
     return IdeaPage(tuple(map(idea_view, found[:PAGE_SIZE])), page, len(found) > PAGE_SIZE)
 
 
-async def idea_detail(uow: UnitOfWork, number: int) -> IdeaView | None:
-    """The idea with its history, or None when the public may not see it."""
+async def idea_detail(uow: UnitOfWork, number: int) -> tuple[IdeaView | None, int | None]:
+    """The idea with its history, or None when the public may not see it; and the page
+    version read in the same statement (None with no idea, or without a version row)."""
     idea = await IdeasRepository(uow.session).public_idea(number)
     if idea is None:
-        return None
-    return idea_view(idea, idea.history)
+        return None, None
+    return idea_view(idea, idea.history), idea.page_version
 
 
 async def ideas_after(uow: UnitOfWork, after: int, limit: int) -> list[IdeaView]:

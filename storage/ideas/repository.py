@@ -27,6 +27,7 @@ from storage.ideas.models import (
 )
 from storage.matching import SUGGESTIONS, typed_matches
 from storage.repositories import _insert
+from storage.web.repository import PAGE_VERSION
 
 SEQUENCE_NAME = "ideas"
 
@@ -67,6 +68,9 @@ class PublicIdea:
     created_at: datetime
     merged_into: int | None
     history: tuple[StatusChange, ...]
+    page_version: int | None
+    """The page version read with the idea (None if its row is missing): what the page
+    keeps its rendering under (bot.web.cache)."""
 
 
 class IdeasRepository:
@@ -256,7 +260,8 @@ class IdeasRepository:
     async def public_idea(self, number: int) -> PublicIdea | None:
         """The idea `number` with its status history if the public may see it (published,
         not hidden); merged ones too, so their page can point to the idea they were merged
-        into. One statement of plain rows (see `_PUBLIC_IDEA`)."""
+        into. One statement of plain rows (see `_PUBLIC_IDEA`), which also reads the page
+        version."""
         rows = (await self._session.execute(_PUBLIC_IDEA, {"number": number})).all()
         if not rows:
             return None
@@ -274,6 +279,7 @@ class IdeasRepository:
                 for row in rows
                 if row.changed_at is not None
             ),
+            page_version=first.page_version,
         )
 
     async def public_after(self, after: int, limit: int) -> list[Idea]:
@@ -481,6 +487,7 @@ _PUBLIC_IDEA = (
         _CHANGES.status.label("change_status"),
         _CHANGES.reason.label("change_reason"),
         _CHANGES.changed_at,
+        PAGE_VERSION.label("page_version"),
     )
     .select_from(Idea.__table__.outerjoin(IdeaStatusChange.__table__))
     .where(

@@ -15,6 +15,9 @@ _VERSION = select(PageVersion.__table__.c.version).where(
 """Built once, on the table: the page reads it on every request, and building an ORM
 select each time cost more than the query (docs/benchmarks.md, "Public page, idea page
 speed")."""
+PAGE_VERSION = _VERSION.scalar_subquery()
+"""The page version as a column of another statement: a page whose data is one statement
+reads the version with it (bot.web.cache), in the same round trip and the same snapshot."""
 
 
 class PageStateRepository:
