@@ -8,7 +8,8 @@ page (random visible numbers), the workshop feed and ideas.json (pages of 100 fr
 number), one kind of page at a time. Reported per route: the server time (the application's
 own time per request, from a `Server-Timing` header) with one client, so that it is the
 request's cost and not its wait behind the others; then, with sixteen clients, requests/s
-and the response time the clients saw (queueing included).
+and the response time the clients saw (queueing included), and the CPU time the page's
+process spent per request meanwhile (all its threads; it hardly depends on other load).
 Targets: list and idea page server p50 ≤ 20 ms, ≥ 300 requests/s at sixteen clients.
 
 With `--chat`, the bot itself (`smartregion-bot run` against a local Synapse, on the same
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -250,11 +252,14 @@ async def measure(args: argparse.Namespace) -> int:
                 results = {}
                 for name, next_path in routes(visible, rng).items():
                     alone = await load(http, base, next_path, requests // 4, clients=1)
+                    cpu_before = process_cpu_s(server.pid)
                     busy = await load(http, base, next_path, requests)
+                    cpu = process_cpu_s(server.pid) - cpu_before
                     results[name] = {
                         **busy,
                         "server": alone["server"],
                         "server_busy": busy["server"],
+                        "server_cpu_us_per_request": cpu / requests * 1e6,
                     }
                 problems = await check_correctness(http, base, len(visible))
         finally:
@@ -264,6 +269,20 @@ async def measure(args: argparse.Namespace) -> int:
         if args.chat:
             chat = await chat_under_load(database_url, directory, args.chat, rng, visible)
     return report(args, size, seeded, results, problems, chat)
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system) of all threads of a process so far, from /proc: the
+    page's own cost per request, which unlike requests/s hardly depends on what else the
+    machine is doing (the load generator shares its two cores)."""
+    ticks = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def start_server(database_url: str, port: int, log: Path) -> asyncio.subprocess.Process:
@@ -306,6 +325,7 @@ def report(
             r["client"]["p50"],
             r["client"]["p99"],
             r["requests_per_s"],
+            r["server_cpu_us_per_request"],
             json.dumps(r["statuses"]),
         )
         for name, r in results.items()
@@ -318,13 +338,15 @@ def report(
         "client p50 ms",
         "client p99 ms",
         "requests/s",
+        "server CPU µs/request",
         "statuses",
     )
     text = harness.table(headers, rows)
     caption = (
         f"Public page, {size.ideas:,} ideas on SQLite, on loopback. Server: time in the "
         f"application per request, one client. Requests/s and client times: {CLIENTS} "
-        "clients at once, until the whole answer arrived (queueing included)."
+        "clients at once, until the whole answer arrived (queueing included). Server CPU: "
+        "all threads of the page's process during the sixteen clients' requests."
     )
     for name, result in results.items():
         if set(result["statuses"]) != {"200"}:
