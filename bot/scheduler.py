@@ -106,15 +106,19 @@ class Scheduler:
         if when.utcoffset() is None:
             raise ValueError(f"naive datetime {when!r}: pass a timezone-aware datetime")
         for arg in args:
-            if not isinstance(arg, str | int):
+            if not isinstance(arg, (str, int)):  # a tuple: cheaper than `str | int` per call
                 raise TypeError(f"job {job_id}: arguments must be str or int ids, got {arg!r}")
-        self.cancel(job_id)
+        # Only an id held here can need replacing; a rebuild at start schedules 25,000
+        # new ids, for which cancel() would only look them up a second time.
+        if job_id in self._waiting or job_id in self._job_ids:
+            self.cancel(job_id)
         if when > self._clock.now() + HORIZON:
             self._waiting[job_id] = _Waiting(when, func, args)
             heapq.heappush(self._waiting_order, (when, job_id))
         else:
             self._add_job(job_id, when, func, args)
-        logger.debug("Scheduled job %s at %s", job_id, when)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("Scheduled job %s at %s", job_id, when)
 
     def _add_job(
         self, job_id: str, when: datetime, func: JobFunction, args: tuple[str | int, ...]

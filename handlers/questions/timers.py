@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bot.context import Services
 from handlers.questions.delivery import CITIZEN, STAFF, THREAD, deliver, staff_platform
 from storage.questions.models import Question
-from storage.questions.repository import CHOOSING, EXPIRED, OPEN, QuestionRepository
+from storage.questions.repository import (
+    CHOOSING,
+    EXPIRED,
+    OPEN,
+    QuestionRepository,
+    QuestionTimes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +44,20 @@ def _escalate_job(number: int) -> str:
     return f"question-escalate:{number}"
 
 
-def schedule(services: Services, question: Question) -> None:
-    """Schedule whatever timed step of `question` has not happened yet."""
+def schedule(
+    services: Services, question: Question | QuestionTimes, jobs: _Jobs | None = None
+) -> None:
+    """Schedule whatever timed step of `question` has not happened yet.
+
+    `jobs`: the job functions, when a rebuild schedules thousands of questions with the same
+    three (the scheduler checks each new function object once).
+    """
     scheduler = services.scheduler
     settings = services.settings
+    jobs = jobs or _jobs(services)
     if question.status == CHOOSING and question.expired_at is None:
         scheduler.schedule_at(
-            _offer_job(question.id),
-            question.created_at + OFFER_TTL,
-            functools.partial(expire_offer, services),
-            question.id,
+            _offer_job(question.id), question.created_at + OFFER_TTL, jobs.expire, question.id
         )
     if question.status != OPEN or question.routed_at is None:
         return
@@ -53,16 +65,30 @@ def schedule(services: Services, question: Question) -> None:
         scheduler.schedule_at(
             _remind_job(question.id),
             question.routed_at + settings.question_remind,
-            functools.partial(remind, services),
+            jobs.remind,
             question.id,
         )
     if question.escalated_at is None:
         scheduler.schedule_at(
             _escalate_job(question.id),
             question.routed_at + settings.question_sla,
-            functools.partial(escalate, services),
+            jobs.escalate,
             question.id,
         )
+
+
+class _Jobs(NamedTuple):
+    expire: functools.partial[Awaitable[None]]
+    remind: functools.partial[Awaitable[None]]
+    escalate: functools.partial[Awaitable[None]]
+
+
+def _jobs(services: Services) -> _Jobs:
+    return _Jobs(
+        functools.partial(expire_offer, services),
+        functools.partial(remind, services),
+        functools.partial(escalate, services),
+    )
 
 
 def cancel(services: Services, number: int) -> None:
@@ -74,9 +100,10 @@ def cancel(services: Services, number: int) -> None:
 async def rebuild(services: Services) -> None:
     """Schedule the timers of every waiting question (at start; past ones run at once)."""
     async with services.unit_of_work() as uow:
-        waiting = await QuestionRepository(uow.session).with_status((CHOOSING, OPEN))
+        waiting = await QuestionRepository(uow.session).timers_with_status((CHOOSING, OPEN))
+    jobs = _jobs(services)
     for question in waiting:
-        schedule(services, question)
+        schedule(services, question, jobs)
     logger.info("Scheduled the timers of %d waiting questions", len(waiting))
 
 

@@ -6,7 +6,7 @@ import json
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,20 @@ CHOOSING, OPEN, ANSWERED, CLOSED, EXPIRED = "choosing", "open", "answered", "clo
 ACTIVE = (OPEN, ANSWERED)
 """Statuses of a question that sits in a department room and may still be answered."""
 PSEUDONYM_SECRET = "pseudonyms"
+
+
+class QuestionTimes(NamedTuple):
+    """What a question's timers are computed from: all `handlers.questions.timers` reads,
+    as plain rows (rebuilding the timers of thousands of questions at start-up needs no
+    ORM objects)."""
+
+    id: int
+    status: str
+    created_at: datetime
+    routed_at: datetime | None
+    reminded_at: datetime | None
+    escalated_at: datetime | None
+    expired_at: datetime | None
 
 
 class QuestionRepository:
@@ -102,6 +116,15 @@ class QuestionRepository:
         if department_id is not None:
             query = query.where(Question.department_id == department_id)
         return (await self._session.scalars(query.order_by(Question.id))).all()
+
+    async def timers_with_status(self, statuses: Collection[str]) -> list[QuestionTimes]:
+        """The timer columns of the questions in any of `statuses`, oldest first."""
+        rows = await self._session.execute(
+            select(*(getattr(Question, name) for name in QuestionTimes._fields))
+            .where(Question.status.in_(statuses))
+            .order_by(Question.id)
+        )
+        return [QuestionTimes(*row) for row in rows]
 
     async def set_once(
         self,
