@@ -190,11 +190,6 @@ class App:
             # The first commands then find their connections open (bench.scale: a command
             # beside the first sync's follow-ups had to open one on PostgreSQL).
             await warm_pool(engine)
-            # One full collection of what the hooks left, now, while the login may still
-            # wait for the homeserver: put off, the collector's passes over those objects
-            # landed in the first commands (bench.scale with the collector paused: the
-            # first `!ideen top` took 17-27 ms more CPU on PostgreSQL).
-            gc.collect()
             await logging_in
         finally:
             if not logging_in.done():
@@ -293,8 +288,8 @@ async def _run_start_hooks(registry: CommandRegistry, services: Services) -> Non
     The hooks create some 100,000 objects that mostly live on (the rebuilt jobs and their
     times). With that many new objects the collector made two full passes over them and
     everything imported before, about 0.3 s of a 1.1 s start-up's CPU (bench.scale, 25,766
-    jobs, issue 14); none of it freed anything worth having. The few cycles the hooks leave
-    are collected once it resumes.
+    jobs, issue 14); none of it freed anything worth having. What the hooks leave is
+    collected in one full pass right after them.
     """
     collecting = gc.isenabled()
     gc.disable()
@@ -304,3 +299,8 @@ async def _run_start_hooks(registry: CommandRegistry, services: Services) -> Non
     finally:
         if collecting:
             gc.enable()
+    # One full collection of what the hooks left, now, while the login may still wait for
+    # the homeserver: put off, the collector's passes over those objects landed in the
+    # first commands (bench.scale with the collector paused: the first `!ideen top` took
+    # 17-27 ms more CPU on PostgreSQL).
+    gc.collect()
