@@ -14,10 +14,13 @@ Two ways jobs fire:
   never looks at the real clock, and the test calls ``await scheduler.run_due()`` after
   moving the fake clock. Nothing sleeps.
 
-Only jobs due within :data:`HORIZON` are APScheduler jobs. Later ones (a year of workshop
-reminders, SLA timers of thousands of questions) wait in a plain heap and move over as
-their time comes near: an APScheduler job costs about 60 µs and 1 KB to create, which made
-25,000 rebuilt jobs the largest part of a 3 s start-up.
+Only jobs due within :data:`HORIZON` are APScheduler jobs. Later ones wait in a plain heap
+and move over as their time comes near: an APScheduler job costs about 60 µs and 1 KB to
+create, which made 25,000 rebuilt jobs the largest part of a 3 s start-up. Stored work
+that is due far ahead (a year of workshop reminders, SLA timers of thousands of questions)
+does not even reach the heap: its owner registers a loader (:meth:`Scheduler.load_ahead`)
+that schedules from the database what falls due within the horizon, window by window, so
+a start reads and schedules only what is due soon.
 """
 
 import functools
@@ -41,6 +44,9 @@ from bot.clock import Clock
 logger = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Awaitable[object]]
+Loader = Callable[[datetime | None, datetime], Awaitable[object]]
+"""``await loader(after, until)`` schedules the stored jobs due after ``after`` (``None``: any
+time, overdue ones included) and by ``until``."""
 HORIZON = timedelta(hours=2)
 """Jobs due later than this wait outside APScheduler (see the module docstring)."""
 PROMOTE_EVERY = timedelta(hours=1)
@@ -86,6 +92,8 @@ class Scheduler:
         a handful of them, and `inspect` unwrapping each partial again cost a tenth of it."""
         self._waiting: dict[str, _Waiting] = {}
         self._waiting_order: list[tuple[datetime, str]] = []
+        self._loaded_until: dict[Loader, datetime] = {}
+        """Each registered loader and the end of the window it last loaded."""
 
     def _forget(self, event: JobEvent) -> None:
         self._job_ids.discard(event.job_id)
@@ -141,7 +149,34 @@ class Scheduler:
             del self._waiting[job_id]
             self._add_job(job_id, when, waiting.func, waiting.args)
 
+    async def load_ahead(self, loader: Loader) -> None:
+        """Register `loader` and let it schedule what is due by the horizon (overdue included).
+
+        From then on each promotion (hourly, and every `run_due`) asks it for the next
+        window, so a stored job is scheduled at least an hour before it is due. Jobs its
+        owner creates meanwhile are scheduled by the owner as before; a loader that meets
+        one again replaces it by its id.
+        """
+        until = self._clock.now() + HORIZON
+        await loader(None, until)
+        self._loaded_until[loader] = until
+
+    async def _load(self) -> None:
+        """Ask every loader for the window from where it stopped to the horizon. A loader
+        that fails (the database is away) is asked for the same window next time."""
+        until = self._clock.now() + HORIZON
+        for loader, after in list(self._loaded_until.items()):
+            if until <= after:
+                continue
+            try:
+                await loader(after, until)
+            except Exception:
+                logger.exception("Loading the jobs due by %s failed; retrying later", until)
+                continue
+            self._loaded_until[loader] = until
+
     async def _promote_periodically(self) -> None:
+        await self._load()
         self._promote()
         self._add_job(
             PROMOTE_JOB, self._clock.now() + PROMOTE_EVERY, self._promote_periodically, ()
@@ -171,8 +206,10 @@ class Scheduler:
 
         Each job is removed before it runs, so APScheduler cannot run it as well. A job that
         fails is logged and the others still run, as under APScheduler. Jobs that an earlier
-        job cancels or replaces are skipped; jobs it schedules wait for the next call.
+        job cancels or replaces are skipped; jobs it schedules wait for the next call. The
+        loaders are asked first, as the hourly promotion would have asked them by now.
         """
+        await self._load()
         self._promote()
         now = self._clock.now()
         due = sorted(

@@ -23,6 +23,7 @@ from storage.questions.repository import (
     EXPIRED,
     OPEN,
     QuestionRepository,
+    QuestionSteps,
     QuestionTimes,
 )
 
@@ -98,13 +99,23 @@ def cancel(services: Services, number: int) -> None:
 
 
 async def rebuild(services: Services) -> None:
-    """Schedule the timers of every waiting question (at start; past ones run at once)."""
+    """At start: the timers of the waiting questions with a step due soon (past ones run at
+    once); the scheduler asks for later ones as their time comes near."""
+    await services.scheduler.load_ahead(functools.partial(load_timers, services))
+
+
+async def load_timers(services: Services, after: datetime | None, until: datetime) -> None:
+    """Schedule the timers of the questions with a step due after `after` (None: overdue
+    ones too) and by `until`."""
+    settings = services.settings
+    steps = QuestionSteps(OFFER_TTL, settings.question_remind, settings.question_sla)
     async with services.unit_of_work() as uow:
-        waiting = await QuestionRepository(uow.session).timers_with_status((CHOOSING, OPEN))
+        waiting = await QuestionRepository(uow.session).timers_due((after, until), steps)
     jobs = _jobs(services)
     for question in waiting:
         schedule(services, question, jobs)
-    logger.info("Scheduled the timers of %d waiting questions", len(waiting))
+    if after is None:
+        logger.info("Scheduled the timers of %d questions due soon", len(waiting))
 
 
 async def _due(services: Services, number: int, offset: timedelta, base: str) -> Question | None:

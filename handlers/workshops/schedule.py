@@ -141,21 +141,28 @@ def unschedule(services: Services, effect_ids: Sequence[int]) -> None:
 
 
 async def rebuild(services: Services) -> None:
-    """On start: a job for every pending effect, delivery of notices left unsent, and the
-    calendar mirrors brought in line with the workshops.
+    """On start: jobs for the pending effects due soon (the scheduler asks for later ones
+    as their time comes near), delivery of notices left unsent, and the calendar mirrors
+    brought in line with the workshops.
 
     Effects that fell due during a downtime get jobs in the past, which the scheduler runs
     as soon as it starts; each then decides for itself between late and skipped.
     """
-    async with services.unit_of_work() as uow:
-        pending = await WorkshopRepository(uow.session).pending_effects()
-    schedule(services, pending)
+    await services.scheduler.load_ahead(functools.partial(load_effects, services))
     services.scheduler.schedule_at(
         "workshop-notices", services.clock.now(), functools.partial(deliver_notices, services)
     )
     schedule_convergence(services, services.clock.now())
-    overdue = sum(1 for effect in pending if effect.due_at <= services.clock.now())
-    logger.info("Workshops: %d pending effects scheduled, %d overdue", len(pending), overdue)
+
+
+async def load_effects(services: Services, after: datetime | None, until: datetime) -> None:
+    """Jobs for the pending effects due after `after` (None: overdue ones too) and by `until`."""
+    async with services.unit_of_work() as uow:
+        pending = await WorkshopRepository(uow.session).pending_effects(after, until)
+    schedule(services, pending)
+    if after is None:
+        overdue = sum(1 for effect in pending if effect.due_at <= services.clock.now())
+        logger.info("Workshops: %d effects due soon scheduled, %d overdue", len(pending), overdue)
 
 
 async def run_effect(services: Services, effect_id: int) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -27,6 +27,15 @@ CHOOSING, OPEN, ANSWERED, CLOSED, EXPIRED = "choosing", "open", "answered", "clo
 ACTIVE = (OPEN, ANSWERED)
 """Statuses of a question that sits in a department room and may still be answered."""
 PSEUDONYM_SECRET = "pseudonyms"
+
+
+class QuestionSteps(NamedTuple):
+    """How long after its base time each timed step of a question falls due: the offer's
+    expiry after `created_at`, the reminder and the escalation after `routed_at`."""
+
+    offer: timedelta
+    remind: timedelta
+    escalate: timedelta
 
 
 class QuestionTimes(NamedTuple):
@@ -117,11 +126,41 @@ class QuestionRepository:
             query = query.where(Question.department_id == department_id)
         return (await self._session.scalars(query.order_by(Question.id))).all()
 
-    async def timers_with_status(self, statuses: Collection[str]) -> list[QuestionTimes]:
-        """The timer columns of the questions in any of `statuses`, oldest first."""
+    async def timers_due(
+        self, window: tuple[datetime | None, datetime], steps: QuestionSteps
+    ) -> list[QuestionTimes]:
+        """The timer columns of the questions with a step still to come that falls due in
+        `window` (after its first time, None: any time; by its second), oldest first."""
+
+        def falls_due(base: InstrumentedAttribute[Any], offset: timedelta) -> ColumnElement[bool]:
+            after, until = window
+            condition = base <= until - offset
+            return condition if after is None else and_(condition, base > after - offset)
+
         rows = await self._session.execute(
             select(*(getattr(Question, name) for name in QuestionTimes._fields))
-            .where(Question.status.in_(statuses))
+            .where(
+                or_(
+                    and_(
+                        Question.status == CHOOSING,
+                        Question.expired_at.is_(None),
+                        falls_due(Question.created_at, steps.offer),
+                    ),
+                    and_(
+                        Question.status == OPEN,
+                        or_(
+                            and_(
+                                Question.reminded_at.is_(None),
+                                falls_due(Question.routed_at, steps.remind),
+                            ),
+                            and_(
+                                Question.escalated_at.is_(None),
+                                falls_due(Question.routed_at, steps.escalate),
+                            ),
+                        ),
+                    ),
+                )
+            )
             .order_by(Question.id)
         )
         return [QuestionTimes(*row) for row in rows]

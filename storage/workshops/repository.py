@@ -270,14 +270,15 @@ class WorkshopRepository:
             )
         )
 
-    async def pending_effects(self) -> list[PendingEffect]:
-        """Id and due time of every pending effect, by due time (rebuilding the schedule
-        needs no more: plain rows instead of 20,000 ORM objects at start-up)."""
-        rows = await self._session.execute(
-            select(WorkshopEffect.id, WorkshopEffect.due_at)
-            .where(WorkshopEffect.state == PENDING)
-            .order_by(WorkshopEffect.due_at, WorkshopEffect.id)
+    async def pending_effects(self, after: datetime | None, until: datetime) -> list[PendingEffect]:
+        """Id and due time of the pending effects due after `after` (None: any time) and by
+        `until`, by due time (scheduling needs no more: plain rows, not ORM objects)."""
+        query = select(WorkshopEffect.id, WorkshopEffect.due_at).where(
+            WorkshopEffect.state == PENDING, WorkshopEffect.due_at <= until
         )
+        if after is not None:
+            query = query.where(WorkshopEffect.due_at > after)
+        rows = await self._session.execute(query.order_by(WorkshopEffect.due_at, WorkshopEffect.id))
         return [PendingEffect(effect_id, due_at) for effect_id, due_at in rows]
 
     async def decide_effect(self, effect_id: int, state: str, now: datetime, late: bool) -> bool:

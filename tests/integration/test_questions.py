@@ -200,7 +200,9 @@ async def test_reminder_and_escalation_once_across_a_restart(desk: HelpDesk):
 
     app = await desk.bot.restart()
     question_jobs = [job for job in app.scheduler.job_ids() if job.startswith("question-")]
-    assert question_jobs == ["question-escalate:1"]  # the reminder is not repeated
+    # The reminder is not repeated; the escalation is two days ahead, so it stays stored
+    # until the scheduler loads it shortly before it is due.
+    assert question_jobs == []
 
     desk.clock.advance(timedelta(hours=48))
     await app.scheduler.run_due()

@@ -199,3 +199,69 @@ async def test_the_started_scheduler_hands_waiting_jobs_over_and_lists_only_real
             await soon.fired.wait()
         assert scheduler.job_ids() == ["later"]
     assert soon.calls == [(2,)]
+
+
+class StoredJobs:
+    """A loader over jobs kept elsewhere (the database, in the bot): it schedules those due
+    in the window it is asked for and remembers the windows."""
+
+    def __init__(self, scheduler: Scheduler, due: dict[str, datetime], job: Recorder) -> None:
+        self.scheduler, self.due, self.job = scheduler, due, job
+        self.windows: list[tuple[datetime | None, datetime]] = []
+        self.failing = False
+
+    async def __call__(self, after: datetime | None, until: datetime) -> None:
+        self.windows.append((after, until))
+        if self.failing:
+            raise ConnectionError("the database is away")
+        for job_id, when in self.due.items():
+            if (after is None or when > after) and when <= until:
+                self.scheduler.schedule_at(job_id, when, self.job.run, job_id)
+
+
+async def test_stored_jobs_are_loaded_window_by_window_and_each_runs_once(
+    scheduler: Scheduler, fake_clock: FakeClock
+) -> None:
+    job = Recorder()
+    start = fake_clock.now()
+    stored = StoredJobs(
+        scheduler,
+        {
+            "overdue": start - timedelta(days=1),
+            "soon": start + timedelta(hours=1),
+            "tomorrow": start + timedelta(days=1),
+            "next-month": start + timedelta(days=30),
+        },
+        job,
+    )
+    await scheduler.load_ahead(stored)
+    assert scheduler.job_ids() == ["overdue", "soon"]  # the rest stays stored
+
+    horizon = timedelta(hours=2)
+    ends = [start + horizon]
+    assert await scheduler.run_due() == 1
+    fake_clock.advance(timedelta(days=1))
+    ends.append(fake_clock.now() + horizon)
+    assert await scheduler.run_due() == 2  # "soon" and "tomorrow", loaded on the way
+    fake_clock.advance(timedelta(days=30))
+    ends.append(fake_clock.now() + horizon)
+    assert await scheduler.run_due() == 1
+    assert job.calls == [("overdue",), ("soon",), ("tomorrow",), ("next-month",)]
+    assert stored.windows == [(None, ends[0]), (ends[0], ends[1]), (ends[1], ends[2])]
+
+
+async def test_a_window_that_failed_to_load_is_asked_for_again(
+    scheduler: Scheduler, fake_clock: FakeClock
+) -> None:
+    job = Recorder()
+    start = fake_clock.now()
+    stored = StoredJobs(scheduler, {"tomorrow": start + timedelta(days=1)}, job)
+    await scheduler.load_ahead(stored)
+    fake_clock.advance(timedelta(days=1))
+    stored.failing = True
+    assert await scheduler.run_due() == 0
+    stored.failing = False
+    fake_clock.advance(timedelta(minutes=5))
+    assert await scheduler.run_due() == 1
+    assert job.calls == [("tomorrow",)]
+    assert stored.windows[1][0] == stored.windows[2][0] == start + timedelta(hours=2)
