@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
@@ -186,7 +185,8 @@ class App:
                 roles=RoleResolver(settings, self.adapters),
             )
             self.router = Router(self.services, registry)
-            await _run_start_hooks(registry, self.services)
+            for hook in registry.start_hooks:
+                await hook(self.services)
             # The first commands then find their connections open (bench.scale: a command
             # beside the first sync's follow-ups had to open one on PostgreSQL).
             await warm_pool(engine)
@@ -280,27 +280,3 @@ class App:
         """Run the sync loop as a task (for tests and the demo); stopped by leaving the App."""
         self._run_task = asyncio.create_task(self.run(), name="smartregion-bot sync")
         return self._run_task
-
-
-async def _run_start_hooks(registry: CommandRegistry, services: Services) -> None:
-    """Run every start hook with the cyclic garbage collector paused.
-
-    The hooks create some 100,000 objects that mostly live on (the rebuilt jobs and their
-    times). With that many new objects the collector made two full passes over them and
-    everything imported before, about 0.3 s of a 1.1 s start-up's CPU (bench.scale, 25,766
-    jobs, issue 14); none of it freed anything worth having. What the hooks leave is
-    collected in one full pass right after them.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for hook in registry.start_hooks:
-            await hook(services)
-    finally:
-        if collecting:
-            gc.enable()
-    # One full collection of what the hooks left, now, while the login may still wait for
-    # the homeserver: put off, the collector's passes over those objects landed in the
-    # first commands (bench.scale with the collector paused: the first `!ideen top` took
-    # 17-27 ms more CPU on PostgreSQL).
-    gc.collect()
