@@ -10,10 +10,10 @@ IntegrityError).
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -40,6 +40,19 @@ Now = Callable[[], datetime]
 def utc_now() -> datetime:
     """Default :data:`Now`: the system time in UTC."""
     return datetime.now(UTC)
+
+
+def falls_due(
+    base: InstrumentedAttribute[Any],
+    after: datetime | None,
+    until: datetime,
+    offset: timedelta = timedelta(0),
+) -> ColumnElement[bool]:
+    """`base + offset` lies after `after` (None: any time) and by `until`: the window a
+    scheduler loader asks for. The offset moves to the bounds, so the column is compared
+    as it is stored (an index on it serves, and both backends compare alike)."""
+    condition = base <= until - offset
+    return condition if after is None else and_(condition, base > after - offset)
 
 
 def _insert(session: AsyncSession, model: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:

@@ -110,7 +110,7 @@ async def load_timers(services: Services, after: datetime | None, until: datetim
     settings = services.settings
     steps = QuestionSteps(OFFER_TTL, settings.question_remind, settings.question_sla)
     async with services.unit_of_work() as uow:
-        waiting = await QuestionRepository(uow.session).timers_due((after, until), steps)
+        waiting = await QuestionRepository(uow.session).timers_due(after, until, steps)
     jobs = _jobs(services)
     for question in waiting:
         schedule(services, question, jobs)

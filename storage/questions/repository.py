@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -21,7 +21,7 @@ from storage.questions.models import (
     QuestionRoute,
     QuestionSecret,
 )
-from storage.repositories import _insert
+from storage.repositories import _insert, falls_due
 
 CHOOSING, OPEN, ANSWERED, CLOSED, EXPIRED = "choosing", "open", "answered", "closed", "expired"
 ACTIVE = (OPEN, ANSWERED)
@@ -127,16 +127,10 @@ class QuestionRepository:
         return (await self._session.scalars(query.order_by(Question.id))).all()
 
     async def timers_due(
-        self, window: tuple[datetime | None, datetime], steps: QuestionSteps
+        self, after: datetime | None, until: datetime, steps: QuestionSteps
     ) -> list[QuestionTimes]:
-        """The timer columns of the questions with a step still to come that falls due in
-        `window` (after its first time, None: any time; by its second), oldest first."""
-
-        def falls_due(base: InstrumentedAttribute[Any], offset: timedelta) -> ColumnElement[bool]:
-            after, until = window
-            condition = base <= until - offset
-            return condition if after is None else and_(condition, base > after - offset)
-
+        """The timer columns of the questions with a step still to come that falls due after
+        `after` (None: any time) and by `until`, oldest first."""
         rows = await self._session.execute(
             select(*(getattr(Question, name) for name in QuestionTimes._fields))
             .where(
@@ -144,18 +138,18 @@ class QuestionRepository:
                     and_(
                         Question.status == CHOOSING,
                         Question.expired_at.is_(None),
-                        falls_due(Question.created_at, steps.offer),
+                        falls_due(Question.created_at, after, until, steps.offer),
                     ),
                     and_(
                         Question.status == OPEN,
                         or_(
                             and_(
                                 Question.reminded_at.is_(None),
-                                falls_due(Question.routed_at, steps.remind),
+                                falls_due(Question.routed_at, after, until, steps.remind),
                             ),
                             and_(
                                 Question.escalated_at.is_(None),
-                                falls_due(Question.routed_at, steps.escalate),
+                                falls_due(Question.routed_at, after, until, steps.escalate),
                             ),
                         ),
                     ),

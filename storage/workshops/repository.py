@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.matching import SUGGESTIONS, typed_matches
+from storage.repositories import falls_due
 from storage.workshops.models import (
     Workshop,
     WorkshopAnnouncement,
@@ -273,12 +274,11 @@ class WorkshopRepository:
     async def pending_effects(self, after: datetime | None, until: datetime) -> list[PendingEffect]:
         """Id and due time of the pending effects due after `after` (None: any time) and by
         `until`, by due time (scheduling needs no more: plain rows, not ORM objects)."""
-        query = select(WorkshopEffect.id, WorkshopEffect.due_at).where(
-            WorkshopEffect.state == PENDING, WorkshopEffect.due_at <= until
+        rows = await self._session.execute(
+            select(WorkshopEffect.id, WorkshopEffect.due_at)
+            .where(WorkshopEffect.state == PENDING, falls_due(WorkshopEffect.due_at, after, until))
+            .order_by(WorkshopEffect.due_at, WorkshopEffect.id)
         )
-        if after is not None:
-            query = query.where(WorkshopEffect.due_at > after)
-        rows = await self._session.execute(query.order_by(WorkshopEffect.due_at, WorkshopEffect.id))
         return [PendingEffect(effect_id, due_at) for effect_id, due_at in rows]
 
     async def decide_effect(self, effect_id: int, state: str, now: datetime, late: bool) -> bool:

@@ -113,9 +113,9 @@ async def test_question_timers_are_read_when_a_step_to_come_falls_in_the_window(
         await uow.commit()
     async with uow_factory() as uow:
         repository = QuestionRepository(uow.session)
-        first = await repository.timers_due((None, NOW + 2 * HOUR), STEPS)
-        later = await repository.timers_due((NOW + 2 * HOUR, NOW + 20 * HOUR), STEPS)
-        days = await repository.timers_due((NOW + 20 * HOUR, NOW + 60 * HOUR), STEPS)
+        first = await repository.timers_due(None, NOW + 2 * HOUR, STEPS)
+        later = await repository.timers_due(NOW + 2 * HOUR, NOW + 20 * HOUR, STEPS)
+        days = await repository.timers_due(NOW + 20 * HOUR, NOW + 60 * HOUR, STEPS)
     assert [row.id for row in first] == [1, 2, 5, 6]
     assert first[3].reminded_at == NOW - HOUR
     assert [row.id for row in later] == [3]
