@@ -156,11 +156,15 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
 
         app.adapters["matrix"].send_event = timed_send  # type: ignore[method-assign]
         commands: dict[str, dict[str, Any]] = {}
+        timeline: dict[str, list[tuple[float, float]]] = {}
+        """Per command, each call's start (seconds since `App` was created) and the bot's own
+        milliseconds: a slow call of the thirty can be set beside what else ran then."""
         first_cpu_ms: dict[str, float] = {}
         """CPU time of the whole bot process (all its threads) during each first call:
         unlike the call's duration, barely changed by other load on the machine."""
         for text in ("!ideen top", "!workshops"):
             own, total = [], []
+            calls: list[tuple[float, float]] = []
             for number in range(config["commands"]):
                 message = IncomingMessage(
                     event_id=f"$probe-{text}-{number}",
@@ -181,7 +185,9 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
                     profiling[1].write(f"{config['profile']}-{text.split()[-1]}-stacks.txt")
                 total.append(elapsed)
                 own.append(elapsed - sending[0])
+                calls.append((round(began - started, 3), round(own[-1] * 1000, 1)))
             commands[text] = {"bot": summary_ms(own), "with_send": summary_ms(total)}
+            timeline[text] = calls
         index_ready_s = await indexed
         index = (await ideas_state(app.services)).index
         rng = random.Random(3)
@@ -205,6 +211,7 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         "memory_at_end": memory(),
         "child_peak_rss_mb": child_peak_mb(),
         "commands": commands,
+        "timeline": timeline,
         "similar_lookup": summary_ms(lookups),
         "indexed_ideas": len(index),
         "scheduled_jobs": jobs,
