@@ -50,10 +50,7 @@ async def departments_model(services: Services) -> None:
 async def _train_in_child(texts: tuple[tuple[str, ...], ...]) -> None:
     try:
         data = await run_child(__name__, json.dumps(texts).encode())
-        # On the loop, not in a thread: unpickling holds the interpreter lock either way
-        # (8-28 ms), and from a thread it made a command running meanwhile wait for the lock
-        # at every database round trip (up to 71 ms for `!workshops` in `bench.scale`).
-        adopt_model(texts, data)
+        await asyncio.to_thread(adopt_model, texts, data)
     except (OSError, ValueError, ChildProcessFailed, pickle.UnpicklingError):
         logger.exception("Training the departments model in a child process failed")
 
