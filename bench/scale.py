@@ -177,7 +177,7 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
         "child processes peak RSS",
         "jobs scheduled",
     ]
-    text = harness.table(headers, rows)
+    text = harness.table(headers, rows) + "\n" + "\n".join(map(slowest_calls, results))
     first = results[0]["seed"]["rows"]
     print(
         f"seeded: {first['ideas']:,} ideas, {first['idea_supports']:,} supports, "
@@ -206,6 +206,20 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
         [text],
     )
     return 0
+
+
+def slowest_calls(result: dict[str, Any]) -> str:
+    """Each command's slowest call and when it started, beside when the children's work
+    arrived: a slow call of the thirty is usually one that met something else."""
+    slowest = [
+        f"{command} {duration_ms:.0f} ms at {started_s:.2f} s"
+        for command, calls in result["timeline"].items()
+        for started_s, duration_ms in [max(calls, key=lambda call: call[1])]
+    ]
+    return (
+        f"{result['backend']}: slowest {', '.join(slowest)}; departments model adopted by "
+        f"{result['model_ready_s']:.2f} s, similar-idea index by {result['index_ready_s']:.2f} s"
+    )
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.context import Actor, IncomingMessage, Place
 from handlers.ideas.state import ideas_state
+from handlers.questions.model_worker import departments_model
 from storage.db import create_engine
 
 JOIN_TIMEOUT_S = 30
@@ -136,7 +137,12 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         index_cpu_s = time.process_time() - started_cpu
         return time.perf_counter() - started
 
+    async def model_ready() -> float:
+        await departments_model(app.services)  # started by the index's ideas state anyway
+        return time.perf_counter() - started
+
     indexed = asyncio.create_task(index_ready())
+    trained = asyncio.create_task(model_ready())
     try:
         # The commands run while the index is still being built, as after a real start:
         # the first `!ideen top` must not wait for it.
@@ -189,6 +195,7 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
             commands[text] = {"bot": summary_ms(own), "with_send": summary_ms(total)}
             timeline[text] = calls
         index_ready_s = await indexed
+        model_ready_s = await trained
         index = (await ideas_state(app.services)).index
         rng = random.Random(3)
         lookups = []
@@ -207,6 +214,7 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         "first_call_cpu_ms": first_cpu_ms,
         "cpu_until_index_ready_s": index_cpu_s,
         "index_ready_s": index_ready_s,
+        "model_ready_s": model_ready_s,
         "memory_after_start": after_start,
         "memory_at_end": memory(),
         "child_peak_rss_mb": child_peak_mb(),
