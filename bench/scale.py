@@ -216,9 +216,11 @@ def slowest_calls(result: dict[str, Any]) -> str:
         for command, calls in result["timeline"].items()
         for started_s, duration_ms in [max(calls, key=lambda call: call[1])]
     ]
+    full = ", ".join(f"{ms:.0f} ms at {at:.2f} s" for at, ms in result["full_collections"])
     return (
         f"{result['backend']}: slowest {', '.join(slowest)}; departments model adopted by "
-        f"{result['model_ready_s']:.2f} s, similar-idea index by {result['index_ready_s']:.2f} s"
+        f"{result['model_ready_s']:.2f} s, similar-idea index by {result['index_ready_s']:.2f} s;"
+        f" full garbage collections: {full or 'none'}"
     )
 
 

@@ -17,6 +17,7 @@ import asyncio
 import collections
 import cProfile
 import functools
+import gc
 import json
 import logging
 import random
@@ -55,6 +56,28 @@ def memory() -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) / 1024
     return {"rss_mb": values.get("VmRSS", float("nan")), "peak_rss_mb": values.get("VmHWM", 0)}
+
+
+class CollectionLog:
+    """The garbage collector's collections of the second generation (full ones), with when
+    they started (seconds since `since`) and how long they took: a full collection scans
+    every object the bot holds, and one that falls into a command is that command's wait."""
+
+    def __init__(self, since: float) -> None:
+        self.since = since
+        self.collections: list[tuple[float, float]] = []
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        now = time.perf_counter()
+        if phase == "start":
+            self._began = now
+        else:
+            self.collections.append(
+                (round(self._began - self.since, 3), round((now - self._began) * 1000, 1))
+            )
 
 
 class StackSampler(threading.Thread):
@@ -118,6 +141,8 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
     room = config["room"]
     profiler = cProfile.Profile() if config.get("profile") else None
     started, started_cpu = time.perf_counter(), time.process_time()
+    collections = CollectionLog(started)
+    gc.callbacks.append(collections)
     if profiler is not None:
         profiler.enable()
     app = App(settings)
@@ -220,6 +245,7 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         "child_peak_rss_mb": child_peak_mb(),
         "commands": commands,
         "timeline": timeline,
+        "full_collections": collections.collections,
         "similar_lookup": summary_ms(lookups),
         "indexed_ideas": len(index),
         "scheduled_jobs": jobs,
