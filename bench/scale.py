@@ -211,11 +211,10 @@ def report(args: argparse.Namespace, size: Size, results: list[dict[str, Any]]) 
 def slowest_calls(result: dict[str, Any]) -> str:
     """Each command's slowest call and when it started, beside when the children's work
     arrived: a slow call of the thirty is usually one that met something else."""
-    slowest = [
-        f"{command} {duration_ms:.0f} ms at {started_s:.2f} s"
-        for command, calls in result["timeline"].items()
-        for started_s, duration_ms in [max(calls, key=lambda call: call[1])]
-    ]
+    slowest = []
+    for command, calls in result["timeline"].items():
+        started_s, duration_ms = max(calls, key=lambda call: call[1])
+        slowest.append(f"{command} {duration_ms:.0f} ms at {started_s:.2f} s")
     full = ", ".join(f"{ms:.0f} ms at {at:.2f} s" for at, ms in result["full_collections"])
     return (
         f"{result['backend']}: slowest {', '.join(slowest)}; departments model adopted by "
