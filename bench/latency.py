@@ -9,13 +9,17 @@ staff member, whose client syncs too, the citizen and the replier): the echo is 
 that Synapse, nio and the network cost anyway. The kinds are interleaved round by round, so
 a slow moment of the machine hits all of them alike; warm-up rounds are not counted.
 Reported: p50/p90/p99 per kind and the ratio bot/echo. Targets: p50 ≤ 1.10 × and p99 ≤ 1.25
-× the echo. `--settle-cards` (not the benchmark's method) waits after each `!idee` until
-its card is in the ideas room, so the next message does not meet Synapse persisting it.
+× the echo. `--database postgresql` gives the bot a fresh database on the PostgreSQL server
+of `SMARTREGION_TEST_POSTGRES_URL` instead of its SQLite file (results:
+`latency-postgresql`), as a deployment with a standby has. `--settle-cards` (not the
+benchmark's method) waits after each `!idee` until its card is in the ideas room, so the
+next message does not meet Synapse persisting it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import time
@@ -67,6 +71,7 @@ async def measure(args: argparse.Namespace) -> int:
         harness.workspace("latency", args.keep) as directory,
         harness.homeserver() as synapse,
         harness.http_session() as http,
+        _database(args.database) as database_url,
     ):
         citizen = await harness.register(synapse, http, "alice")
         staff = await harness.register(synapse, http, "sabine")
@@ -81,6 +86,8 @@ async def measure(args: argparse.Namespace) -> int:
         echo_room = await staff.create_room("Echo", [echo.user_id, citizen.user_id])
         await citizen.join(forum)
         await citizen.join(echo_room)
+        if database_url is not None:
+            bot.env["DATABASE_URL"] = database_url
         bot.env.update(
             {
                 "BOT_STAFF_USERS": staff.user_id,
@@ -133,7 +140,16 @@ async def measure(args: argparse.Namespace) -> int:
             await staff_view.stop()
             await citizen_view.stop()
     results = "latency-settled-cards" if args.settle_cards else "latency"
+    if args.database == "postgresql":
+        results += "-postgresql"
     return report(args, samples, lost, elapsed, rss, warmup, results)
+
+
+def _database(kind: str) -> contextlib.AbstractAsyncContextManager[str | None]:
+    """The bot's database URL for `--database`: None keeps its SQLite file."""
+    if kind == "postgresql":
+        return harness.postgres_database()
+    return contextlib.nullcontext(None)
 
 
 def report(
@@ -195,6 +211,12 @@ def report(
 def main() -> None:
     arguments = harness.parser(__doc__)
     arguments.add_argument("--samples", type=int, default=200, help="measured rounds per kind")
+    arguments.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the bot's database (postgresql: a fresh database on the test server)",
+    )
     arguments.add_argument(
         "--settle-cards",
         action="store_true",
