@@ -141,8 +141,8 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
     room = config["room"]
     profiler = cProfile.Profile() if config.get("profile") else None
     started, started_cpu = time.perf_counter(), time.process_time()
-    collections = CollectionLog(started)
-    gc.callbacks.append(collections)
+    full_collections = CollectionLog(started)
+    gc.callbacks.append(full_collections)
     if profiler is not None:
         profiler.enable()
     app = App(settings)
@@ -245,7 +245,7 @@ async def probe(config: dict[str, Any]) -> dict[str, Any]:
         "child_peak_rss_mb": child_peak_mb(),
         "commands": commands,
         "timeline": timeline,
-        "full_collections": collections.collections,
+        "full_collections": full_collections.collections,
         "similar_lookup": summary_ms(lookups),
         "indexed_ideas": len(index),
         "scheduled_jobs": jobs,
